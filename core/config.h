@@ -1,0 +1,97 @@
+/*
+ * config.h - option tables and the INI configuration loader.
+ *
+ * Fluent Bit style: every section is described by a table of options (key,
+ * type, default, offset into the section's struct, one-line doc).  The same
+ * rows give validation, defaults, the unknown-key error and `trailguard help
+ * config`.  A module that owns a section exports its struct tg_section_def;
+ * the registry (registry.h) lists them all.
+ *
+ * Loading (inih underneath) collects *every* problem, each as
+ * "FILE:LINE: [section] key: what is wrong; what to do", and fails with
+ * TG_ECONFIG if there was any.  A loaded config is immutable and may be read
+ * from any thread; tg_config_free() releases it.
+ */
+#ifndef TG_CONFIG_H
+#define TG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum tg_opt_type {
+    TG_OPT_STR,  /* char *, NULL when unset or empty */
+    TG_OPT_INT,  /* int64_t, within [min, max] */
+    TG_OPT_SIZE, /* int64_t bytes; accepts suffixes k, M, G (powers of 1024) */
+    TG_OPT_BOOL, /* bool: true/false, yes/no, on/off, 1/0 */
+    TG_OPT_ENUM, /* int: index into choices */
+    TG_OPT_ADDR, /* char *, "host:port" with a port 1..65535, or empty */
+};
+
+struct tg_opt {
+    const char *key;
+    enum tg_opt_type type;
+    const char *def; /* default as written in the INI file; NULL = unset */
+    size_t offset;
+    const char *doc;
+    const char *const *choices; /* TG_OPT_ENUM: NULL-terminated */
+    int64_t min, max;           /* TG_OPT_INT/SIZE when max > min */
+};
+
+/* A key/value pair passed through unchanged (e.g. "rdkafka.*"). */
+struct tg_kv {
+    char *key;
+    char *value;
+};
+
+struct tg_section_def {
+    const char *name;        /* "collector", "input.relp", ... */
+    bool multi;              /* may repeat as [name.INSTANCE] */
+    bool implicit;           /* exists with defaults even when absent from the file */
+    const char *doc;
+    const struct tg_opt *opts; /* terminated by a row with key == NULL */
+    size_t size;             /* sizeof the section struct */
+    size_t name_offset;      /* multi: offset of a char * receiving INSTANCE (or "") */
+    const char *passthrough; /* key prefix stored as tg_kv (e.g. "rdkafka."), or NULL */
+    size_t kv_offset, nkv_offset; /* passthrough: struct tg_kv * and size_t fields */
+    /* Cross-key validation after loading; returns NULL or an error sentence. */
+    const char *(*check)(const void *section);
+};
+
+struct tg_section {
+    const struct tg_section_def *def;
+    char *instance; /* multi sections: the INSTANCE part, "" for the bare name */
+    int line;       /* line of the [header], 0 for implicit */
+    void *data;
+};
+
+struct tg_config {
+    char *path; /* NULL for built-in defaults */
+    size_t n;
+    struct tg_section *sections;
+};
+
+/*
+ * Load `path` (NULL: built-in defaults only) against the registry's
+ * sections.  Problems are printed to stderr (each with file:line and key).
+ * Returns 0 or TG_ECONFIG; on success *out is owned by the caller.
+ */
+int tg_config_load(const char *path, struct tg_config **out);
+/* Load from a string against an explicit section list (tests; defs NULL =
+ * the registry's); `name` labels messages. */
+int tg_config_load_string(const char *name, const char *text,
+                          const struct tg_section_def *const *defs, size_t ndefs,
+                          struct tg_config **out);
+void tg_config_free(struct tg_config *cfg);
+
+/* The single instance of a non-multi section (defaults if absent and implicit), or NULL. */
+void *tg_config_get(const struct tg_config *cfg, const char *section);
+/* Iterate instances of a section: pass *iter = 0 first; returns NULL at the end. */
+void *tg_config_next(const struct tg_config *cfg, const char *section, size_t *iter);
+
+/* Apply the defaults of `def` to a zeroed struct (tests and built-in configs). */
+void tg_config_defaults(const struct tg_section_def *def, void *data);
+/* Print every section, key, default and doc (for `trailguard help config`). */
+void tg_config_print_reference(void);
+
+#endif

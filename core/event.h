@@ -1,0 +1,141 @@
+/*
+ * event.h - the normalized event: one record in, one event out.
+ *
+ * An event owns one arena (arena.h); every string field is a tg_str slice
+ * into that arena or into the raw record (which the arena also holds, since
+ * the raw record is always kept).  Absent fields have p == NULL (strings) or
+ * TG_NUM_NONE (numbers) and are never serialized: a field the record does
+ * not carry is absent, never an empty string or a guess (SPEC.md section 3).
+ *
+ * Life cycle, and which thread touches the event:
+ *   source thread  tg_event_new()        raw bytes + input metadata copied in
+ *   worker         tg_parse_event()      parsers fill fields (parsers/parse.h)
+ *   worker         policy verdict        (policy/) fills ev->policy
+ *   worker         tg_event_finish()     computes event.id, serializes JSON once
+ *   sink threads   read ev->json only    the same bytes go to every sink
+ *   last owner     tg_event_free()       one call frees everything
+ * Between stages the event is handed over through queues; it is never shared
+ * for writing.
+ */
+#ifndef TG_EVENT_H
+#define TG_EVENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+
+#define TG_NUM_NONE INT64_MIN
+
+/* A point in time with the precision the source had. */
+struct tg_time {
+    int64_t sec;      /* seconds since the epoch, UTC */
+    int32_t nsec;     /* 0..999999999 */
+    int8_t frac;      /* fractional digits the source had: 0, 3, 6 or 9; -1 = absent */
+};
+
+#define TG_TIME_NONE ((struct tg_time){0, 0, -1})
+
+enum tg_dataset { TG_DS_SYSLOG = 0, TG_DS_SNOOPY, TG_DS_PERCONA };
+enum tg_outcome { TG_OUTCOME_UNKNOWN = 0, TG_OUTCOME_SUCCESS, TG_OUTCOME_FAILURE };
+enum tg_parse_status { TG_PARSE_OK = 0, TG_PARSE_PARTIAL, TG_PARSE_UNPARSED };
+enum tg_decision {
+    TG_DECISION_NONE = 0, /* policy not evaluated: the field is omitted */
+    TG_DECISION_ALLOW,
+    TG_DECISION_DENY,
+    TG_DECISION_NOT_APPLICABLE
+};
+enum tg_check { TG_CHECK_NONE = 0, TG_CHECK_HBAC, TG_CHECK_SUDO, TG_CHECK_HBAC_SUDO };
+
+/* Where a record came from; filled by the source. */
+struct tg_input_meta {
+    const char *type; /* "relp", "file", "stdin", "omprog" (static string) */
+    struct tg_str peer; /* RELP peer IP, or the file path; copied into the arena */
+};
+
+#define TG_EVENT_MAX_CATEGORY 3
+
+struct tg_event {
+    struct tg_arena arena;
+    struct tg_str original; /* the record as received (always present) */
+
+    /* event.* */
+    enum tg_dataset dataset;
+    struct tg_str action;                           /* "exec", "connect", "query", ... */
+    const char *category[TG_EVENT_MAX_CATEGORY + 1]; /* NULL-terminated static strings */
+    const char *type[TG_EVENT_MAX_CATEGORY + 1];
+    enum tg_outcome outcome;
+    struct tg_time timestamp; /* @timestamp; when absent the syslog or receive time is used */
+    struct tg_time ingested;  /* receive time */
+    char id[33];              /* event.id, hex; set by tg_event_finish */
+
+    struct tg_str host_name;
+
+    struct tg_str user_name, user_id;
+    struct tg_str user_eff_name, user_eff_id;
+
+    int64_t pid, ppid, session_leader_pid;
+    struct tg_str executable, command_line, working_directory, tty;
+
+    struct tg_str source_ip, source_address;
+    int64_t source_port;
+
+    struct tg_str db_name, db_statement, db_operation, db_connection_id, db_os_user,
+        db_connection_type;
+    int64_t db_status;
+
+    /* log.syslog.* (the envelope); hostname also feeds host_name */
+    struct tg_str sl_hostname, sl_appname, sl_procid, sl_msgid;
+    int64_t sl_facility, sl_severity;
+    struct tg_time sl_timestamp;
+    struct tg_str sl_timestamp_text; /* exact header timestamp, part of event.id */
+    struct tg_str body;              /* MSG part after the envelope (or the whole record) */
+
+    /* trailguard.* */
+    struct {
+        enum tg_decision decision;
+        enum tg_check check;
+        struct tg_str rule;   /* NULL: serialized as null */
+        struct tg_str reason;
+        struct tg_str snapshot;
+    } policy;
+    struct tg_input_meta input;
+    enum tg_parse_status parse_status;
+    struct tg_str parse_error; /* reasons, "; "-joined, for partial/unparsed */
+
+    /* pipeline bookkeeping (not serialized) */
+    uint64_t spool_seq;  /* position in the spool, 0 when not spooled */
+    bool truncated;      /* the source cut the record (size limit): parse marks it partial */
+    bool duplicate;      /* dropped by dedup: not written to sinks */
+    struct tg_buf json;  /* the serialized event, without the trailing newline */
+};
+
+/*
+ * Create an event holding a copy of [raw, raw+len) and the input metadata.
+ * Any thread; the caller owns the result.
+ */
+struct tg_event *tg_event_new(const char *raw, size_t len, const struct tg_input_meta *in,
+                              struct tg_time received);
+void tg_event_free(struct tg_event *ev);
+
+/* Copy a string into the event's arena. */
+struct tg_str tg_event_strdup(struct tg_event *ev, const char *p, size_t n);
+
+/*
+ * Mark the event partial (or keep it unparsed) and append `reason` to
+ * parse.error.  Reasons are static or arena strings; duplicates are skipped.
+ */
+void tg_event_partial(struct tg_event *ev, const char *reason);
+
+/* Compute event.id (SPEC.md section 3) and serialize ev->json.  Worker thread. */
+void tg_event_finish(struct tg_event *ev);
+
+/* Serialize ev into ev->json (event_json.c); part of tg_event_finish, exposed
+ * for benchmarks.  Worker thread. */
+void tg_event_serialize(struct tg_event *ev);
+
+/* Current time (CLOCK_REALTIME) with microsecond precision. */
+struct tg_time tg_time_now(void);
+
+#endif

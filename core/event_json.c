@@ -1,0 +1,139 @@
+/*
+ * event_json.c - serialize an event to its one JSON line (SPEC.md section 3).
+ *
+ * Field order follows the SPEC example.  Objects are opened lazily (json.h),
+ * so an object all of whose fields are absent does not appear.  The bytes
+ * written here are what every sink receives.  trailguard.parse is written
+ * last so that anything the writer had to repair (invalid UTF-8) can still
+ * mark the event partial with the reason.
+ */
+#include "core/event.h"
+#include "core/json.h"
+
+static const char *const tg_dataset_name[] = {
+    [TG_DS_SYSLOG] = "syslog", [TG_DS_SNOOPY] = "snoopy", [TG_DS_PERCONA] = "percona.audit"};
+static const char *const tg_outcome_name[] = {
+    [TG_OUTCOME_UNKNOWN] = "unknown", [TG_OUTCOME_SUCCESS] = "success",
+    [TG_OUTCOME_FAILURE] = "failure"};
+static const char *const tg_status_name[] = {
+    [TG_PARSE_OK] = "ok", [TG_PARSE_PARTIAL] = "partial", [TG_PARSE_UNPARSED] = "unparsed"};
+static const char *const tg_decision_name[] = {[TG_DECISION_NONE] = NULL,
+                                               [TG_DECISION_ALLOW] = "allow",
+                                               [TG_DECISION_DENY] = "deny",
+                                               [TG_DECISION_NOT_APPLICABLE] = "not_applicable"};
+static const char *const tg_check_name[] = {[TG_CHECK_NONE] = NULL,
+                                            [TG_CHECK_HBAC] = "hbac",
+                                            [TG_CHECK_SUDO] = "sudo",
+                                            [TG_CHECK_HBAC_SUDO] = "hbac+sudo"};
+
+void tg_event_serialize(struct tg_event *ev)
+{
+    struct tg_jw w;
+    unsigned fl = 0, orig_fl = 0;
+    struct tg_time ts = ev->timestamp.frac >= 0      ? ev->timestamp
+                        : ev->sl_timestamp.frac >= 0 ? ev->sl_timestamp
+                                                     : ev->ingested;
+
+    tg_buf_reset(&ev->json);
+    tg_buf_reserve(&ev->json, 512 + ev->original.len * 2);
+    tg_jw_begin(&w, &ev->json);
+    tg_jw_time(&w, "@timestamp", ts);
+
+    tg_jw_open(&w, "event");
+    tg_jw_cstr(&w, "id", ev->id);
+    tg_jw_cstr(&w, "kind", "event");
+    tg_jw_cstr(&w, "dataset", tg_dataset_name[ev->dataset]);
+    tg_jw_str_array(&w, "category", ev->category);
+    tg_jw_str_array(&w, "type", ev->type);
+    tg_jw_str(&w, "action", ev->action, &fl);
+    tg_jw_cstr(&w, "outcome", tg_outcome_name[ev->outcome]);
+    tg_jw_time(&w, "ingested", ev->ingested);
+    tg_jw_str(&w, "original", ev->original, &orig_fl);
+    tg_jw_close(&w);
+
+    tg_jw_open(&w, "host");
+    tg_jw_str(&w, "name", ev->host_name, &fl);
+    tg_jw_close(&w);
+
+    tg_jw_open(&w, "user");
+    tg_jw_str(&w, "name", ev->user_name, &fl);
+    tg_jw_str(&w, "id", ev->user_id, &fl);
+    tg_jw_open(&w, "effective");
+    tg_jw_str(&w, "name", ev->user_eff_name, &fl);
+    tg_jw_str(&w, "id", ev->user_eff_id, &fl);
+    tg_jw_close(&w);
+    tg_jw_close(&w);
+
+    tg_jw_open(&w, "process");
+    tg_jw_int(&w, "pid", ev->pid);
+    tg_jw_open(&w, "parent");
+    tg_jw_int(&w, "pid", ev->ppid);
+    tg_jw_close(&w);
+    tg_jw_str(&w, "executable", ev->executable, &fl);
+    tg_jw_str(&w, "command_line", ev->command_line, &fl);
+    tg_jw_str(&w, "working_directory", ev->working_directory, &fl);
+    tg_jw_open(&w, "tty");
+    tg_jw_str(&w, "name", ev->tty, &fl);
+    tg_jw_close(&w);
+    tg_jw_open(&w, "session_leader");
+    tg_jw_int(&w, "pid", ev->session_leader_pid);
+    tg_jw_close(&w);
+    tg_jw_close(&w);
+
+    tg_jw_open(&w, "source");
+    tg_jw_str(&w, "ip", ev->source_ip, &fl);
+    tg_jw_int(&w, "port", ev->source_port);
+    tg_jw_str(&w, "address", ev->source_address, &fl);
+    tg_jw_close(&w);
+
+    tg_jw_open(&w, "db");
+    tg_jw_str(&w, "name", ev->db_name, &fl);
+    tg_jw_str(&w, "statement", ev->db_statement, &fl);
+    tg_jw_str(&w, "operation", ev->db_operation, &fl);
+    tg_jw_str(&w, "connection_id", ev->db_connection_id, &fl);
+    tg_jw_int(&w, "status", ev->db_status);
+    tg_jw_str(&w, "os_user", ev->db_os_user, &fl);
+    tg_jw_str(&w, "connection_type", ev->db_connection_type, &fl);
+    tg_jw_close(&w);
+
+    tg_jw_open(&w, "log");
+    tg_jw_open(&w, "syslog");
+    tg_jw_str(&w, "hostname", ev->sl_hostname, &fl);
+    tg_jw_str(&w, "appname", ev->sl_appname, &fl);
+    tg_jw_str(&w, "procid", ev->sl_procid, &fl);
+    tg_jw_str(&w, "msgid", ev->sl_msgid, &fl);
+    tg_jw_open(&w, "facility");
+    tg_jw_int(&w, "code", ev->sl_facility);
+    tg_jw_close(&w);
+    tg_jw_open(&w, "severity");
+    tg_jw_int(&w, "code", ev->sl_severity);
+    tg_jw_close(&w);
+    tg_jw_close(&w);
+    tg_jw_close(&w);
+
+    tg_jw_open(&w, "trailguard");
+    if (ev->policy.decision != TG_DECISION_NONE) {
+        tg_jw_open(&w, "policy");
+        tg_jw_cstr(&w, "decision", tg_decision_name[ev->policy.decision]);
+        tg_jw_cstr(&w, "check", tg_check_name[ev->policy.check]);
+        if (ev->policy.rule.p)
+            tg_jw_str(&w, "rule", ev->policy.rule, NULL);
+        else
+            tg_jw_null(&w, "rule");
+        tg_jw_str(&w, "reason", ev->policy.reason, NULL);
+        tg_jw_str(&w, "snapshot", ev->policy.snapshot, NULL);
+        tg_jw_close(&w);
+    }
+    tg_jw_open(&w, "input");
+    tg_jw_cstr(&w, "type", ev->input.type);
+    tg_jw_str(&w, "peer", ev->input.peer, NULL);
+    tg_jw_close(&w);
+    if ((fl | orig_fl) & TG_JSON_INVALID_UTF8)
+        tg_event_partial(ev, "invalid UTF-8 replaced with U+FFFD");
+    tg_jw_open(&w, "parse");
+    tg_jw_cstr(&w, "status", tg_status_name[ev->parse_status]);
+    tg_jw_str(&w, "error", ev->parse_error, NULL);
+    tg_jw_close(&w);
+    tg_jw_close(&w);
+    tg_jw_end(&w);
+}

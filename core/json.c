@@ -1,0 +1,299 @@
+/*
+ * json.c - the fast JSON writer.  See json.h.
+ *
+ * tg_json_str is the hot path: a 256-entry class table lets it copy runs of
+ * plain ASCII with one memcpy; only escapes and non-ASCII bytes take the slow
+ * branch, where UTF-8 is validated per RFC 3629 (no overlongs, no
+ * surrogates, nothing above U+10FFFF).  An invalid sequence becomes one
+ * U+FFFD per maximal invalid subpart, as Unicode recommends.
+ */
+#include <stdio.h>
+
+#include "core/json.h"
+
+enum { JC_COPY = 0, JC_ESC = 1, JC_HIGH = 2 };
+
+static const unsigned char tg_json_class[256] = {
+    [0 ... 0x1f] = JC_ESC, ['"'] = JC_ESC, ['\\'] = JC_ESC, [0x80 ... 0xff] = JC_HIGH,
+};
+
+static const char tg_hex[] = "0123456789abcdef";
+
+/* Length of the valid UTF-8 sequence at p (1..4), or -k where k >= 1 is the
+ * number of bytes forming the maximal invalid subpart. */
+static int tg_utf8_seq(const unsigned char *p, size_t n)
+{
+    unsigned c = p[0];
+    unsigned lo = 0x80, hi = 0xbf;
+    int need;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        need = 1;
+    else if (c >= 0xe0 && c <= 0xef) {
+        need = 2;
+        if (c == 0xe0)
+            lo = 0xa0;
+        else if (c == 0xed)
+            hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        need = 3;
+        if (c == 0xf0)
+            lo = 0x90;
+        else if (c == 0xf4)
+            hi = 0x8f;
+    } else
+        return -1;
+    for (int i = 1; i <= need; i++) {
+        if ((size_t)i >= n)
+            return -i;
+        unsigned b = p[i];
+        unsigned l = i == 1 ? lo : 0x80, h = i == 1 ? hi : 0xbf;
+        if (b < l || b > h)
+            return -i;
+    }
+    return need + 1;
+}
+
+size_t tg_utf8_valid_prefix(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        int k = tg_utf8_seq(p + i, n - i);
+        if (k < 0)
+            return i;
+        i += (size_t)k;
+    }
+    return n;
+}
+
+void tg_json_str(struct tg_buf *b, const char *s, size_t n, unsigned *flags)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    /* Worst case 6 bytes per input byte plus quotes: reserve once. */
+    tg_buf_reserve(b, n * 6 + 2);
+    char *w = b->data + b->len;
+    *w++ = '"';
+    while (i < n) {
+        size_t run = i;
+        while (run < n && tg_json_class[p[run]] == JC_COPY)
+            run++;
+        if (run > i) {
+            memcpy(w, p + i, run - i);
+            w += run - i;
+            i = run;
+            if (i == n)
+                break;
+        }
+        unsigned c = p[i];
+        if (tg_json_class[c] == JC_ESC) {
+            *w++ = '\\';
+            switch (c) {
+            case '"': *w++ = '"'; break;
+            case '\\': *w++ = '\\'; break;
+            case '\b': *w++ = 'b'; break;
+            case '\f': *w++ = 'f'; break;
+            case '\n': *w++ = 'n'; break;
+            case '\r': *w++ = 'r'; break;
+            case '\t': *w++ = 't'; break;
+            default:
+                *w++ = 'u';
+                *w++ = '0';
+                *w++ = '0';
+                *w++ = tg_hex[c >> 4];
+                *w++ = tg_hex[c & 15];
+            }
+            if (c < 0x20 && flags)
+                *flags |= TG_JSON_CONTROL;
+            i++;
+            continue;
+        }
+        int k = tg_utf8_seq(p + i, n - i);
+        if (k > 0) {
+            memcpy(w, p + i, (size_t)k);
+            w += k;
+            i += (size_t)k;
+        } else {
+            *w++ = (char)0xef;
+            *w++ = (char)0xbf;
+            *w++ = (char)0xbd;
+            i += (size_t)-k;
+            if (flags)
+                *flags |= TG_JSON_INVALID_UTF8;
+        }
+    }
+    *w++ = '"';
+    b->len = (size_t)(w - b->data);
+}
+
+/* Days since 1970-01-01 to civil date (H. Hinnant's algorithm). */
+static void tg_civil(int64_t z, int *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t yy = (int64_t)yoe + era * 400;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int)(yy + (*m <= 2));
+}
+
+size_t tg_time_format(char out[32], struct tg_time t)
+{
+    int64_t days = t.sec / 86400, rem = t.sec % 86400;
+    if (rem < 0) {
+        rem += 86400;
+        days--;
+    }
+    int y;
+    unsigned mo, d;
+    tg_civil(days, &y, &mo, &d);
+    if (y < 0 || y > 9999)
+        y = y < 0 ? 0 : 9999;
+    int n = snprintf(out, 32, "%04d-%02u-%02uT%02u:%02u:%02u", y, mo, d, (unsigned)(rem / 3600),
+                     (unsigned)(rem / 60 % 60), (unsigned)(rem % 60));
+    if (t.frac > 0) {
+        char frac[10];
+        snprintf(frac, sizeof(frac), "%09d", t.nsec);
+        out[n++] = '.';
+        int digits = t.frac > 9 ? 9 : t.frac;
+        memcpy(out + n, frac, (size_t)digits);
+        n += digits;
+    }
+    out[n++] = 'Z';
+    out[n] = '\0';
+    return (size_t)n;
+}
+
+void tg_json_time(struct tg_buf *b, struct tg_time t)
+{
+    char tmp[32];
+    size_t n = tg_time_format(tmp, t);
+    char *w = tg_buf_reserve(b, n + 2);
+    w[0] = '"';
+    memcpy(w + 1, tmp, n);
+    w[n + 1] = '"';
+    b->len += n + 2;
+}
+
+void tg_jw_begin(struct tg_jw *w, struct tg_buf *b)
+{
+    w->b = b;
+    w->depth = 0;
+    w->emitted = 0;
+    w->has_member[0] = false;
+    tg_buf_putc(b, '{');
+}
+
+void tg_jw_end(struct tg_jw *w)
+{
+    tg_buf_putc(w->b, '}');
+}
+
+void tg_jw_open(struct tg_jw *w, const char *key)
+{
+    if (w->depth >= TG_JW_MAX_DEPTH)
+        return; /* static nesting of the event writer never gets here */
+    w->keys[w->depth++] = key;
+    w->has_member[w->depth] = false;
+}
+
+void tg_jw_close(struct tg_jw *w)
+{
+    if (w->depth == 0)
+        return;
+    if (w->emitted == w->depth) {
+        tg_buf_putc(w->b, '}');
+        w->emitted--;
+    }
+    w->depth--;
+}
+
+/* Write pending object openings and the member key. */
+static void tg_jw_key(struct tg_jw *w, const char *key)
+{
+    while (w->emitted < w->depth) {
+        int lvl = w->emitted; /* parent level of the object being opened */
+        if (w->has_member[lvl])
+            tg_buf_putc(w->b, ',');
+        w->has_member[lvl] = true;
+        tg_buf_putc(w->b, '"');
+        tg_buf_puts(w->b, w->keys[lvl]);
+        tg_buf_append(w->b, "\":{", 3);
+        w->emitted++;
+        w->has_member[w->emitted] = false;
+    }
+    if (w->has_member[w->depth])
+        tg_buf_putc(w->b, ',');
+    w->has_member[w->depth] = true;
+    tg_buf_putc(w->b, '"');
+    tg_buf_puts(w->b, key);
+    tg_buf_append(w->b, "\":", 2);
+}
+
+void tg_jw_str(struct tg_jw *w, const char *key, struct tg_str v, unsigned *flags)
+{
+    if (!v.p)
+        return;
+    tg_jw_key(w, key);
+    tg_json_str(w->b, v.p, v.len, flags);
+}
+
+void tg_jw_cstr(struct tg_jw *w, const char *key, const char *v)
+{
+    if (v)
+        tg_jw_str(w, key, tg_str_c(v), NULL);
+}
+
+void tg_jw_int(struct tg_jw *w, const char *key, int64_t v)
+{
+    if (v == TG_NUM_NONE)
+        return;
+    tg_jw_key(w, key);
+    char tmp[24], *e = tmp + sizeof(tmp), *q = e;
+    uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+    do {
+        *--q = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--q = '-';
+    tg_buf_append(w->b, q, (size_t)(e - q));
+}
+
+void tg_jw_time(struct tg_jw *w, const char *key, struct tg_time t)
+{
+    if (t.frac < 0)
+        return;
+    tg_jw_key(w, key);
+    tg_json_time(w->b, t);
+}
+
+void tg_jw_null(struct tg_jw *w, const char *key)
+{
+    tg_jw_key(w, key);
+    tg_buf_append(w->b, "null", 4);
+}
+
+void tg_jw_str_array(struct tg_jw *w, const char *key, const char *const *v)
+{
+    if (!v || !v[0])
+        return;
+    tg_jw_key(w, key);
+    tg_buf_putc(w->b, '[');
+    for (int i = 0; v[i]; i++) {
+        if (i)
+            tg_buf_putc(w->b, ',');
+        tg_json_str(w->b, v[i], strlen(v[i]), NULL);
+    }
+    tg_buf_putc(w->b, ']');
+}

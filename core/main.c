@@ -1,0 +1,99 @@
+/*
+ * main.c - the `trailguard` binary: git-style subcommand dispatch.
+ *
+ * The only file outside libtrailguard.a: everything a command does lives in
+ * the library so that tests, fuzzers and benchmarks link the same code.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "buildconf.h"
+#include "core/config.h"
+#include "core/errors.h"
+#include "tools/commands.h"
+
+static int tg_cmd_help(int argc, char **argv);
+
+static const char tg_help_usage[] =
+    "usage: trailguard help [COMMAND|config]\n"
+    "\n"
+    "Show the help of COMMAND, or with `config` every configuration section and key.\n";
+
+const struct tg_command tg_commands[] = {
+    {"ingest", tg_cmd_ingest, "read records from files or stdin, write events as NDJSON",
+     tg_ingest_usage},
+    {"help", tg_cmd_help, "show help for a command, or `help config` for the config keys",
+     tg_help_usage},
+    {NULL, NULL, NULL, NULL},
+};
+
+static void tg_main_usage(FILE *out)
+{
+    fprintf(out, "usage: trailguard [--version] [--help] COMMAND [ARGS]\n\n"
+                 "trailguard collects access audit trails (snoopy, Percona audit log), normalizes\n"
+                 "them into events and checks each against sudo/HBAC policy.\n\ncommands:\n");
+    for (const struct tg_command *c = tg_commands; c->name; c++)
+        fprintf(out, "  %-8s %s\n", c->name, c->summary);
+    fprintf(out, "\n`trailguard help COMMAND` or `trailguard COMMAND --help` for details.\n");
+}
+
+int tg_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "trailguard %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry `trailguard %s --help`.\n", cmd);
+    return TG_EXIT_USAGE;
+}
+
+static const struct tg_command *tg_find_command(const char *name)
+{
+    for (const struct tg_command *c = tg_commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+static int tg_cmd_help(int argc, char **argv)
+{
+    if (argc < 2) {
+        tg_main_usage(stdout);
+        return TG_EXIT_OK;
+    }
+    if (strcmp(argv[1], "config") == 0) {
+        printf("trailguard configuration reference (INI; unknown keys are an error)\n\n");
+        tg_config_print_reference();
+        return TG_EXIT_OK;
+    }
+    const struct tg_command *c = tg_find_command(argv[1]);
+    if (!c)
+        return tg_usage_error("help", "unknown command '%s'", argv[1]);
+    fputs(c->usage, stdout);
+    return TG_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        tg_main_usage(stderr);
+        return TG_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+        printf("trailguard %s\n", PACKAGE_VERSION);
+        return TG_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        tg_main_usage(stdout);
+        return TG_EXIT_OK;
+    }
+    const struct tg_command *c = tg_find_command(argv[1]);
+    if (!c) {
+        fprintf(stderr, "trailguard: unknown command '%s'\n\n", argv[1]);
+        tg_main_usage(stderr);
+        return TG_EXIT_USAGE;
+    }
+    return c->run(argc - 1, argv + 1);
+}

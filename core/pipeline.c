@@ -1,0 +1,329 @@
+/*
+ * pipeline.c - the threads and queues of the collector.  See pipeline.h.
+ *
+ * Batches carry a sequence number given under the submit lock, so the
+ * dispatcher can restore submission order with a small ring indexed by
+ * seq % ring size: at most (work queue + workers + done queue) batches are
+ * in flight between submit and dispatch, and the ring is larger than that.
+ * Each sink has its own queue; a slow sink fills its queue and then stalls
+ * the dispatcher, the workers and finally the sources: backpressure, never
+ * loss.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/errors.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/pipeline.h"
+#include "core/queue.h"
+
+#define TG_MAX_SINKS 8
+#define TG_MAX_WORKERS 64
+#define TG_WORK_QUEUE 64
+#define TG_DONE_QUEUE 64
+#define TG_SINK_QUEUE 32
+
+struct tg_source {
+    struct tg_pipeline *pipe;
+    pthread_mutex_t mu;
+    struct tg_batch *cur;
+    struct tg_source *next;
+};
+
+struct tg_pipeline {
+    struct tg_pipeline_conf conf;
+    struct tg_queue *work, *done;
+    pthread_t workers[TG_MAX_WORKERS];
+    int nworkers;
+    pthread_t dispatcher;
+    struct {
+        struct tg_sink sink;
+        const void *conf;
+        struct tg_queue *q;
+        pthread_t thread;
+    } sinks[TG_MAX_SINKS];
+    size_t nsinks;
+    pthread_mutex_t submit_mu;
+    uint64_t next_seq;
+    struct tg_source *sources;
+    atomic_bool stopping;
+    bool started;
+    atomic_uint_fast64_t events_in, duplicates, batches;
+};
+
+static struct tg_batch *tg_batch_new(struct tg_pipeline *p)
+{
+    size_t cap = p->conf.batch_max;
+    struct tg_batch *b = tg_xmalloc(sizeof(*b) + cap * sizeof(struct tg_event *));
+    b->seq = 0;
+    b->n = 0;
+    b->cap = cap;
+    b->pipe = p;
+    atomic_init(&b->pending_sinks, 0);
+    return b;
+}
+
+static void tg_batch_free(struct tg_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        tg_event_free(b->ev[i]);
+    free(b);
+}
+
+void tg_batch_done(struct tg_batch *b)
+{
+    if (atomic_fetch_sub(&b->pending_sinks, 1) != 1)
+        return;
+    struct tg_pipeline *p = b->pipe;
+    if (p->conf.on_confirm)
+        for (size_t i = 0; i < b->n; i++)
+            if (b->ev[i]->spool_seq)
+                p->conf.on_confirm(p->conf.confirm_ctx, b->ev[i]->spool_seq);
+    tg_batch_free(b);
+}
+
+bool tg_sink_stopping(const struct tg_sink *s)
+{
+    return atomic_load(&s->pipe->stopping);
+}
+
+struct tg_pipeline *tg_pipeline_new(const struct tg_pipeline_conf *conf)
+{
+    struct tg_pipeline *p = tg_xcalloc(1, sizeof(*p));
+    p->conf = *conf;
+    if (p->conf.batch_max == 0)
+        p->conf.batch_max = 256;
+    int n = conf->workers;
+    if (n <= 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cores > 0 ? (int)cores : 1;
+    }
+    p->nworkers = n > TG_MAX_WORKERS ? TG_MAX_WORKERS : n;
+    p->work = tg_queue_new(TG_WORK_QUEUE);
+    p->done = tg_queue_new(TG_DONE_QUEUE);
+    pthread_mutex_init(&p->submit_mu, NULL);
+    return p;
+}
+
+int tg_pipeline_add_sink(struct tg_pipeline *p, const struct tg_sink_ops *ops, const void *conf)
+{
+    if (p->started || p->nsinks == TG_MAX_SINKS)
+        return TG_EINVAL;
+    size_t i = p->nsinks++;
+    p->sinks[i].sink.ops = ops;
+    p->sinks[i].sink.pipe = p;
+    p->sinks[i].conf = conf;
+    p->sinks[i].q = tg_queue_new(TG_SINK_QUEUE);
+    return 0;
+}
+
+static void *tg_worker_main(void *arg)
+{
+    struct tg_pipeline *p = arg;
+    void *item;
+    while (tg_queue_pop(p->work, &item) == 0) {
+        struct tg_batch *b = item;
+        for (size_t i = 0; i < b->n; i++)
+            p->conf.process(p->conf.process_ctx, b->ev[i]);
+        tg_queue_push(p->done, b); /* done is closed only after workers exit */
+    }
+    return NULL;
+}
+
+static void tg_dispatch(struct tg_pipeline *p, struct tg_batch *b)
+{
+    if (p->conf.is_duplicate) {
+        for (size_t i = 0; i < b->n; i++) {
+            if (p->conf.is_duplicate(p->conf.dedup_ctx, b->ev[i])) {
+                b->ev[i]->duplicate = true;
+                atomic_fetch_add(&p->duplicates, 1);
+            }
+        }
+    }
+    atomic_store(&b->pending_sinks, (int)p->nsinks);
+    if (p->nsinks == 0) {
+        atomic_store(&b->pending_sinks, 1);
+        tg_batch_done(b);
+        return;
+    }
+    for (size_t s = 0; s < p->nsinks; s++)
+        tg_queue_push(p->sinks[s].q, b);
+}
+
+static void *tg_dispatcher_main(void *arg)
+{
+    struct tg_pipeline *p = arg;
+    size_t ring_n = TG_WORK_QUEUE + TG_DONE_QUEUE + (size_t)p->nworkers + 4;
+    struct tg_batch **ring = tg_xcalloc(ring_n, sizeof(*ring));
+    uint64_t next = 1;
+    void *item;
+    while (tg_queue_pop(p->done, &item) == 0) {
+        struct tg_batch *b = item;
+        ring[b->seq % ring_n] = b;
+        while (ring[next % ring_n] && ring[next % ring_n]->seq == next) {
+            struct tg_batch *r = ring[next % ring_n];
+            ring[next % ring_n] = NULL;
+            tg_dispatch(p, r);
+            next++;
+        }
+    }
+    free(ring);
+    for (size_t s = 0; s < p->nsinks; s++)
+        tg_queue_close(p->sinks[s].q);
+    return NULL;
+}
+
+static void *tg_sink_main(void *arg)
+{
+    struct tg_sink *s = arg;
+    struct tg_pipeline *p = s->pipe;
+    size_t idx = 0;
+    while (&p->sinks[idx].sink != s)
+        idx++;
+    void *item;
+    for (;;) {
+        int rc = tg_queue_pop_timed(p->sinks[idx].q, &item, 100);
+        if (rc == TG_ECLOSED)
+            break;
+        if (rc == 0) {
+            struct tg_batch *b = item;
+            if (s->ops->write(s, b) != 0)
+                tg_warn("sink %s: write failed; the events stay unconfirmed in the spool",
+                        s->ops->name);
+        } else if (s->ops->tick) {
+            s->ops->tick(s);
+        }
+    }
+    if (s->ops->tick)
+        s->ops->tick(s);
+    s->ops->close(s);
+    return NULL;
+}
+
+int tg_pipeline_start(struct tg_pipeline *p)
+{
+    for (size_t s = 0; s < p->nsinks; s++) {
+        int rc = p->sinks[s].sink.ops->open(&p->sinks[s].sink, p->sinks[s].conf);
+        if (rc) {
+            tg_err("sink %s: cannot open: %s", p->sinks[s].sink.ops->name, tg_strerror(rc));
+            for (size_t k = 0; k < s; k++)
+                p->sinks[k].sink.ops->close(&p->sinks[k].sink);
+            return rc;
+        }
+    }
+    p->started = true;
+    for (size_t s = 0; s < p->nsinks; s++)
+        pthread_create(&p->sinks[s].thread, NULL, tg_sink_main, &p->sinks[s].sink);
+    pthread_create(&p->dispatcher, NULL, tg_dispatcher_main, p);
+    for (int i = 0; i < p->nworkers; i++)
+        pthread_create(&p->workers[i], NULL, tg_worker_main, p);
+    return 0;
+}
+
+struct tg_source *tg_pipeline_source(struct tg_pipeline *p)
+{
+    struct tg_source *s = tg_xcalloc(1, sizeof(*s));
+    s->pipe = p;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_lock(&p->submit_mu);
+    s->next = p->sources;
+    p->sources = s;
+    pthread_mutex_unlock(&p->submit_mu);
+    return s;
+}
+
+/* Number and queue a batch.  Caller holds s->mu. */
+static void tg_source_submit(struct tg_source *s)
+{
+    struct tg_pipeline *p = s->pipe;
+    struct tg_batch *b = s->cur;
+    s->cur = NULL;
+    if (!b)
+        return;
+    pthread_mutex_lock(&p->submit_mu);
+    b->seq = ++p->next_seq;
+    atomic_fetch_add(&p->batches, 1);
+    atomic_fetch_add(&p->events_in, b->n);
+    /* The work queue is closed only in drain, after every source was flushed
+     * under this lock, so the push cannot fail. */
+    tg_queue_push(p->work, b);
+    pthread_mutex_unlock(&p->submit_mu);
+}
+
+void tg_source_add(struct tg_source *s, struct tg_event *ev)
+{
+    pthread_mutex_lock(&s->mu);
+    if (!s->cur)
+        s->cur = tg_batch_new(s->pipe);
+    s->cur->ev[s->cur->n++] = ev;
+    if (s->cur->n == s->cur->cap)
+        tg_source_submit(s);
+    pthread_mutex_unlock(&s->mu);
+}
+
+void tg_source_flush(struct tg_source *s)
+{
+    pthread_mutex_lock(&s->mu);
+    tg_source_submit(s);
+    pthread_mutex_unlock(&s->mu);
+}
+
+void tg_pipeline_drain(struct tg_pipeline *p)
+{
+    if (!p->started)
+        return;
+    for (struct tg_source *s = p->sources; s; s = s->next)
+        tg_source_flush(s);
+    tg_queue_close(p->work);
+    for (int i = 0; i < p->nworkers; i++)
+        pthread_join(p->workers[i], NULL);
+    tg_queue_close(p->done);
+    pthread_join(p->dispatcher, NULL);
+    atomic_store(&p->stopping, true);
+    for (size_t s = 0; s < p->nsinks; s++)
+        pthread_join(p->sinks[s].thread, NULL);
+    p->started = false;
+}
+
+void tg_pipeline_free(struct tg_pipeline *p)
+{
+    if (!p)
+        return;
+    struct tg_source *s = p->sources;
+    while (s) {
+        struct tg_source *n = s->next;
+        if (s->cur)
+            tg_batch_free(s->cur);
+        pthread_mutex_destroy(&s->mu);
+        free(s);
+        s = n;
+    }
+    for (size_t i = 0; i < p->nsinks; i++)
+        tg_queue_free(p->sinks[i].q);
+    tg_queue_free(p->work);
+    tg_queue_free(p->done);
+    pthread_mutex_destroy(&p->submit_mu);
+    free(p);
+}
+
+void tg_pipeline_stats(struct tg_pipeline *p, struct tg_pipeline_stats *st)
+{
+    st->events_in = atomic_load(&p->events_in);
+    st->duplicates = atomic_load(&p->duplicates);
+    st->batches = atomic_load(&p->batches);
+    st->work_queue = tg_queue_len(p->work);
+    st->done_queue = tg_queue_len(p->done);
+}
+
+size_t tg_pipeline_sink_count(const struct tg_pipeline *p)
+{
+    return p->nsinks;
+}
+
+struct tg_sink *tg_pipeline_sink(struct tg_pipeline *p, size_t i)
+{
+    return &p->sinks[i].sink;
+}

@@ -1,0 +1,109 @@
+/*
+ * pipeline.h - sources -> worker pool -> dispatcher -> sinks.
+ *
+ *   source threads   tg_source_add() groups events into batches; a full
+ *                    batch (or tg_source_flush) is numbered and pushed to the
+ *                    work queue, blocking while it is full (backpressure)
+ *   worker pool      conf.process(ev) on every event: parse, policy, serialize
+ *   dispatcher       puts batches back in submission order, drops duplicates
+ *                    (conf.is_duplicate), hands each batch to every sink
+ *   sink threads     ops->write(batch); when a batch is durably delivered the
+ *                    sink calls tg_batch_done(); when every sink has, the
+ *                    pipeline calls conf.on_confirm for each spooled event
+ *                    and frees the batch.
+ * Order is kept end to end (so also per origin host within a sink).
+ * Shutdown: tg_pipeline_drain() closes the sources, lets every queued event
+ * run through, asks the sinks to deliver what they hold, then joins all
+ * threads.  Nothing queued is dropped.
+ */
+#ifndef TG_PIPELINE_H
+#define TG_PIPELINE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/event.h"
+
+struct tg_pipeline;
+
+struct tg_batch {
+    uint64_t seq;            /* submission order */
+    size_t n, cap;
+    atomic_int pending_sinks; /* sinks that have not called tg_batch_done */
+    struct tg_pipeline *pipe;
+    struct tg_event *ev[];
+};
+
+struct tg_sink;
+struct tg_section_def;
+
+/* A sink plugin (sinks/out_*.c).  All callbacks run on the sink's own thread. */
+struct tg_sink_ops {
+    const char *name;
+    const struct tg_section_def *section; /* its config section, e.g. [sink.file] */
+    /* Set s->ctx up from the section data (may be NULL for built-in defaults). */
+    int (*open)(struct tg_sink *s, const void *conf);
+    /* Take the batch: write every event with !ev->duplicate (ev->json), and call
+     * tg_batch_done(b) once it is durable -- now or later from tick(). */
+    int (*write)(struct tg_sink *s, struct tg_batch *b);
+    /* Called about every 100 ms while idle and before close: flush, fsync,
+     * poll, confirm.  May be NULL. */
+    int (*tick)(struct tg_sink *s);
+    /* Deliver everything outstanding (calling tg_batch_done), then free s->ctx. */
+    void (*close)(struct tg_sink *s);
+};
+
+struct tg_sink {
+    const struct tg_sink_ops *ops;
+    void *ctx;
+    struct tg_pipeline *pipe;
+    atomic_uint_fast64_t delivered, failed, retried; /* counters for metrics */
+};
+
+/* True once shutdown has begun; a sink retrying a failing write should give up
+ * (leaving the batch unconfirmed, so the spool replays it on the next start). */
+bool tg_sink_stopping(const struct tg_sink *s);
+
+/* The sink has durably delivered batch b.  Any thread. */
+void tg_batch_done(struct tg_batch *b);
+
+struct tg_pipeline_conf {
+    int workers;      /* 0: one per core */
+    size_t batch_max; /* events per batch; 0: 256 */
+    void (*process)(void *ctx, struct tg_event *ev); /* worker threads */
+    void *process_ctx;
+    bool (*is_duplicate)(void *ctx, const struct tg_event *ev); /* dispatcher thread; may be NULL */
+    void *dedup_ctx;
+    void (*on_confirm)(void *ctx, uint64_t spool_seq); /* any thread; may be NULL */
+    void *confirm_ctx;
+};
+
+struct tg_pipeline *tg_pipeline_new(const struct tg_pipeline_conf *conf);
+/* Before start: add a sink; `conf` is its section data (borrowed until free). */
+int tg_pipeline_add_sink(struct tg_pipeline *p, const struct tg_sink_ops *ops, const void *conf);
+/* Open the sinks and start the threads.  0 or the first sink's error. */
+int tg_pipeline_start(struct tg_pipeline *p);
+/* Drain and stop (see above).  Call once, from the thread that started it. */
+void tg_pipeline_drain(struct tg_pipeline *p);
+void tg_pipeline_free(struct tg_pipeline *p);
+
+struct tg_pipeline_stats {
+    uint64_t events_in, duplicates, batches;
+    size_t work_queue, done_queue;
+};
+void tg_pipeline_stats(struct tg_pipeline *p, struct tg_pipeline_stats *st);
+/* Sinks, for metrics (index < count). */
+size_t tg_pipeline_sink_count(const struct tg_pipeline *p);
+struct tg_sink *tg_pipeline_sink(struct tg_pipeline *p, size_t i);
+
+/* A source: one producer's batching handle.  Thread-safe (a mutex). */
+struct tg_source;
+struct tg_source *tg_pipeline_source(struct tg_pipeline *p);
+/* Hand an event over (the pipeline owns it from now on).  May block. */
+void tg_source_add(struct tg_source *s, struct tg_event *ev);
+/* Submit the partial batch now (e.g. when the input has nothing more ready). */
+void tg_source_flush(struct tg_source *s);
+
+#endif

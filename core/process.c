@@ -1,0 +1,11 @@
+/*
+ * process.c - parse -> policy -> finish.  See process.h.
+ */
+#include "core/process.h"
+
+void tg_process_event(void *chain, struct tg_event *ev)
+{
+    struct tg_process *pr = chain;
+    tg_parse_event(pr->parse, ev);
+    tg_event_finish(ev);
+}

@@ -1,0 +1,20 @@
+/*
+ * process.h - the per-event processing chain run by the worker pool:
+ * parse -> policy verdict -> event.id + JSON.  Shared by `serve`, `omprog`
+ * and `ingest`, so batch and daemon modes give the same events.
+ * The chain is read-only after set-up and used from all worker threads.
+ */
+#ifndef TG_PROCESS_H
+#define TG_PROCESS_H
+
+#include "core/event.h"
+#include "parsers/parse.h"
+
+struct tg_process {
+    struct tg_parse_ctx *parse;
+};
+
+/* Worker thread: process one event in place (pipeline conf.process). */
+void tg_process_event(void *chain, struct tg_event *ev);
+
+#endif

@@ -1,0 +1,12 @@
+/*
+ * sinks.h - the built-in sink plugins (each defined in sinks/out_*.c and
+ * listed in core/registry.c).
+ */
+#ifndef TG_SINKS_H
+#define TG_SINKS_H
+
+#include "core/pipeline.h"
+
+extern const struct tg_sink_ops tg_out_stdout;
+
+#endif

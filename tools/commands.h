@@ -1,0 +1,26 @@
+/*
+ * commands.h - the subcommands of the `trailguard` binary (SPEC.md
+ * section 1).  Each takes the arguments after its name (argv[0] is the
+ * command name) and returns a process exit code (enum tg_exit).  Each runs
+ * on the main thread.
+ */
+#ifndef TG_COMMANDS_H
+#define TG_COMMANDS_H
+
+struct tg_command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+    const char *usage; /* full help text */
+};
+
+int tg_cmd_ingest(int argc, char **argv);
+extern const char tg_ingest_usage[];
+
+/* The command table, NULL-name terminated (core/main.c). */
+extern const struct tg_command tg_commands[];
+
+/* Print a usage error for `cmd` and return TG_EXIT_USAGE. */
+int tg_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif
