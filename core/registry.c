@@ -11,8 +11,9 @@ static const struct tg_section_def *const tg_sections[] = {
     &tg_parsers_section,
 };
 
+/* Sinks chosen by a [sink.*] section.  Add a row per sink plugin. */
 static const struct tg_sink_ops *const tg_sinks[] = {
-    NULL, /* placeholder: no configurable sink yet */
+    &tg_out_stdout, /* has no section: the fallback, never matched by name */
 };
 
 const struct tg_section_def *const *tg_registry_sections(size_t *n)
@@ -23,11 +24,21 @@ const struct tg_section_def *const *tg_registry_sections(size_t *n)
 
 const struct tg_sink_ops *const *tg_registry_sinks(size_t *n)
 {
-    *n = 0;
+    *n = sizeof(tg_sinks) / sizeof(tg_sinks[0]);
     return tg_sinks;
 }
 
-const struct tg_sink_ops *tg_registry_default_sink(void)
+size_t tg_registry_add_sinks(const struct tg_config *cfg, struct tg_pipeline *p)
 {
-    return &tg_out_stdout;
+    size_t added = 0;
+    for (size_t i = 0; i < cfg->n; i++) {
+        const struct tg_section *s = &cfg->sections[i];
+        for (size_t k = 0; k < sizeof(tg_sinks) / sizeof(tg_sinks[0]); k++) {
+            if (tg_sinks[k]->section == s->def && tg_pipeline_add_sink(p, tg_sinks[k], s->data) == 0)
+                added++;
+        }
+    }
+    if (added == 0 && tg_pipeline_add_sink(p, &tg_out_stdout, NULL) == 0)
+        added++;
+    return added;
 }

@@ -17,7 +17,11 @@
 const struct tg_section_def *const *tg_registry_sections(size_t *n);
 /* Sinks that have a config section ([sink.*]), in registry order. */
 const struct tg_sink_ops *const *tg_registry_sinks(size_t *n);
-/* The sink used when a config configures none: NDJSON on stdout. */
-const struct tg_sink_ops *tg_registry_default_sink(void);
+/*
+ * Add to `p` every sink whose section the config has ([sink.file],
+ * [sink.kafka], ...), or the stdout sink when it has none.  Returns the
+ * number of sinks added.
+ */
+size_t tg_registry_add_sinks(const struct tg_config *cfg, struct tg_pipeline *p);
 
 #endif

@@ -127,7 +127,7 @@ int tg_cmd_ingest(int argc, char **argv)
     struct tg_pipeline_conf pc = {
         .workers = (int)cc->workers, .process = tg_process_event, .process_ctx = &chain};
     struct tg_pipeline *p = tg_pipeline_new(&pc);
-    tg_pipeline_add_sink(p, tg_registry_default_sink(), NULL);
+    tg_registry_add_sinks(cfg, p);
     int exit_code = TG_EXIT_OK;
     if (tg_pipeline_start(p) != 0) {
         exit_code = TG_EXIT_RUNTIME;
