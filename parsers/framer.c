@@ -11,7 +11,8 @@
  *    its braces balance (counted outside strings); its trailing ',' is
  *    dropped.  More than TG_FRAMER_MAX bytes ends it as cut.
  *  - A line that follows a held snoopy record and is not itself a snoopy
- *    record is a continuation: "\n" + line is appended.
+ *    record, nor starts like a syslog header or a JSON object, is a
+ *    continuation: "\n" + line is appended.
  *  - Trimmed lines "[", "]" and "[]" are the array's brackets: skipped.
  */
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 
 #include "core/buf.h"
 #include "core/mem.h"
+#include "core/timeutil.h"
 #include "parsers/framer.h"
 
 #define TG_FRAMER_MAX (1u << 20)
@@ -65,6 +67,21 @@ static void tg_ftrim(const char **p, size_t *n)
     }
     while (*n && ((*p)[*n - 1] == ' ' || (*p)[*n - 1] == '\t' || (*p)[*n - 1] == '\r'))
         (*n)--;
+}
+
+/* A line that starts like a record of another kind (a syslog header, a
+ * JSON object) never continues a snoopy record. */
+static bool tg_fstarts_record(const char *p, size_t n)
+{
+    struct tg_time t;
+    if (n >= 3 && p[0] == '<' && p[1] >= '0' && p[1] <= '9')
+        return true;
+    size_t i = 0;
+    while (i < n && (p[i] == ' ' || p[i] == '\t'))
+        i++;
+    if (i < n && p[i] == '{')
+        return true;
+    return tg_time_parse_iso(p, n, &t) > 0 || tg_time_parse_bsd(p, n, 0, &t) > 0;
 }
 
 static void tg_fjson_scan(struct tg_framer *f, const char *p, size_t n)
@@ -132,7 +149,8 @@ void tg_framer_line(struct tg_framer *f, const char *line, size_t len, bool cut,
         return;
     }
     if (f->state == F_SNOOPY) {
-        if (len && !tg_parse_snoopy_record(f->pc, line, len) && f->held.len < TG_FRAMER_MAX) {
+        if (len && !tg_fstarts_record(line, len) && !tg_parse_snoopy_record(f->pc, line, len) &&
+            f->held.len < TG_FRAMER_MAX) {
             tg_fappend(f, line, len, cut);
             return;
         }

@@ -222,7 +222,7 @@ static void tg_plegacy_fill(struct tg_event *ev, struct tg_precord *r)
     ev->db_connection_id = tg_pne(v[PK_CONNECTION_ID]);
     tg_pstatus(ev, r->status);
     ev->db_name = tg_pne(v[PK_DB]);
-    ev->db_statement = v[PK_SQLTEXT];
+    ev->db_statement = tg_pne(v[PK_SQLTEXT]);
     ev->db_operation = tg_pne(v[PK_COMMAND_CLASS]);
     ev->source_address = tg_pne(v[PK_HOST]);
     ev->source_ip = tg_pne(v[PK_IP]);
@@ -569,7 +569,7 @@ static void tg_pfilter_fill(struct tg_event *ev, json_object *root)
         if (!ev->db_name.p)
             ev->db_name = tg_pne(tg_jstr(ev, tg_jget(sec, "db", NULL)));
         if (!ev->db_statement.p)
-            ev->db_statement = tg_jstr(ev, tg_jget(sec, "query", NULL));
+            ev->db_statement = tg_pne(tg_jstr(ev, tg_jget(sec, "query", NULL)));
         if (!ev->db_operation.p)
             ev->db_operation = tg_pne(tg_jstr(ev, tg_jget(sec, "sql_command", NULL)));
         if (!ev->db_connection_type.p)
@@ -616,10 +616,12 @@ static struct tg_str tg_punescape(struct tg_event *ev, struct tg_str b)
     for (size_t i = 0; i < b.len; i++) {
         char c = b.p[i];
         if (in_str) {
-            if (c == '\\' && i + 1 < b.len)
-                *w++ = b.p[i++];
-            else if (c == '"')
+            if (c == '\\' && i + 1 < b.len) {
+                *w++ = c;
+                c = b.p[++i];
+            } else if (c == '"') {
                 in_str = false;
+            }
         } else if (c == '"') {
             in_str = true;
         } else if (c == '#' && i + 3 < b.len && b.p[i + 1] == '0' && b.p[i + 2] >= '0' &&

@@ -357,6 +357,18 @@ static int tg_sscan_value(const struct tg_sstep *st, bool last, const char **pp,
         *pp = end + st->lit.len;
         return 1;
     }
+    /* snoopy's "no value" words may contain the next literal: "(undefined)(" */
+    for (int k = 0; k < 3 && st->lit.len; k++) {
+        static const struct tg_str nov[] = {TG_STR_LIT("(undefined)"), TG_STR_LIT("(unknown)"),
+                                            TG_STR_LIT("(none)")};
+        const char *after = p + nov[k].len;
+        if (tg_starts(p, e, nov[k].p, nov[k].len) && tg_starts(after, e, st->lit.p, st->lit.len) &&
+            !last) {
+            *val = nov[k];
+            *pp = after + st->lit.len;
+            return 1;
+        }
+    }
     if (st->lit.len == 0) {
         if (last) {
             end = e;
