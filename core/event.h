@@ -7,6 +7,11 @@
  * TG_NUM_NONE (numbers) and are never serialized: a field the record does
  * not carry is absent, never an empty string or a guess (SPEC.md section 3).
  *
+ * event.id = first 128 bits of SHA-256(origin host | syslog timestamp text |
+ * record bytes | id_salt), where the origin host is host.name or else the
+ * input peer.  A record resent after a RELP reconnect has the same bytes and
+ * gets the same id; a file record re-read from the same position too.
+ *
  * Life cycle, and which thread touches the event:
  *   source thread  tg_event_new()        raw bytes + input metadata copied in
  *   worker         tg_parse_event()      parsers fill fields (parsers/parse.h)
@@ -107,6 +112,8 @@ struct tg_event {
     /* pipeline bookkeeping (not serialized) */
     uint64_t spool_seq;  /* position in the spool, 0 when not spooled */
     bool truncated;      /* the source cut the record (size limit): parse marks it partial */
+    struct tg_str id_salt; /* source's position of the record (file:line), part of event.id,
+                              so equal lines at different places stay distinct; arena */
     bool duplicate;      /* dropped by dedup: not written to sinks */
     struct tg_buf json;  /* the serialized event, without the trailing newline */
 };

@@ -58,14 +58,19 @@ static int tg_ingest_one(const char *path, struct tg_source *src, struct tg_inge
                                .peer = is_stdin ? TG_STR_NULL : tg_str_c(path)};
     const char *rec, *errmsg;
     size_t len;
+    uint64_t lineno = 0;
     bool cut;
     int rc;
     while ((rc = tg_reader_next(r, &rec, &len, &cut, &errmsg)) == 0) {
+        lineno++;
         if (len == 0) { /* a blank line carries no record: counted, not an event */
             t->empty++;
             continue;
         }
         struct tg_event *ev = tg_event_new(rec, len, &in, tg_time_now());
+        char salt[32];
+        int sl = snprintf(salt, sizeof(salt), "line %llu", (unsigned long long)lineno);
+        ev->id_salt = tg_event_strdup(ev, salt, (size_t)sl);
         if (cut) {
             ev->truncated = true;
             t->truncated++;
