@@ -100,20 +100,30 @@ int tg_cmd_ingest(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:f:qh", longopts, NULL)) != -1) {
         switch (c) {
-        case 'c': config_path = optarg; break;
-        case 'S': break; /* policy snapshots: accepted, applied once the policy engine lands */
+        case 'c':
+            config_path = optarg;
+            break;
+        case 'S':
+            break; /* policy snapshots: accepted, applied once the policy engine lands */
         case 'f': {
             int k = 0;
             while (tg_format_names[k] && strcmp(tg_format_names[k], optarg) != 0)
                 k++;
             if (!tg_format_names[k])
-                return tg_usage_error("ingest", "unknown --format '%s' (use auto, syslog, snoopy or percona)", optarg);
+                return tg_usage_error("ingest",
+                                      "unknown --format '%s' (use auto, syslog, snoopy or percona)",
+                                      optarg);
             fmt = (enum tg_format)k;
             break;
         }
-        case 'q': quiet = true; break;
-        case 'h': fputs(tg_ingest_usage, stdout); return TG_EXIT_OK;
-        default: return tg_usage_error("ingest", "unknown option");
+        case 'q':
+            quiet = true;
+            break;
+        case 'h':
+            fputs(tg_ingest_usage, stdout);
+            return TG_EXIT_OK;
+        default:
+            return tg_usage_error("ingest", "unknown option");
         }
     }
 
@@ -155,8 +165,7 @@ int tg_cmd_ingest(int argc, char **argv)
                 "lines skipped), %llu input%s unreadable\n",
                 (unsigned long long)t.records, (unsigned long long)t.files, t.files == 1 ? "" : "s",
                 (unsigned long long)t.truncated, (unsigned long long)t.empty,
-                (unsigned long long)t.failed,
-                t.failed == 1 ? "" : "s");
+                (unsigned long long)t.failed, t.failed == 1 ? "" : "s");
     if (t.failed)
         exit_code = TG_EXIT_RUNTIME;
 out:

@@ -35,7 +35,8 @@ static const struct tg_opt t_multi_opts[] = {
 static const char *t_multi_check(const void *data)
 {
     const struct t_multi *m = data;
-    return m->tls && m->listen && strstr(m->listen, ":514") ? "tls on port 514 is not allowed" : NULL;
+    return m->tls && m->listen && strstr(m->listen, ":514") ? "tls on port 514 is not allowed"
+                                                            : NULL;
 }
 
 static const struct tg_section_def t_multi = {
@@ -143,7 +144,8 @@ static void test_error_paths_name_file_line_key(void **state)
 {
     expect_error("[collector]\nbogus = 1\n", "test.ini:2: [collector] bogus: unknown key");
     expect_error("[nosuch]\n", "test.ini:1: unknown section [nosuch]");
-    expect_error("[collector]\nworkers = many\n", "test.ini:2: [collector] workers: invalid value 'many'");
+    expect_error("[collector]\nworkers = many\n",
+                 "test.ini:2: [collector] workers: invalid value 'many'");
     expect_error("[collector]\nworkers = 65\n", "out of range");
     expect_error("[collector]\nfsync = sometimes\n", "expected one of: interval always never");
     expect_error("[collector]\nmetrics_listen = localhost\n", "expected HOST:PORT");
@@ -151,12 +153,14 @@ static void test_error_paths_name_file_line_key(void **state)
     expect_error("[collector]\nspool_max_bytes = 5X\n", "unknown size suffix");
     expect_error("[collector]\nspool_max_bytes = 1k\n", "out of range");
     expect_error("[input.t]\ntls = maybe\n", "expected true or false");
-    expect_error("[collector]\nworkers = 1\nworkers = 2\n", "test.ini:3: [collector] workers: set twice (first at line 2)");
+    expect_error("[collector]\nworkers = 1\nworkers = 2\n",
+                 "test.ini:3: [collector] workers: set twice (first at line 2)");
     expect_error("[collector]\n[collector]\n", "test.ini:2: [collector] section defined twice");
     expect_error("workers = 1\n", "test.ini:1: workers: key outside any section");
     expect_error("[collector]\nthis line has no equals sign\n", "test.ini:2: syntax error");
     expect_error("[collector\n", "test.ini:1: section header without ']'");
-    expect_error("[input.t]\nlisten = 1.2.3.4:514\ntls = on\n", "test.ini:1: [input.t] tls on port 514");
+    expect_error("[input.t]\nlisten = 1.2.3.4:514\ntls = on\n",
+                 "test.ini:1: [input.t] tls on port 514");
     /* several errors are all reported */
     expect_error("[collector]\nbogus = 1\nworkers = x\n", "2 configuration errors");
     char longline[400];

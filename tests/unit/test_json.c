@@ -69,12 +69,13 @@ static void test_invalid_utf8_replaced(void **state)
         size_t n;
         const char *want;
     } cases[] = {
-        {"\xe6\x97\xa5\xe8", 4, "\xe6\x97\xa5\xef\xbf\xbd"},              /* cut mid-sequence */
-        {"a\x80z", 3, "a\xef\xbf\xbdz"},                                /* stray continuation */
-        {"\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd"},                    /* overlong '/' */
+        {"\xe6\x97\xa5\xe8", 4, "\xe6\x97\xa5\xef\xbf\xbd"},           /* cut mid-sequence */
+        {"a\x80z", 3, "a\xef\xbf\xbdz"},                               /* stray continuation */
+        {"\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd"},                   /* overlong '/' */
         {"\xed\xa0\x80x", 4, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdx"}, /* surrogate */
-        {"\xf4\x90\x80\x80", 4, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* > U+10FFFF */
-        {"\xe2\x9c", 2, "\xef\xbf\xbd"},                                /* truncated at end */
+        {"\xf4\x90\x80\x80", 4,
+         "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* > U+10FFFF */
+        {"\xe2\x9c", 2, "\xef\xbf\xbd"},                      /* truncated at end */
         {"\xff", 1, "\xef\xbf\xbd"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -166,7 +167,8 @@ static void test_event_serialization(void **state)
     assert_int_equal(json_object_get_int(json_object_object_get(v, "pid")), 1234);
     json_object *parse = json_object_object_get(json_object_object_get(o, "trailguard"), "parse");
     assert_string_equal(json_object_get_string(json_object_object_get(parse, "status")), "partial");
-    assert_non_null(strstr(json_object_get_string(json_object_object_get(parse, "error")), "UTF-8"));
+    assert_non_null(
+        strstr(json_object_get_string(json_object_object_get(parse, "error")), "UTF-8"));
     json_object *event = json_object_object_get(o, "event");
     assert_int_equal(strlen(json_object_get_string(json_object_object_get(event, "id"))), 32);
     assert_string_equal(json_object_get_string(json_object_object_get(o, "@timestamp")),

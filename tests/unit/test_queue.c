@@ -90,7 +90,7 @@ static void test_close_wakes_blocked_consumer(void **state)
     tg_queue_free(q);
 }
 
-#define PRODUCERS 4
+#define PRODUCERS    4
 #define PER_PRODUCER 20000
 
 static void *produce(void *arg)
