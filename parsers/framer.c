@@ -32,9 +32,10 @@ struct tg_framer {
     enum tg_fstate state;
     struct tg_buf held;
     bool held_cut;
-    int depth;   /* JSON: open braces */
-    bool in_str; /* JSON: inside a string */
-    bool esc;    /* JSON: after a backslash in a string */
+    uint64_t held_line; /* line number of the held record's first line */
+    int depth;          /* JSON: open braces */
+    bool in_str;        /* JSON: inside a string */
+    bool esc;           /* JSON: after a backslash in a string */
     uint64_t skipped;
 };
 
@@ -115,15 +116,17 @@ static void tg_femit_held(struct tg_framer *f, tg_frame_fn emit, void *ctx)
         while (n && (p[n - 1] == ',' || p[n - 1] == ' ' || p[n - 1] == '\r' || p[n - 1] == '\n'))
             n--;
     }
-    emit(ctx, p, n, f->held_cut);
+    emit(ctx, p, n, f->held_cut, f->held_line);
     f->state = F_IDLE;
     f->held.len = 0;
     f->held_cut = false;
 }
 
-static void tg_fhold(struct tg_framer *f, enum tg_fstate st, const char *line, size_t len, bool cut)
+static void tg_fhold(struct tg_framer *f, enum tg_fstate st, const char *line, size_t len, bool cut,
+                     uint64_t lineno)
 {
     f->state = st;
+    f->held_line = lineno;
     f->held.len = 0;
     tg_buf_append(&f->held, line, len);
     f->held_cut = cut;
@@ -136,8 +139,8 @@ static void tg_fappend(struct tg_framer *f, const char *line, size_t len, bool c
     f->held_cut |= cut;
 }
 
-void tg_framer_line(struct tg_framer *f, const char *line, size_t len, bool cut, tg_frame_fn emit,
-                    void *ctx)
+void tg_framer_line(struct tg_framer *f, const char *line, size_t len, bool cut, uint64_t lineno,
+                    tg_frame_fn emit, void *ctx)
 {
     if (f->state == F_JSON) {
         tg_fappend(f, line, len, cut);
@@ -164,16 +167,16 @@ void tg_framer_line(struct tg_framer *f, const char *line, size_t len, bool cut,
         return;
     }
     if (tn == 1 && t[0] == '{') {
-        tg_fhold(f, F_JSON, line, len, cut);
+        tg_fhold(f, F_JSON, line, len, cut, lineno);
         f->depth = 1;
         f->in_str = f->esc = false;
         return;
     }
     if (!cut && tg_parse_snoopy_record(f->pc, line, len)) {
-        tg_fhold(f, F_SNOOPY, line, len, cut);
+        tg_fhold(f, F_SNOOPY, line, len, cut, lineno);
         return;
     }
-    emit(ctx, line, len, cut);
+    emit(ctx, line, len, cut, lineno);
 }
 
 void tg_framer_finish(struct tg_framer *f, tg_frame_fn emit, void *ctx)

@@ -22,8 +22,8 @@
 #include "parsers/parse.h"
 
 /* Receives one record; `cut` when a line of it was cut by the reader or the
- * framer's size limit. */
-typedef void (*tg_frame_fn)(void *ctx, const char *rec, size_t len, bool cut);
+ * framer's size limit; `lineno` is the number of its first line. */
+typedef void (*tg_frame_fn)(void *ctx, const char *rec, size_t len, bool cut, uint64_t lineno);
 
 struct tg_framer;
 
@@ -31,9 +31,9 @@ struct tg_framer;
 struct tg_framer *tg_framer_new(const struct tg_parse_ctx *pc);
 void tg_framer_free(struct tg_framer *f);
 
-/* Feed one line (without its LF); emits 0, 1 or 2 records. */
-void tg_framer_line(struct tg_framer *f, const char *line, size_t len, bool cut, tg_frame_fn emit,
-                    void *ctx);
+/* Feed line number `lineno` (without its LF); emits 0, 1 or 2 records. */
+void tg_framer_line(struct tg_framer *f, const char *line, size_t len, bool cut, uint64_t lineno,
+                    tg_frame_fn emit, void *ctx);
 /* End of input: emit what is pending. */
 void tg_framer_finish(struct tg_framer *f, tg_frame_fn emit, void *ctx);
 /* Lines that carried no record (JSON array brackets). */

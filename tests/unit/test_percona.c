@@ -52,7 +52,7 @@ static void test_truncated(void **state)
     /* the server cuts the string at 511 bytes */
     check("p[u] @ hosthosthost", TG_ETRUNC, "p", "u", "hosthosthost", NULL);
     check("p[uuuu", TG_ETRUNC, "p", "uuuu", NULL, NULL);
-    check("p[u] @ h [10.0.", TG_ETRUNC, "p", "u", "h [10.0.", NULL);
+    check("p[u] @ h [10.0.", TG_ETRUNC, "p", "u", "h", NULL); /* cut in the ip */
 }
 
 static void test_not_a_user_string(void **state)

@@ -71,7 +71,7 @@ static void test_literal_and_trailing_text(void **state)
 static void test_compile_errors(void **state)
 {
     compile_error("[uid:%{uid} x:%{nosuch}]: %{cmdline}", "nosuch");
-    compile_error("[uid:%{uid sid:%{sid}", "no closing");
+    compile_error("[uid:%{uid", "no closing");
     compile_error("%{cwd}%{cmdline}", "directly followed");
     compile_error("no datasource here", "no %{datasource}");
     compile_error("", "no %{datasource}");
