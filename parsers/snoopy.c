@@ -313,6 +313,10 @@ static const char *tg_sfind2(const char *p, const char *e, const char *close, si
     return NULL;
 }
 
+/* What snoopy prints for a value it does not have (src/datasource/). */
+static const struct tg_str tg_novalue[] = {TG_STR_LIT("(undefined)"), TG_STR_LIT("(unknown)"),
+                                           TG_STR_LIT("(none)")};
+
 #define ERR25         "[ERROR: Data source '"
 #define ERR25_FAILED  "' failed with the following error message: '"
 #define ERR25_MISSING "' not found.]"
@@ -358,13 +362,13 @@ static int tg_sscan_value(const struct tg_sstep *st, bool last, const char **pp,
         return 1;
     }
     /* snoopy's "no value" words may contain the next literal: "(undefined)(" */
-    for (int k = 0; k < 3 && st->lit.len; k++) {
-        static const struct tg_str nov[] = {TG_STR_LIT("(undefined)"), TG_STR_LIT("(unknown)"),
-                                            TG_STR_LIT("(none)")};
-        const char *after = p + nov[k].len;
-        if (tg_starts(p, e, nov[k].p, nov[k].len) && tg_starts(after, e, st->lit.p, st->lit.len) &&
-            !last) {
-            *val = nov[k];
+    for (size_t k = 0; k < sizeof(tg_novalue) / sizeof(tg_novalue[0]) && st->lit.len && !last;
+         k++) {
+        if (!tg_starts(p, e, tg_novalue[k].p, tg_novalue[k].len))
+            continue;
+        const char *after = p + tg_novalue[k].len;
+        if (tg_starts(after, e, st->lit.p, st->lit.len)) {
+            *val = tg_novalue[k];
             *pp = after + st->lit.len;
             return 1;
         }
