@@ -22,6 +22,7 @@
 #include "core/registry.h"
 #include "ingest/reader.h"
 #include "parsers/parse.h"
+#include "policy/policy.h"
 #include "tools/commands.h"
 
 const char tg_ingest_usage[] =
@@ -88,7 +89,7 @@ int tg_cmd_ingest(int argc, char **argv)
         {"config", required_argument, NULL, 'c'}, {"snapshot", required_argument, NULL, 'S'},
         {"format", required_argument, NULL, 'f'}, {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-    const char *config_path = NULL;
+    const char *config_path = NULL, *snapshot = NULL;
     enum tg_format fmt = TG_FMT_AUTO;
     bool quiet = false;
     int c;
@@ -96,7 +97,7 @@ int tg_cmd_ingest(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "c:f:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'c': config_path = optarg; break;
-        case 'S': break; /* policy snapshots: accepted, applied once the policy engine lands */
+        case 'S': snapshot = optarg; break;
         case 'f': {
             int k = 0;
             while (tg_format_names[k] && strcmp(tg_format_names[k], optarg) != 0)
@@ -124,6 +125,7 @@ int tg_cmd_ingest(int argc, char **argv)
         tg_config_free(cfg);
         return TG_EXIT_USAGE;
     }
+    chain.policy = tg_policy_new(tg_config_get(cfg, "policy"), snapshot);
     struct tg_pipeline_conf pc = {
         .workers = (int)cc->workers, .process = tg_process_event, .process_ctx = &chain};
     struct tg_pipeline *p = tg_pipeline_new(&pc);
@@ -157,6 +159,7 @@ int tg_cmd_ingest(int argc, char **argv)
 out:
     tg_pipeline_free(p);
     tg_parse_ctx_free(chain.parse);
+    tg_policy_free(chain.policy);
     tg_config_free(cfg);
     return exit_code;
 }
