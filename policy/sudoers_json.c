@@ -99,11 +99,17 @@ static void tg_json_member(struct tg_json_ctx *c, struct tg_sudo_member *m, json
                 done = true;
                 m->alias = tg_alias_get(c, aliases[i].k, sv, false);
                 m->str = tg_snap_strdup(c->d, sv, strlen(sv));
-                if (m->alias)
+                if (m->alias) {
                     m->type = TG_SM_ALIAS;
-                else
+                } else if (aliases[i].k != TG_AK_CMND) { /* sudo falls back to a plain name */
+                    m->type = TG_SM_NAME;
+                    tg_snap_problem(c->d, c->file, line, true,
+                                    "%s '%s' is not defined; sudo matches it as a plain name", key,
+                                    sv);
+                } else {
                     tg_snap_problem(c->d, c->file, line, false,
                                     "%s '%s' is not defined; the member never matches", key, sv);
+                }
             }
         if (done)
             continue;
