@@ -122,7 +122,8 @@ static void tg_load_netgroup_line(struct tg_snapshot_data *d, const char *file, 
         if (l.p[i] == '(') {
             const char *close = memchr(l.p + i, ')', l.len - i);
             if (!close) {
-                tg_snap_problem(d, file, no, false, "netgroup triple without ')'; rest of line ignored");
+                tg_snap_problem(d, file, no, false,
+                                "netgroup triple without ')'; rest of line ignored");
                 return;
             }
             struct tg_str f[3] = {0};
@@ -137,9 +138,9 @@ static void tg_load_netgroup_line(struct tg_snapshot_data *d, const char *file, 
                     f[t].p++, f[t].len--;
             ng = &d->ns[TG_NS_NETGROUP].v[id];
             ng->triples = tg_xrealloc(ng->triples, (ng->ntriples + 1) * sizeof(*ng->triples));
-            ng->triples[ng->ntriples++] = (struct tg_netgr_triple){
-                f[0].len ? tg_snap_strdup(d, f[0].p, f[0].len) : NULL,
-                f[1].len ? tg_snap_strdup(d, f[1].p, f[1].len) : NULL};
+            ng->triples[ng->ntriples++] =
+                (struct tg_netgr_triple){f[0].len ? tg_snap_strdup(d, f[0].p, f[0].len) : NULL,
+                                         f[1].len ? tg_snap_strdup(d, f[1].p, f[1].len) : NULL};
             i = (size_t)(close - l.p) + 1;
         } else {
             size_t s = i;
@@ -168,8 +169,7 @@ void tg_accounts_load(struct tg_snapshot_data *d, const char *file, const char *
         int k = tg_split_colon(l.p, l.len, f, 7);
         if (pw ? (k != 7 || !tg_is_num(f[2]) || !tg_is_num(f[3]))
                : (k != 4 || !tg_is_num(f[2])) || f[0].len == 0) {
-            tg_snap_problem(d, file, no, false,
-                            "not a %s line (expected %s); line ignored", kind,
+            tg_snap_problem(d, file, no, false, "not a %s line (expected %s); line ignored", kind,
                             pw ? "name:x:uid:gid:gecos:home:shell" : "name:x:gid:member,...");
             continue;
         }

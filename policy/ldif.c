@@ -47,10 +47,10 @@ enum { TG_K_SUDOCMD = TG_NS_COUNT, TG_K_CMDGROUP, TG_K_UNKNOWN };
 struct tg_ldif_pending {
     struct tg_ldif_entry *rules;
     size_t nrules, caprules;
-    struct tg_strmap cmd_by_id;     /* ipaUniqueID or sudoCmd RDN -> index into cmds */
-    const char **cmds;              /* sudoCmd values */
+    struct tg_strmap cmd_by_id; /* ipaUniqueID or sudoCmd RDN -> index into cmds */
+    const char **cmds;          /* sudoCmd values */
     size_t ncmds, capcmds;
-    struct tg_strmap grp_by_name;   /* command group cn -> index into grps */
+    struct tg_strmap grp_by_name; /* command group cn -> index into grps */
     struct tg_ldif_entry *grps;
     size_t ngrps, capgrps;
 };
@@ -128,15 +128,15 @@ static void tg_ldif_line(struct tg_snapshot_data *d, struct tg_ldif_entry *e, co
         value = tg_arena_alloc(&d->arena, (size_t)(end - v) + 1);
         long n = tg_b64decode(v, (size_t)(end - v), value);
         if (n < 0) {
-            tg_snap_problem(d, file, line, false, "attribute %s: invalid base64 value; value ignored",
-                            name);
+            tg_snap_problem(d, file, line, false,
+                            "attribute %s: invalid base64 value; value ignored", name);
             return;
         }
         value[n] = '\0';
     } else if (v < end && *v == '<') {
-        tg_snap_problem(d, file, line, false,
-                        "attribute %s: URL values (':<') are not supported; export the value inline",
-                        name);
+        tg_snap_problem(
+            d, file, line, false,
+            "attribute %s: URL values (':<') are not supported; export the value inline", name);
         return;
     } else {
         while (v < end && *v == ' ')
@@ -151,8 +151,8 @@ static void tg_ldif_line(struct tg_snapshot_data *d, struct tg_ldif_entry *e, co
     if (!e->dn) {
         /* version: 1, search: 2, result: 0 Success and other headers */
         if (strcmp(name, "version") && strcmp(name, "search") && strcmp(name, "result"))
-            tg_snap_problem(d, file, line, true, "'%s' outside an entry (no dn: before it); ignored",
-                            name);
+            tg_snap_problem(d, file, line, true,
+                            "'%s' outside an entry (no dn: before it); ignored", name);
         return;
     }
     if (e->n == e->cap) {
@@ -320,11 +320,16 @@ static int tg_dn_classify(struct tg_snapshot_data *d, const char *dn, char **nam
     static const struct {
         const char *cont;
         int kind;
-    } map[] = {{"groups", TG_NS_GROUP},           {"hostgroups", TG_NS_HOSTGROUP},
-               {"hbacservices", TG_NS_SERVICE},   {"hbacservicegroups", TG_NS_SVCGROUP},
-               {"ng", TG_NS_NETGROUP},            {"netgroup", TG_NS_NETGROUP},
-               {"sudocmdgroups", TG_K_CMDGROUP},  {"users", TG_NS_USER},
-               {"computers", TG_NS_HOST},         {"group", TG_NS_GROUP},
+    } map[] = {{"groups", TG_NS_GROUP},
+               {"hostgroups", TG_NS_HOSTGROUP},
+               {"hbacservices", TG_NS_SERVICE},
+               {"hbacservicegroups", TG_NS_SVCGROUP},
+               {"ng", TG_NS_NETGROUP},
+               {"netgroup", TG_NS_NETGROUP},
+               {"sudocmdgroups", TG_K_CMDGROUP},
+               {"users", TG_NS_USER},
+               {"computers", TG_NS_HOST},
+               {"group", TG_NS_GROUP},
                {"people", TG_NS_USER}};
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (strcasecmp(cont, map[i].cont) == 0)
@@ -337,12 +342,16 @@ static int tg_parent_ns(int ns)
 {
     switch (ns) {
     case TG_NS_USER:
-    case TG_NS_GROUP: return TG_NS_GROUP;
+    case TG_NS_GROUP:
+        return TG_NS_GROUP;
     case TG_NS_HOST:
-    case TG_NS_HOSTGROUP: return TG_NS_HOSTGROUP;
+    case TG_NS_HOSTGROUP:
+        return TG_NS_HOSTGROUP;
     case TG_NS_SERVICE:
-    case TG_NS_SVCGROUP: return TG_NS_SVCGROUP;
-    default: return -1;
+    case TG_NS_SVCGROUP:
+        return TG_NS_SVCGROUP;
+    default:
+        return -1;
     }
 }
 
@@ -543,9 +552,8 @@ static void tg_role_build(struct tg_snapshot_data *d, struct tg_role *r, bool ip
 {
     if (r->users.n == 0 || r->cmds.n == 0) {
         if (strcasecmp(r->cn, "defaults") != 0)
-            tg_snap_problem(d, r->file, r->line, true,
-                            "sudo rule %s has no %s; it can never match", r->cn,
-                            r->users.n == 0 ? "users" : "commands");
+            tg_snap_problem(d, r->file, r->line, true, "sudo rule %s has no %s; it can never match",
+                            r->cn, r->users.n == 0 ? "users" : "commands");
         return;
     }
     struct tg_sudo_spec *s = tg_sudo_spec_new(d, r->cn, r->file, r->line);
@@ -590,8 +598,8 @@ static void tg_role_build(struct tg_snapshot_data *d, struct tg_role *r, bool ip
             cs->notafter = na;
             const char *err = NULL;
             if (tg_sudo_cmd_parse(d, &cs->cmnd, c, &err) != 0) {
-                tg_snap_problem(d, r->file, r->line, false, "sudo rule %s: command '%s': %s",
-                                r->cn, c, err);
+                tg_snap_problem(d, r->file, r->line, false, "sudo rule %s: command '%s': %s", r->cn,
+                                c, err);
                 cs->cmnd.type = TG_SM_BROKEN;
             }
         }
@@ -768,9 +776,9 @@ static void tg_ldif_entry_done(struct tg_snapshot_data *d, struct tg_ldif_entry 
                     sscanf(v, " (,%255[^,],", u);
                 ng = &d->ns[TG_NS_NETGROUP].v[id];
                 ng->triples = tg_xrealloc(ng->triples, (ng->ntriples + 1) * sizeof(*ng->triples));
-                ng->triples[ng->ntriples++] = (struct tg_netgr_triple){
-                    *h ? tg_snap_strdup(d, h, strlen(h)) : NULL,
-                    *u ? tg_snap_strdup(d, u, strlen(u)) : NULL};
+                ng->triples[ng->ntriples++] =
+                    (struct tg_netgr_triple){*h ? tg_snap_strdup(d, h, strlen(h)) : NULL,
+                                             *u ? tg_snap_strdup(d, u, strlen(u)) : NULL};
             } else if (strcmp(e->a[i].name, "membernisnetgroup") == 0) {
                 uint32_t c = tg_snap_intern(d, TG_NS_NETGROUP, v, strlen(v));
                 tg_idlist_add(&d->ns[TG_NS_NETGROUP].v[id].children, c);
@@ -863,8 +871,8 @@ static void tg_ipa_rule(struct tg_snapshot_data *d, const struct tg_ldif_entry *
                 tg_strv_add(dst, tg_snap_printf(d, "%%%s", nm));
             else
                 tg_snap_problem(d, e->file, a->line, false,
-                                "sudo rule %s: %s '%s' is not a user or group DN; ignored", r.cn,
-                                n, v);
+                                "sudo rule %s: %s '%s' is not a user or group DN; ignored", r.cn, n,
+                                v);
         } else if (strcmp(n, "hostcategory") == 0 && strcasecmp(v, "all") == 0)
             tg_strv_add(&r.hosts, "ALL");
         else if (strcmp(n, "externalhost") == 0 || strcmp(n, "hostmask") == 0)

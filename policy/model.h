@@ -59,8 +59,8 @@ struct tg_entity {
     int ref_line;
     int64_t uid, gid; /* users: uidNumber/gidNumber; groups: gidNumber; -1 unknown */
     const char *shell, *home;
-    struct tg_idlist parents;  /* direct memberships (group namespace of this ns) */
-    struct tg_idlist closure;  /* users/hosts/services: transitive groups, sorted */
+    struct tg_idlist parents;        /* direct memberships (group namespace of this ns) */
+    struct tg_idlist closure;        /* users/hosts/services: transitive groups, sorted */
     struct tg_netgr_triple *triples; /* netgroups */
     size_t ntriples;
     struct tg_idlist children; /* netgroups: nested netgroups */
@@ -104,17 +104,17 @@ enum tg_sudo_mtype {
     TG_SM_ALIAS,    /* resolved to a list */
     TG_SM_MYSELF,   /* runas (): the invoking user */
     TG_SM_CMD,
-    TG_SM_BROKEN    /* unresolvable: never matches (reported by lint) */
+    TG_SM_BROKEN /* unresolvable: never matches (reported by lint) */
 };
 
 struct tg_sudo_list;
 
 struct tg_sudo_cmd {
-    char *path;           /* "sudoedit", a path, a dir ending '/', or a regex */
-    char *args;           /* NULL: any args; "\"\"": none */
-    pcre2_code *path_re;  /* path is ^...$ */
-    pcre2_code *args_re;  /* args is ^...$ */
-    bool has_meta;        /* glob characters in path */
+    char *path;          /* "sudoedit", a path, a dir ending '/', or a regex */
+    char *args;          /* NULL: any args; "\"\"": none */
+    pcre2_code *path_re; /* path is ^...$ */
+    pcre2_code *args_re; /* args is ^...$ */
+    bool has_meta;       /* glob characters in path */
 };
 
 struct tg_sudo_member {
@@ -208,8 +208,8 @@ void tg_snap_problem(struct tg_snapshot_data *d, const char *file, int line, boo
 char *tg_snap_strdup(struct tg_snapshot_data *d, const char *s, size_t n);
 char *tg_snap_printf(struct tg_snapshot_data *d, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-void tg_idlist_add(struct tg_idlist *l, uint32_t id); /* append (unsorted) */
-void tg_idlist_sort(struct tg_idlist *l);             /* sort + dedupe */
+void tg_idlist_add(struct tg_idlist *l, uint32_t id);       /* append (unsorted) */
+void tg_idlist_sort(struct tg_idlist *l);                   /* sort + dedupe */
 bool tg_idlist_has(const struct tg_idlist *l, uint32_t id); /* l sorted */
 
 /* New sudo spec appended to d->sudo; new priv/cmndspec/list helpers. */

@@ -112,8 +112,7 @@ static const struct tg_hbac_rule *tg_hbac_any(const struct tg_snapshot *s, const
 }
 
 void tg_verdict_hbac(const struct tg_snapshot *s, const struct tg_policy_conf *conf,
-                     const char *user, const char *host, const char *services,
-                     struct tg_verdict *v)
+                     const char *user, const char *host, const char *services, struct tg_verdict *v)
 {
     if (tg_unknown_user(s, user, v))
         return;
@@ -161,8 +160,8 @@ static void tg_sudo_decide(const struct tg_snapshot *s, const struct tg_policy_c
     }
     struct tg_sudo_result sr = {TG_SUDO_UNSPEC, NULL};
     if (have_sudo) {
-        struct tg_sudo_req q = {a->user, a->host,  a->runas, a->group, a->runas_specified,
-                                a->cmnd, a->args,  a->now,   conf->usrmerge};
+        struct tg_sudo_req q = {a->user, a->host, a->runas, a->group,      a->runas_specified,
+                                a->cmnd, a->args, a->now,   conf->usrmerge};
         tg_sudo_eval(s, &q, &sr);
     }
     char svc[16];
@@ -238,8 +237,14 @@ void tg_verdict_sudo(const struct tg_snapshot *s, const struct tg_policy_conf *c
         tg_sudo_resolve(s, cmd, path, sizeof(path));
     else
         snprintf(path, sizeof(path), "%s", cmd);
-    struct tg_sudo_ask a = {user, host, runas ? runas : tg_runas_default(s), NULL,
-                            runas != NULL, path, *args ? args : NULL, now};
+    struct tg_sudo_ask a = {user,
+                            host,
+                            runas ? runas : tg_runas_default(s),
+                            NULL,
+                            runas != NULL,
+                            path,
+                            *args ? args : NULL,
+                            now};
     tg_sudo_decide(s, conf, &a, v);
 }
 
@@ -330,8 +335,9 @@ static void tg_verdict_sudo_exec(const struct tg_snapshot *s, const struct tg_po
             tg_buf_puts(&args, argv[i]);
         }
     }
-    struct tg_sudo_ask a = {user,         host, runas, sa.group, sa.user != NULL, cmnd,
-                            args.len ? tg_buf_cstr(&args) : NULL, now};
+    struct tg_sudo_ask a = {
+        user, host, runas, sa.group, sa.user != NULL, cmnd, args.len ? tg_buf_cstr(&args) : NULL,
+        now};
     tg_sudo_decide(s, conf, &a, v);
 out:
     tg_buf_free(&args);
@@ -366,8 +372,7 @@ void tg_verdict_exec(const struct tg_snapshot *s, const struct tg_policy_conf *c
         tg_verdict_sudo_exec(s, conf, user, host, cmdline, cwd, now, v);
         return;
     }
-    tg_verdict_hbac(s, conf, user, host, conf->session_services ? conf->session_services : "",
-                    v);
+    tg_verdict_hbac(s, conf, user, host, conf->session_services ? conf->session_services : "", v);
 }
 
 /* ----------------------------------------------------------- the holder */
@@ -381,8 +386,9 @@ struct tg_policy *tg_policy_new(const struct tg_policy_conf *conf, const char *d
         tg_config_defaults(&tg_policy_section, &p->conf);
         conf = &p->conf;
     }
-    p->conf.snapshot_dir = dir ? tg_xstrdup(dir)
-                                : conf->snapshot_dir ? tg_xstrdup(conf->snapshot_dir) : NULL;
+    p->conf.snapshot_dir = dir                  ? tg_xstrdup(dir)
+                           : conf->snapshot_dir ? tg_xstrdup(conf->snapshot_dir)
+                                                : NULL;
     p->conf.session_services = tg_xstrdup(conf->session_services ? conf->session_services : "");
     p->conf.db_service = conf->db_service ? tg_xstrdup(conf->db_service) : NULL;
     pthread_mutex_init(&p->mu, NULL);
@@ -469,8 +475,8 @@ static char *tg_cstr(struct tg_event *ev, struct tg_str s)
     return s.p ? (char *)tg_event_strdup(ev, s.p, s.len).p : NULL;
 }
 
-static void tg_policy_decide(struct tg_policy *p, const struct tg_snapshot *s,
-                             struct tg_event *ev, struct tg_verdict *v)
+static void tg_policy_decide(struct tg_policy *p, const struct tg_snapshot *s, struct tg_event *ev,
+                             struct tg_verdict *v)
 {
     const char *user = tg_cstr(ev, ev->user_name);
     const char *host = tg_cstr(ev, ev->host_name);

@@ -61,8 +61,7 @@ void tg_snap_problem(struct tg_snapshot_data *d, const char *file, int line, boo
     d->problems[d->nproblems++] = (struct tg_problem){file, line, warning, msg};
 }
 
-uint32_t tg_snap_find(const struct tg_snapshot_data *d, enum tg_ns ns, const char *name,
-                      size_t len)
+uint32_t tg_snap_find(const struct tg_snapshot_data *d, enum tg_ns ns, const char *name, size_t len)
 {
     return tg_strmap_get(&d->ns[ns].map, name, len);
 }
@@ -271,8 +270,8 @@ static void tg_closures(struct tg_snapshot_data *d)
 {
     static const struct {
         enum tg_ns leaf, group;
-    } pairs[] = {{TG_NS_USER, TG_NS_GROUP}, {TG_NS_HOST, TG_NS_HOSTGROUP},
-                 {TG_NS_SERVICE, TG_NS_SVCGROUP}};
+    } pairs[] = {
+        {TG_NS_USER, TG_NS_GROUP}, {TG_NS_HOST, TG_NS_HOSTGROUP}, {TG_NS_SERVICE, TG_NS_SVCGROUP}};
     for (size_t p = 0; p < 3; p++) {
         struct tg_nstable *lt = &d->ns[pairs[p].leaf], *gt = &d->ns[pairs[p].group];
         uint32_t *stamp = tg_xcalloc(gt->n + 1, sizeof(*stamp));
@@ -306,8 +305,7 @@ static void tg_closures(struct tg_snapshot_data *d)
 }
 
 /* CSR index of enabled allow rules by the ids of one element list. */
-static void tg_csr_build(struct tg_snapshot_data *d, struct tg_csr *c, uint32_t nkeys,
-                         bool groups)
+static void tg_csr_build(struct tg_snapshot_data *d, struct tg_csr *c, uint32_t nkeys, bool groups)
 {
     c->off = tg_xcalloc(nkeys + 2, sizeof(*c->off));
     for (size_t r = 0; r < d->nhbac; r++) {
@@ -540,12 +538,11 @@ size_t tg_snapshot_report(const struct tg_snapshot *s, FILE *out)
     size_t errors = 0;
     for (size_t i = 0; i < d->nproblems; i++) {
         const struct tg_problem *p = &d->problems[i];
-        fprintf(out, "%s:%d: %s: %s\n", p->file, p->line, p->warning ? "warning" : "error",
-                p->msg);
+        fprintf(out, "%s:%d: %s: %s\n", p->file, p->line, p->warning ? "warning" : "error", p->msg);
         errors += !p->warning;
     }
-    static const char *const what[TG_NS_COUNT] = {"user", "user group", "host", "host group",
-                                                  "HBAC service", "HBAC service group", NULL};
+    static const char *const what[TG_NS_COUNT] = {
+        "user", "user group", "host", "host group", "HBAC service", "HBAC service group", NULL};
     for (int ns = 0; ns < TG_NS_NETGROUP; ns++) {
         const struct tg_nstable *t = &d->ns[ns];
         bool any_defined = tg_defined(t) > 0;
@@ -553,7 +550,8 @@ size_t tg_snapshot_report(const struct tg_snapshot *s, FILE *out)
             const struct tg_entity *e = &t->v[i];
             if (e->file || !e->ref_file)
                 continue;
-            fprintf(out, "%s:%d: warning: %s '%s' is referenced but not defined in the snapshot%s\n",
+            fprintf(out,
+                    "%s:%d: warning: %s '%s' is referenced but not defined in the snapshot%s\n",
                     e->ref_file, e->ref_line, what[ns], e->name,
                     any_defined ? "" : " (the snapshot holds no entries of this kind)");
         }

@@ -162,7 +162,8 @@ int tg_sudo_cmd_parse(struct tg_snapshot_data *d, struct tg_sudo_member *m, cons
         return 0;
     }
     /* digest prefix "sha256:HASH " (not checked offline) */
-    if (strncmp(text, "sha", 3) == 0 && strchr(text, ':') && strchr(text, ':') < strchr(text, ' ')) {
+    if (strncmp(text, "sha", 3) == 0 && strchr(text, ':') &&
+        strchr(text, ':') < strchr(text, ' ')) {
         text = strchr(text, ' ');
         while (*text == ' ')
             text++;
@@ -287,7 +288,9 @@ static int tg_userlist(const struct tg_snapshot *s, const struct tg_sudo_list *l
         const struct tg_sudo_member *m = &l->v[i];
         int r = TG_SUDO_UNSPEC;
         switch (m->type) {
-        case TG_SM_ALL: r = !m->negated; break;
+        case TG_SM_ALL:
+            r = !m->negated;
+            break;
         case TG_SM_NAME:
             if (tg_userpw_matches(m->str, u))
                 r = !m->negated;
@@ -315,7 +318,8 @@ static int tg_userlist(const struct tg_snapshot *s, const struct tg_sudo_list *l
                     r = m->negated ? !a : a;
             }
             break;
-        default: break;
+        default:
+            break;
         }
         if (r != TG_SUDO_UNSPEC)
             return r;
@@ -338,7 +342,9 @@ static int tg_hostlist(const struct tg_snapshot *s, const struct tg_sudo_list *l
         const struct tg_sudo_member *m = &l->v[i];
         int r = TG_SUDO_UNSPEC;
         switch (m->type) {
-        case TG_SM_ALL: r = !m->negated; break;
+        case TG_SM_ALL:
+            r = !m->negated;
+            break;
         case TG_SM_NAME:
             if (tg_hostname_matches(host, shost, m->str))
                 r = !m->negated;
@@ -360,7 +366,8 @@ static int tg_hostlist(const struct tg_snapshot *s, const struct tg_sudo_list *l
                     r = m->negated ? !a : a;
             }
             break;
-        default: break; /* addresses: the audited machine's interfaces are unknown */
+        default:
+            break; /* addresses: the audited machine's interfaces are unknown */
         }
         if (r != TG_SUDO_UNSPEC)
             return r;
@@ -394,7 +401,9 @@ static int tg_runas_users(const struct tg_runas_ctx *c, const struct tg_sudo_lis
         const struct tg_sudo_member *m = &l->v[i];
         int r = TG_SUDO_UNSPEC;
         switch (m->type) {
-        case TG_SM_ALL: r = !m->negated; break;
+        case TG_SM_ALL:
+            r = !m->negated;
+            break;
         case TG_SM_NAME:
         case TG_SM_ID:
             if (tg_userpw_matches(m->str, &c->runas))
@@ -423,7 +432,8 @@ static int tg_runas_users(const struct tg_runas_ctx *c, const struct tg_sudo_lis
                     r = m->negated ? !a : a;
             }
             break;
-        default: break;
+        default:
+            break;
         }
         if (r != TG_SUDO_UNSPEC)
             return r;
@@ -437,7 +447,9 @@ static int tg_runas_groups(const struct tg_runas_ctx *c, const struct tg_sudo_li
         const struct tg_sudo_member *m = &l->v[i];
         int r = TG_SUDO_UNSPEC;
         switch (m->type) {
-        case TG_SM_ALL: r = !m->negated; break;
+        case TG_SM_ALL:
+            r = !m->negated;
+            break;
         case TG_SM_NAME:
         case TG_SM_ID:
         case TG_SM_GROUP:
@@ -451,7 +463,8 @@ static int tg_runas_groups(const struct tg_runas_ctx *c, const struct tg_sudo_li
                     r = m->negated ? !a : a;
             }
             break;
-        default: break;
+        default:
+            break;
         }
         if (r != TG_SUDO_UNSPEC)
             return r;
@@ -479,7 +492,8 @@ static int tg_runaslist(const struct tg_runas_ctx *c, const struct tg_sudo_cmnds
             const char *g = c->q->runas_group;
             uint32_t id = tg_snap_find(tg_D(c->s), TG_NS_GROUP, g, strlen(g));
             if (id != TG_STRMAP_NONE &&
-                ((c->runas.e->gid >= 0 && tg_D(c->s)->ns[TG_NS_GROUP].v[id].gid == c->runas.e->gid) ||
+                ((c->runas.e->gid >= 0 &&
+                  tg_D(c->s)->ns[TG_NS_GROUP].v[id].gid == c->runas.e->gid) ||
                  tg_idlist_has(&c->runas.e->closure, id)))
                 gm = TG_SUDO_ALLOW;
         }
@@ -564,8 +578,10 @@ static bool tg_command_matches(const struct tg_sudo_cmd *c, const struct tg_sudo
 static int tg_cmnd_matches(const struct tg_sudo_member *m, const struct tg_sudo_req *q, int depth)
 {
     switch (m->type) {
-    case TG_SM_ALL: return !m->negated;
-    case TG_SM_CMD: return tg_command_matches(m->cmd, q) ? !m->negated : TG_SUDO_UNSPEC;
+    case TG_SM_ALL:
+        return !m->negated;
+    case TG_SM_CMD:
+        return tg_command_matches(m->cmd, q) ? !m->negated : TG_SUDO_UNSPEC;
     case TG_SM_ALIAS:
         if (depth < TG_ALIAS_DEPTH)
             for (size_t i = m->alias->n; i-- > 0;) {
@@ -574,7 +590,8 @@ static int tg_cmnd_matches(const struct tg_sudo_member *m, const struct tg_sudo_
                     return m->negated ? !r : r;
             }
         return TG_SUDO_UNSPEC;
-    default: return TG_SUDO_UNSPEC;
+    default:
+        return TG_SUDO_UNSPEC;
     }
 }
 
@@ -636,16 +653,17 @@ void tg_sudo_eval(const struct tg_snapshot *s, const struct tg_sudo_req *q,
 
 void tg_sudo_resolve(const struct tg_snapshot *s, const char *name, char *buf, size_t n)
 {
-    const char *sp = tg_D(s)->secure_path ? tg_D(s)->secure_path
-                                          : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    const char *sp = tg_D(s)->secure_path
+                         ? tg_D(s)->secure_path
+                         : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     for (int pass = 0; pass < 2; pass++) {
         const char *p = sp;
         while (*p) {
             size_t dl = strcspn(p, ":");
             snprintf(buf, n, "%.*s/%s", (int)dl, p, name);
-            bool hit = pass == 0 ? tg_strmap_get(&tg_D(s)->cmd_paths, buf, strlen(buf)) !=
-                                       TG_STRMAP_NONE
-                                 : access(buf, X_OK) == 0;
+            bool hit = pass == 0
+                           ? tg_strmap_get(&tg_D(s)->cmd_paths, buf, strlen(buf)) != TG_STRMAP_NONE
+                           : access(buf, X_OK) == 0;
             if (hit)
                 return;
             p += dl + (p[dl] == ':');

@@ -24,20 +24,20 @@
 enum { TG_SUDO_UNSPEC = -1, TG_SUDO_DENY = 0, TG_SUDO_ALLOW = 1 };
 
 struct tg_sudo_req {
-    const char *user;           /* invoking user (login name) */
-    const char *host;           /* the host as logged (FQDN or short) */
-    const char *runas_user;     /* target user name or "#uid"; never NULL */
-    const char *runas_group;    /* -g, or NULL */
-    bool runas_user_specified;  /* -u given */
-    const char *cmnd;           /* full path, or "sudoedit" */
-    const char *args;           /* space-joined arguments, NULL when none */
-    int64_t now;                /* epoch seconds for NOTBEFORE/NOTAFTER */
-    bool usrmerge;              /* /bin, /sbin, /lib* are /usr/... */
+    const char *user;          /* invoking user (login name) */
+    const char *host;          /* the host as logged (FQDN or short) */
+    const char *runas_user;    /* target user name or "#uid"; never NULL */
+    const char *runas_group;   /* -g, or NULL */
+    bool runas_user_specified; /* -u given */
+    const char *cmnd;          /* full path, or "sudoedit" */
+    const char *args;          /* space-joined arguments, NULL when none */
+    int64_t now;               /* epoch seconds for NOTBEFORE/NOTAFTER */
+    bool usrmerge;             /* /bin, /sbin, /lib* are /usr/... */
 };
 
 struct tg_sudo_result {
-    int match;                        /* TG_SUDO_ALLOW, _DENY or _UNSPEC (no rule) */
-    const struct tg_sudo_spec *spec;  /* the deciding rule, or NULL */
+    int match;                       /* TG_SUDO_ALLOW, _DENY or _UNSPEC (no rule) */
+    const struct tg_sudo_spec *spec; /* the deciding rule, or NULL */
 };
 
 /* Evaluate q against the snapshot's sudo rules. */

@@ -19,18 +19,37 @@ struct tg_longopt {
     int arg;     /* 0 none, 1 required, 2 optional (only with =) */
 };
 
-static const struct tg_longopt tg_longopts[] = {
-    {"askpass", 'A', 0},       {"background", 'b', 0},    {"bell", 'B', 0},
-    {"close-from", 'C', 1},    {"login-class", 'c', 1},   {"chdir", 'D', 1},
-    {"preserve-env", 'E', 2},  {"edit", 'e', 0},          {"group", 'g', 1},
-    {"set-home", 'H', 0},      {"help", 'h', 0},          {"host", 'h', 1},
-    {"login", 'i', 0},         {"remove-timestamp", 'K', 0}, {"reset-timestamp", 'k', 0},
-    {"list", 'l', 0},          {"non-interactive", 'n', 0}, {"preserve-groups", 'P', 0},
-    {"prompt", 'p', 1},        {"chroot", 'R', 1},        {"role", 'r', 1},
-    {"stdin", 'S', 0},         {"shell", 's', 0},         {"type", 't', 1},
-    {"command-timeout", 'T', 1}, {"other-user", 'U', 1},  {"user", 'u', 1},
-    {"version", 'V', 0},       {"validate", 'v', 0},      {"no-update", 'N', 0},
-    {NULL, 0, 0}};
+static const struct tg_longopt tg_longopts[] = {{"askpass", 'A', 0},
+                                                {"background", 'b', 0},
+                                                {"bell", 'B', 0},
+                                                {"close-from", 'C', 1},
+                                                {"login-class", 'c', 1},
+                                                {"chdir", 'D', 1},
+                                                {"preserve-env", 'E', 2},
+                                                {"edit", 'e', 0},
+                                                {"group", 'g', 1},
+                                                {"set-home", 'H', 0},
+                                                {"help", 'h', 0},
+                                                {"host", 'h', 1},
+                                                {"login", 'i', 0},
+                                                {"remove-timestamp", 'K', 0},
+                                                {"reset-timestamp", 'k', 0},
+                                                {"list", 'l', 0},
+                                                {"non-interactive", 'n', 0},
+                                                {"preserve-groups", 'P', 0},
+                                                {"prompt", 'p', 1},
+                                                {"chroot", 'R', 1},
+                                                {"role", 'r', 1},
+                                                {"stdin", 'S', 0},
+                                                {"shell", 's', 0},
+                                                {"type", 't', 1},
+                                                {"command-timeout", 'T', 1},
+                                                {"other-user", 'U', 1},
+                                                {"user", 'u', 1},
+                                                {"version", 'V', 0},
+                                                {"validate", 'v', 0},
+                                                {"no-update", 'N', 0},
+                                                {NULL, 0, 0}};
 
 struct tg_flags {
     bool e, l, v, k, K, V, h, i, s;
@@ -39,21 +58,42 @@ struct tg_flags {
 static void tg_apply(struct tg_flags *f, struct tg_sudo_args *out, char c, const char *arg)
 {
     switch (c) {
-    case 'u': out->user = arg; break;
-    case 'g': out->group = arg; break;
-    case 'e': f->e = true; break;
-    case 'l': f->l = true; break;
-    case 'v': f->v = true; break;
-    case 'k': f->k = true; break;
-    case 'K': f->K = true; break;
-    case 'V': f->V = true; break;
-    case 'i': f->i = true; break;
-    case 's': f->s = true; break;
+    case 'u':
+        out->user = arg;
+        break;
+    case 'g':
+        out->group = arg;
+        break;
+    case 'e':
+        f->e = true;
+        break;
+    case 'l':
+        f->l = true;
+        break;
+    case 'v':
+        f->v = true;
+        break;
+    case 'k':
+        f->k = true;
+        break;
+    case 'K':
+        f->K = true;
+        break;
+    case 'V':
+        f->V = true;
+        break;
+    case 'i':
+        f->i = true;
+        break;
+    case 's':
+        f->s = true;
+        break;
     case 'h':
         if (!arg)
             f->h = true;
         break;
-    default: break;
+    default:
+        break;
     }
 }
 

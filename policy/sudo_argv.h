@@ -19,23 +19,23 @@
 
 enum tg_sudo_mode {
     TG_SMODE_RUN = 0,
-    TG_SMODE_EDIT,     /* -e / sudoedit */
-    TG_SMODE_LIST,     /* -l */
-    TG_SMODE_VALIDATE, /* -v */
-    TG_SMODE_KILL,     /* -k without a command */
+    TG_SMODE_EDIT,       /* -e / sudoedit */
+    TG_SMODE_LIST,       /* -l */
+    TG_SMODE_VALIDATE,   /* -v */
+    TG_SMODE_KILL,       /* -k without a command */
     TG_SMODE_INVALIDATE, /* -K */
-    TG_SMODE_VERSION,  /* -V */
-    TG_SMODE_HELP,     /* -h */
-    TG_SMODE_USAGE     /* sudo would refuse the command line */
+    TG_SMODE_VERSION,    /* -V */
+    TG_SMODE_HELP,       /* -h */
+    TG_SMODE_USAGE       /* sudo would refuse the command line */
 };
 
 struct tg_sudo_args {
     enum tg_sudo_mode mode;
-    bool login_shell; /* -i */
-    bool shell;       /* -s */
+    bool login_shell;         /* -i */
+    bool shell;               /* -s */
     const char *user, *group; /* -u, -g (pointers into argv) */
-    int cmd;          /* index of the command in argv; == argc when none */
-    const char *error; /* TG_SMODE_USAGE: why (static) */
+    int cmd;                  /* index of the command in argv; == argc when none */
+    const char *error;        /* TG_SMODE_USAGE: why (static) */
 };
 
 /* Parse argv (argv[0] = "sudo" or "sudoedit", any path). */

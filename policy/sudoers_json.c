@@ -74,7 +74,8 @@ static void tg_json_member(struct tg_json_ctx *c, struct tg_sudo_member *m, json
 {
     m->type = TG_SM_BROKEN;
     if (!json_object_is_type(o, json_type_object)) {
-        tg_snap_problem(c->d, c->file, line, false, "member is not a JSON object; it never matches");
+        tg_snap_problem(c->d, c->file, line, false,
+                        "member is not a JSON object; it never matches");
         return;
     }
     json_object_object_foreach(o, key, val)
@@ -256,9 +257,10 @@ void tg_sudoers_json_load(struct tg_snapshot_data *d, const char *file, const ch
         json_tokener_reset(tok);
         root = fixes ? json_tokener_parse_ex(tok, repaired, (int)strlen(repaired)) : NULL;
         if (!root) {
-            tg_snap_problem(d, file, tg_line_at(text, off), false,
-                            "invalid JSON (%s); file ignored: regenerate it with cvtsudoers -f json",
-                            json_tokener_error_desc(json_tokener_get_error(tok)));
+            tg_snap_problem(
+                d, file, tg_line_at(text, off), false,
+                "invalid JSON (%s); file ignored: regenerate it with cvtsudoers -f json",
+                json_tokener_error_desc(json_tokener_get_error(tok)));
             json_tokener_free(tok);
             free(repaired);
             return;
@@ -309,7 +311,8 @@ void tg_sudoers_json_load(struct tg_snapshot_data *d, const char *file, const ch
     base = base ? base + 1 : file;
     int line = 1;
     const char *lp = scan;
-    if (json_object_object_get_ex(root, "User_Specs", &v) && json_object_is_type(v, json_type_array))
+    if (json_object_object_get_ex(root, "User_Specs", &v) &&
+        json_object_is_type(v, json_type_array))
         for (size_t i = 0; i < json_object_array_length(v); i++) {
             json_object *us = json_object_array_get_idx(v, i), *t;
             const char *at = lp ? strstr(lp, "\"User_List\"") : NULL;

@@ -102,16 +102,35 @@ int tg_cmd_policy(int argc, char **argv)
     optind = 2;
     while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'S': dir = optarg; break;
-        case 'u': user = optarg; break;
-        case 'H': host = optarg; break;
-        case 's': service = optarg; break;
-        case 'r': runas = optarg; break;
-        case 'C': command = optarg; break;
-        case 'j': json = true; break;
-        case 'c': config = optarg; break;
-        case 'h': fputs(tg_policy_usage, stdout); return TG_EXIT_OK;
-        default: return tg_usage_error("policy", "unknown option");
+        case 'S':
+            dir = optarg;
+            break;
+        case 'u':
+            user = optarg;
+            break;
+        case 'H':
+            host = optarg;
+            break;
+        case 's':
+            service = optarg;
+            break;
+        case 'r':
+            runas = optarg;
+            break;
+        case 'C':
+            command = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 'c':
+            config = optarg;
+            break;
+        case 'h':
+            fputs(tg_policy_usage, stdout);
+            return TG_EXIT_OK;
+        default:
+            return tg_usage_error("policy", "unknown option");
         }
     }
     if (optind < argc)

@@ -71,7 +71,9 @@ int main(int argc, char **argv)
         struct tg_sudo_req q = {
             .user = user,
             .host = host,
-            .runas_user = runas ? runas : group ? user : "root",
+            .runas_user = runas   ? runas
+                          : group ? user
+                                  : "root",
             .runas_group = group,
             .runas_user_specified = runas != NULL,
             .cmnd = path,

@@ -103,94 +103,96 @@ static void test_argv(void **state)
 
 /* ---------------------------------------------------------------- LDIF */
 
-static const char ldif[] =
-    "version: 1\n"
-    "# comment that is\n"
-    " folded\n"
-    "\n"
-    "dn: uid=alice,cn=users,cn=accounts,dc=x\n"
-    "objectClass: posixaccount\n"
-    "uid: alice\n"
-    "uidNumber: 1500\n"
-    "loginShell: /bin/bash\n"
-    "memberOf: cn=web,cn=groups,cn=accou\n"
-    " nts,dc=x\n"
-    "\n"
-    "dn: uid=svc,cn=users,cn=accounts,dc=x\n"
-    "objectClass: posixaccount\n"
-    "uid: svc\n"
-    "uidNumber: 500\n"
-    "\n"
-    "dn: cn=web,cn=groups,cn=accounts,dc=x\n"
-    "objectClass: ipausergroup\n"
-    "cn: web\n"
-    "\n"
-    "dn: cn=admins,cn=groups,cn=accounts,dc=x\n"
-    "objectClass: ipausergroup\n"
-    "cn: admins\n"
-    "member: cn=web,cn=groups,cn=accounts,dc=x\n"
-    "\n"
-    "dn: fqdn=web1.x,cn=computers,cn=accounts,dc=x\n"
-    "objectClass: ipahost\n"
-    "fqdn: web1.x\n"
-    "memberOf: cn=webservers,cn=hostgroups,cn=accounts,dc=x\n"
-    "\n"
-    "dn: ipaUniqueID=1,cn=hbac,dc=x\n"
-    "objectClass: ipahbacrule\n"
-    "cn:: YWRtaW5zX3NzaA==\n" /* admins_ssh */
-    "accessRuleType: allow\n"
-    "ipaEnabledFlag: TRUE\n"
-    "memberUser: cn=admins,cn=groups,cn=accounts,dc=x\n"
-    "memberHost: cn=webservers,cn=hostgroups,cn=accounts,dc=x\n"
-    "memberService: cn=sshd,cn=hbacservices,cn=hbac,dc=x\n"
-    "\n"
-    "dn: ipaUniqueID=2,cn=hbac,dc=x\n"
-    "objectClass: ipahbacrule\n"
-    "cn: sudo_all\n"
-    "accessRuleType: allow\n"
-    "ipaEnabledFlag: TRUE\n"
-    "userCategory: all\n"
-    "hostCategory: all\n"
-    "memberService: cn=sudo,cn=hbacservices,cn=hbac,dc=x\n"
-    "\n"
-    "dn: ipaUniqueID=3,cn=hbac,dc=x\n"
-    "objectClass: ipahbacrule\n"
-    "cn: old_deny\n"
-    "accessRuleType: deny\n"
-    "ipaEnabledFlag: TRUE\n"
-    "userCategory: all\n"
-    "\n"
-    "dn: ipaUniqueID=c1,cn=sudocmds,cn=sudo,dc=x\n"
-    "objectClass: ipasudocmd\n"
-    "ipaUniqueID: c1\n"
-    "sudoCmd: /bin/systemctl restart *\n"
-    "\n"
-    "dn: ipaUniqueID=c2,cn=sudocmds,cn=sudo,dc=x\n"
-    "objectClass: ipasudocmd\n"
-    "ipaUniqueID: c2\n"
-    "sudoCmd: /usr/bin/systemctl restart sshd\n"
-    "\n"
-    "dn: cn=svcs,cn=sudocmdgroups,cn=sudo,dc=x\n"
-    "objectClass: ipasudocmdgrp\n"
-    "cn: svcs\n"
-    "member: ipaUniqueID=c1,cn=sudocmds,cn=sudo,dc=x\n"
-    "\n"
-    "dn: ipaUniqueID=r1,cn=sudorules,cn=sudo,dc=x\n"
-    "objectClass: ipasudorule\n"
-    "cn: web_restart\n"
-    "ipaEnabledFlag: TRUE\n"
-    "memberUser: cn=admins,cn=groups,cn=accounts,dc=x\n"
-    "hostCategory: all\n"
-    "memberAllowCmd: cn=svcs,cn=sudocmdgroups,cn=sudo,dc=x\n"
-    "memberDenyCmd: ipaUniqueID=c2,cn=sudocmds,cn=sudo,dc=x\n"
-    "memberAllowCmd: ipaUniqueID=missing,cn=sudocmds,cn=sudo,dc=x\n"
-    "\n"
-    "bogus line without colon\n";
+static const char ldif[] = "version: 1\n"
+                           "# comment that is\n"
+                           " folded\n"
+                           "\n"
+                           "dn: uid=alice,cn=users,cn=accounts,dc=x\n"
+                           "objectClass: posixaccount\n"
+                           "uid: alice\n"
+                           "uidNumber: 1500\n"
+                           "loginShell: /bin/bash\n"
+                           "memberOf: cn=web,cn=groups,cn=accou\n"
+                           " nts,dc=x\n"
+                           "\n"
+                           "dn: uid=svc,cn=users,cn=accounts,dc=x\n"
+                           "objectClass: posixaccount\n"
+                           "uid: svc\n"
+                           "uidNumber: 500\n"
+                           "\n"
+                           "dn: cn=web,cn=groups,cn=accounts,dc=x\n"
+                           "objectClass: ipausergroup\n"
+                           "cn: web\n"
+                           "\n"
+                           "dn: cn=admins,cn=groups,cn=accounts,dc=x\n"
+                           "objectClass: ipausergroup\n"
+                           "cn: admins\n"
+                           "member: cn=web,cn=groups,cn=accounts,dc=x\n"
+                           "\n"
+                           "dn: fqdn=web1.x,cn=computers,cn=accounts,dc=x\n"
+                           "objectClass: ipahost\n"
+                           "fqdn: web1.x\n"
+                           "memberOf: cn=webservers,cn=hostgroups,cn=accounts,dc=x\n"
+                           "\n"
+                           "dn: ipaUniqueID=1,cn=hbac,dc=x\n"
+                           "objectClass: ipahbacrule\n"
+                           "cn:: YWRtaW5zX3NzaA==\n" /* admins_ssh */
+                           "accessRuleType: allow\n"
+                           "ipaEnabledFlag: TRUE\n"
+                           "memberUser: cn=admins,cn=groups,cn=accounts,dc=x\n"
+                           "memberHost: cn=webservers,cn=hostgroups,cn=accounts,dc=x\n"
+                           "memberService: cn=sshd,cn=hbacservices,cn=hbac,dc=x\n"
+                           "\n"
+                           "dn: ipaUniqueID=2,cn=hbac,dc=x\n"
+                           "objectClass: ipahbacrule\n"
+                           "cn: sudo_all\n"
+                           "accessRuleType: allow\n"
+                           "ipaEnabledFlag: TRUE\n"
+                           "userCategory: all\n"
+                           "hostCategory: all\n"
+                           "memberService: cn=sudo,cn=hbacservices,cn=hbac,dc=x\n"
+                           "\n"
+                           "dn: ipaUniqueID=3,cn=hbac,dc=x\n"
+                           "objectClass: ipahbacrule\n"
+                           "cn: old_deny\n"
+                           "accessRuleType: deny\n"
+                           "ipaEnabledFlag: TRUE\n"
+                           "userCategory: all\n"
+                           "\n"
+                           "dn: ipaUniqueID=c1,cn=sudocmds,cn=sudo,dc=x\n"
+                           "objectClass: ipasudocmd\n"
+                           "ipaUniqueID: c1\n"
+                           "sudoCmd: /bin/systemctl restart *\n"
+                           "\n"
+                           "dn: ipaUniqueID=c2,cn=sudocmds,cn=sudo,dc=x\n"
+                           "objectClass: ipasudocmd\n"
+                           "ipaUniqueID: c2\n"
+                           "sudoCmd: /usr/bin/systemctl restart sshd\n"
+                           "\n"
+                           "dn: cn=svcs,cn=sudocmdgroups,cn=sudo,dc=x\n"
+                           "objectClass: ipasudocmdgrp\n"
+                           "cn: svcs\n"
+                           "member: ipaUniqueID=c1,cn=sudocmds,cn=sudo,dc=x\n"
+                           "\n"
+                           "dn: ipaUniqueID=r1,cn=sudorules,cn=sudo,dc=x\n"
+                           "objectClass: ipasudorule\n"
+                           "cn: web_restart\n"
+                           "ipaEnabledFlag: TRUE\n"
+                           "memberUser: cn=admins,cn=groups,cn=accounts,dc=x\n"
+                           "hostCategory: all\n"
+                           "memberAllowCmd: cn=svcs,cn=sudocmdgroups,cn=sudo,dc=x\n"
+                           "memberDenyCmd: ipaUniqueID=c2,cn=sudocmds,cn=sudo,dc=x\n"
+                           "memberAllowCmd: ipaUniqueID=missing,cn=sudocmds,cn=sudo,dc=x\n"
+                           "\n"
+                           "bogus line without colon\n";
 
 static struct tg_policy_conf conf(void)
 {
-    struct tg_policy_conf c = {.snapshot_dir = dir, .session_services = "sshd,login",
-                               .min_uid = 1000, .usrmerge = true, .db_service = "mysql"};
+    struct tg_policy_conf c = {.snapshot_dir = dir,
+                               .session_services = "sshd,login",
+                               .min_uid = 1000,
+                               .usrmerge = true,
+                               .db_service = "mysql"};
     return c;
 }
 
@@ -279,11 +281,11 @@ static void test_events(void **state)
                      TG_DECISION_NOT_APPLICABLE);
     assert_int_equal(decide(p, exec_event("nobody", "1700", "/usr/bin/ls", "ls"), NULL),
                      TG_DECISION_NOT_APPLICABLE);
-    assert_int_equal(decide(p,
-                            exec_event("alice", "1500", "/usr/bin/sudo",
-                                       "sudo -u root systemctl restart nginx"),
-                            "web_restart"),
-                     TG_DECISION_ALLOW);
+    assert_int_equal(
+        decide(p,
+               exec_event("alice", "1500", "/usr/bin/sudo", "sudo -u root systemctl restart nginx"),
+               "web_restart"),
+        TG_DECISION_ALLOW);
     assert_int_equal(decide(p, exec_event("alice", "1500", "/usr/bin/sudo", "sudo -l"), NULL),
                      TG_DECISION_NOT_APPLICABLE);
     assert_int_equal(decide(p, exec_event("alice", "1500", "/usr/bin/sudo", "sudo -i"), NULL),
