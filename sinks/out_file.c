@@ -109,6 +109,7 @@ struct tg_file_sink {
     int64_t fsync_ms;
     struct tg_chain chain;
     int dir_fd, lock_fd, head_fd;
+    bool head_ok; /* chain.head holds a complete line */
 
     /* chain state of what is on disk (the end of the last written member) */
     uint8_t disk_link[TG_LINK_LEN];
@@ -276,7 +277,9 @@ static void tg_file_segment_close(struct tg_file_sink *fs)
     tg_file_sync_dir(fs);
 }
 
-static void tg_file_head_write(struct tg_sink *s, struct tg_file_sink *fs)
+/* Overwrite chain.head with the on-disk chain state.  0 or TG_EIO (counted
+ * and logged; a head that lags behind the data is harmless for verify). */
+static int tg_file_head_write(struct tg_sink *s, struct tg_file_sink *fs)
 {
     struct tg_seg_head h = {.seq = fs->seq, .records = fs->disk_count};
     memcpy(h.link, fs->disk_link, TG_LINK_LEN);
@@ -284,11 +287,17 @@ static void tg_file_head_write(struct tg_sink *s, struct tg_file_sink *fs)
     tg_seg_head_format(&h, line);
     if (tg_pwrite_all(fs->head_fd, line, TG_SEG_HEAD_LEN, 0) != 0 ||
         (fs->fsync_mode != TG_FSYNC_NEVER && fdatasync(fs->head_fd) != 0)) {
+        int e = errno;
         atomic_fetch_add(&s->failed, 1);
         tg_warn("file sink: cannot update %s/%s: %s; verify may not notice a removed newest "
                 "segment until the next update",
-                fs->conf->dir, TG_SEG_HEAD_FILE, strerror(errno));
+                fs->conf->dir, TG_SEG_HEAD_FILE, strerror(e));
+        errno = e;
+        fs->head_ok = false;
+        return TG_EIO;
     }
+    fs->head_ok = true;
+    return 0;
 }
 
 /* Add one event to the pending member (and to the chain). */
@@ -330,6 +339,10 @@ static void tg_file_compress(struct tg_file_sink *fs)
  * after undoing any partial write. */
 static int tg_file_write_member(struct tg_sink *s, struct tg_file_sink *fs)
 {
+    /* chain.head is written in place; until it has its bytes once (it could
+     * not get them on a full disk) no data goes ahead of it */
+    if (!fs->head_ok && tg_file_head_write(s, fs) != 0)
+        return TG_EIO;
     if (fs->seg_fd < 0 && tg_file_segment_open(fs) != 0)
         return TG_EIO;
     tg_file_compress(fs);
@@ -459,10 +472,14 @@ static int tg_file_recover(struct tg_file_sink *fs, char **err)
         }
         struct stat st;
         bool no_data = stat(dpath, &st) != 0 || st.st_size == 0;
-        if (sc.good_len == 0 && no_data) {
-            /* created just before a crash: nothing in it */
+        if (sc.nm == 0 && no_data) {
+            /* created just before a crash or a failed first write: nothing in it */
+            char *ipath0 = tg_seg_path(dir, seq, TG_SEG_INDEX);
+            unlink(ipath0);
+            free(ipath0);
             unlink(dpath);
             unlink(cpath);
+            tg_sidecar_free(&sc);
             tg_info("file sink: removed segment %" PRIu64 " of %s, created empty before a crash",
                     seq, dir);
             n--;
@@ -554,8 +571,10 @@ static int tg_file_head_open(struct tg_sink *s, struct tg_file_sink *fs, char **
         rc = TG_EIO;
         goto out;
     }
-    if (hr != 0)
-        tg_file_head_write(s, fs);
+    if (hr == 0)
+        fs->head_ok = true;
+    else
+        tg_file_head_write(s, fs); /* failing here is retried before the first member */
 out:
     free(path);
     return rc;

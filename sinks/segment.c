@@ -290,12 +290,12 @@ int tg_seg_index_write(const char *path, const struct tg_seg_index *ix, bool syn
     tg_jw_int(&w, "records", (int64_t)ix->records);
     tg_jw_int(&w, "members", (int64_t)ix->members);
     tg_jw_int(&w, "bytes", (int64_t)ix->bytes);
-    if (ix->records && ix->min_ns <= ix->max_ns) {
+    if (ix->min_ns <= ix->max_ns) { /* else no record had a time: both absent */
         tg_jw_time(&w, "min_time", tg_ns_time(ix->min_ns));
         tg_jw_time(&w, "max_time", tg_ns_time(ix->max_ns));
+        tg_jw_int(&w, "min_ns", ix->min_ns);
+        tg_jw_int(&w, "max_ns", ix->max_ns);
     }
-    tg_jw_int(&w, "min_ns", ix->min_ns);
-    tg_jw_int(&w, "max_ns", ix->max_ns);
     tg_jw_bool(&w, "keyed", ix->keyed);
     tg_jw_hex(&w, "prev_link", ix->prev);
     tg_jw_hex(&w, "last_link", ix->last);
@@ -360,18 +360,18 @@ int tg_seg_index_read(const char *path, struct tg_seg_index *ix)
     json_object *o = json_tokener_parse_ex(tok, (const char *)d, (int)n);
     json_tokener_free(tok);
     free(d);
-    uint64_t mn = 0, mx = 0;
+    uint64_t mn = (uint64_t)INT64_MAX, mx = (uint64_t)INT64_MIN;
     json_object *k;
+    bool times = o && tg_json_u64(o, "min_ns", &mn) && tg_json_u64(o, "max_ns", &mx);
     bool good = o && tg_json_u64(o, "segment", &ix->seq) &&
                 tg_json_u64(o, "first_index", &ix->first_index) &&
                 tg_json_u64(o, "records", &ix->records) &&
                 tg_json_u64(o, "members", &ix->members) && tg_json_u64(o, "bytes", &ix->bytes) &&
-                tg_json_u64(o, "min_ns", &mn) && tg_json_u64(o, "max_ns", &mx) &&
                 json_object_object_get_ex(o, "keyed", &k) &&
                 tg_json_link(o, "prev_link", ix->prev) && tg_json_link(o, "last_link", ix->last);
     if (good) {
-        ix->min_ns = (int64_t)mn;
-        ix->max_ns = (int64_t)mx;
+        ix->min_ns = times ? (int64_t)mn : INT64_MAX;
+        ix->max_ns = times ? (int64_t)mx : INT64_MIN;
         ix->keyed = json_object_get_boolean(k);
     }
     json_object_put(o);

@@ -392,8 +392,9 @@ int tg_store_verify(const char *dir, const uint8_t *key0, struct tg_verify_repor
     bool ok = true;
     for (size_t i = 0; i < c.n && ok; i++)
         ok = tg_vsegment(&c, i, i == 0 ? 1 : c.v[i - 1].seq + 1);
-    if (ok) {
-        if (hrc == TG_ENOENT && c.n > 0)
+    /* with nothing stored, a missing or unwritten head (a full disk) says nothing */
+    if (ok && (hrc == 0 || c.claimed > 0)) {
+        if (hrc == TG_ENOENT)
             tg_vset(&rep->problem,
                     "%s is missing: the record of where the store ends was "
                     "deleted",
