@@ -440,7 +440,8 @@ void tg_out_begin(struct tg_out *o, FILE *f, enum tg_out_format fmt)
         }
         tg_buf_putc(&o->line, '\n');
     }
-    fwrite(o->line.data, 1, o->line.len, o->f);
+    if (o->line.len)
+        fwrite(o->line.data, 1, o->line.len, o->f);
 }
 
 void tg_out_record(struct tg_out *o, struct tg_record *r)
