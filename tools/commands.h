@@ -16,6 +16,10 @@ struct tg_command {
 
 int tg_cmd_ingest(int argc, char **argv);
 extern const char tg_ingest_usage[];
+int tg_cmd_serve(int argc, char **argv);
+extern const char tg_serve_usage[];
+int tg_cmd_omprog(int argc, char **argv);
+extern const char tg_omprog_usage[];
 
 /* The command table, NULL-name terminated (core/main.c). */
 extern const struct tg_command tg_commands[];
