@@ -5,8 +5,11 @@
 #ifndef TG_SINKS_H
 #define TG_SINKS_H
 
+#include "core/config.h"
 #include "core/pipeline.h"
 
 extern const struct tg_sink_ops tg_out_stdout;
+extern const struct tg_sink_ops tg_out_kafka;
+extern const struct tg_section_def tg_kafka_section; /* [sink.kafka] */
 
 #endif
