@@ -20,7 +20,7 @@ struct tg_str {
     size_t len;
 };
 
-#define TG_STR_NULL ((struct tg_str){NULL, 0})
+#define TG_STR_NULL   ((struct tg_str){NULL, 0})
 #define TG_STR_LIT(s) ((struct tg_str){(s), sizeof(s) - 1})
 
 static inline struct tg_str tg_str_make(const char *p, size_t len)

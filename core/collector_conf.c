@@ -24,8 +24,7 @@ static const struct tg_opt tg_collector_opts[] = {
     {"metrics_listen", TG_OPT_ADDR, "127.0.0.1:9880", OFF(metrics_listen),
      "Prometheus /metrics endpoint; empty disables"},
     {"spool_max_bytes", TG_OPT_SIZE, "10G", OFF(spool_max_bytes),
-     "spool size at which the collector stops reading (backpressure)", NULL, 1 << 20,
-     INT64_MAX},
+     "spool size at which the collector stops reading (backpressure)", NULL, 1 << 20, INT64_MAX},
     {NULL},
 };
 

@@ -24,14 +24,14 @@
 
 struct tg_cfg_parse {
     const char *file;
-    FILE *fp;            /* file input, or NULL */
-    const char *text;    /* string input */
+    FILE *fp;         /* file input, or NULL */
+    const char *text; /* string input */
     int line;
     int errors;
     struct tg_config *cfg;
     struct tg_section *cur; /* NULL: outside any section or in a bad one */
     bool cur_bad;
-    int **key_lines;     /* per section: line where each option was set */
+    int **key_lines;                          /* per section: line where each option was set */
     const struct tg_section_def *const *defs; /* the sections this load knows */
     size_t ndefs;
     char *linebuf;
@@ -76,7 +76,8 @@ static const char *tg_section_label(const struct tg_section *s, char *buf, size_
 
 static int tg_parse_bool(const char *v, bool *out)
 {
-    static const char *const yes[] = {"true", "yes", "on", "1"}, *const no[] = {"false", "no", "off", "0"};
+    static const char *const yes[] = {"true", "yes", "on", "1"}, *const no[] = {"false", "no",
+                                                                                "off", "0"};
     for (size_t i = 0; i < 4; i++) {
         if (strcasecmp(v, yes[i]) == 0) {
             *out = true;
@@ -120,10 +121,20 @@ static const char *tg_opt_set(const struct tg_opt *o, void *data, const char *v)
         if (o->type == TG_OPT_SIZE && *end) {
             int shift = 0;
             switch (*end) {
-            case 'k': case 'K': shift = 10; break;
-            case 'm': case 'M': shift = 20; break;
-            case 'g': case 'G': shift = 30; break;
-            default: return "unknown size suffix (use k, M or G)";
+            case 'k':
+            case 'K':
+                shift = 10;
+                break;
+            case 'm':
+            case 'M':
+                shift = 20;
+                break;
+            case 'g':
+            case 'G':
+                shift = 30;
+                break;
+            default:
+                return "unknown size suffix (use k, M or G)";
             }
             end++;
             if (*end == 'i' || *end == 'B')
@@ -201,7 +212,8 @@ static const struct tg_section_def *tg_cfg_find_def(struct tg_cfg_parse *ps, con
             return defs[i];
     for (size_t i = 0; i < n; i++) {
         size_t l = strlen(defs[i]->name);
-        if (defs[i]->multi && strncmp(defs[i]->name, name, l) == 0 && name[l] == '.' && name[l + 1]) {
+        if (defs[i]->multi && strncmp(defs[i]->name, name, l) == 0 && name[l] == '.' &&
+            name[l + 1]) {
             *instance = name + l + 1;
             return defs[i];
         }
@@ -375,7 +387,8 @@ static int tg_cfg_finish(struct tg_cfg_parse *ps, struct tg_config **out)
     free(ps->key_lines);
     free(ps->linebuf);
     if (ps->errors) {
-        fprintf(stderr, "%s: %d configuration error%s; see `trailguard help config` for every key\n",
+        fprintf(stderr,
+                "%s: %d configuration error%s; see `trailguard help config` for every key\n",
                 ps->file, ps->errors, ps->errors == 1 ? "" : "s");
         tg_config_free(ps->cfg);
         return TG_ECONFIG;
@@ -391,7 +404,8 @@ static int tg_cfg_run(struct tg_cfg_parse *ps, struct tg_config **out)
     ps->cfg = tg_xcalloc(1, sizeof(*ps->cfg));
     int rc = ini_parse_stream(tg_cfg_reader, ps, tg_cfg_handler, ps);
     if (rc > 0)
-        tg_cfg_error(ps, rc, NULL, NULL, "syntax error: expected 'key = value', '[section]' or a comment");
+        tg_cfg_error(ps, rc, NULL, NULL,
+                     "syntax error: expected 'key = value', '[section]' or a comment");
     else if (rc < 0)
         tg_cfg_error(ps, 0, NULL, NULL, "could not read the file");
     return tg_cfg_finish(ps, out);
@@ -470,8 +484,8 @@ void *tg_config_next(const struct tg_config *cfg, const char *section, size_t *i
 
 void tg_config_print_reference(void)
 {
-    static const char *const type_name[] = {"string", "integer", "size", "boolean", "choice",
-                                            "host:port"};
+    static const char *const type_name[] = {"string",  "integer", "size",
+                                            "boolean", "choice",  "host:port"};
     size_t n;
     const struct tg_section_def *const *defs = tg_registry_sections(&n);
     for (size_t i = 0; i < n; i++) {

@@ -45,14 +45,14 @@ struct tg_kv {
 };
 
 struct tg_section_def {
-    const char *name;        /* "collector", "input.relp", ... */
-    bool multi;              /* may repeat as [name.INSTANCE] */
-    bool implicit;           /* exists with defaults even when absent from the file */
+    const char *name; /* "collector", "input.relp", ... */
+    bool multi;       /* may repeat as [name.INSTANCE] */
+    bool implicit;    /* exists with defaults even when absent from the file */
     const char *doc;
-    const struct tg_opt *opts; /* terminated by a row with key == NULL */
-    size_t size;             /* sizeof the section struct */
-    size_t name_offset;      /* multi: offset of a char * receiving INSTANCE (or "") */
-    const char *passthrough; /* key prefix stored as tg_kv (e.g. "rdkafka."), or NULL */
+    const struct tg_opt *opts;    /* terminated by a row with key == NULL */
+    size_t size;                  /* sizeof the section struct */
+    size_t name_offset;           /* multi: offset of a char * receiving INSTANCE (or "") */
+    const char *passthrough;      /* key prefix stored as tg_kv (e.g. "rdkafka."), or NULL */
     size_t kv_offset, nkv_offset; /* passthrough: struct tg_kv * and size_t fields */
     /* Cross-key validation after loading; returns NULL or an error sentence. */
     const char *(*check)(const void *section);

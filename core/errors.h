@@ -12,18 +12,18 @@
 
 enum tg_err {
     TG_OK = 0,
-    TG_EINVAL = -1,   /* invalid argument or malformed input */
-    TG_ENOMEM = -2,   /* allocation failed (only where we do not abort) */
-    TG_EIO = -3,      /* read/write/fsync failed; errno has details */
-    TG_EAGAIN = -4,   /* nothing now, try again later */
-    TG_ENOTMINE = -5, /* a parser/loader does not recognise this input */
-    TG_ECONFIG = -6,  /* configuration error */
-    TG_ECLOSED = -7,  /* queue or stream closed */
-    TG_ENOENT = -8,   /* no such file, key, user, ... */
-    TG_ETRUNC = -9,   /* input truncated */
-    TG_EFULL = -10,   /* bounded resource full */
+    TG_EINVAL = -1,    /* invalid argument or malformed input */
+    TG_ENOMEM = -2,    /* allocation failed (only where we do not abort) */
+    TG_EIO = -3,       /* read/write/fsync failed; errno has details */
+    TG_EAGAIN = -4,    /* nothing now, try again later */
+    TG_ENOTMINE = -5,  /* a parser/loader does not recognise this input */
+    TG_ECONFIG = -6,   /* configuration error */
+    TG_ECLOSED = -7,   /* queue or stream closed */
+    TG_ENOENT = -8,    /* no such file, key, user, ... */
+    TG_ETRUNC = -9,    /* input truncated */
+    TG_EFULL = -10,    /* bounded resource full */
     TG_ECORRUPT = -11, /* checksum or chain mismatch */
-    TG_EUSAGE = -12,  /* command-line usage error */
+    TG_EUSAGE = -12,   /* command-line usage error */
     TG_ERR_COUNT_ = 13
 };
 

@@ -3,9 +3,8 @@
  *
  * An event is one malloc: the struct, then an inline block that starts the
  * arena and holds the raw record copy; only large or field-heavy records
- * spill into heap chunks.  event.id is the first 128 bits of SHA-256 over
- * origin host, NUL, syslog timestamp text, NUL, record bytes: a record resent
- * after a RELP reconnect carries the same bytes and gets the same id.
+ * spill into heap chunks.  event.id is computed as event.h describes, the
+ * parts separated by NUL bytes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +105,10 @@ static void tg_event_compute_id(struct tg_event *ev)
                      ev->sl_timestamp_text.len);
     EVP_DigestUpdate(ctx, "", 1);
     EVP_DigestUpdate(ctx, ev->original.p, ev->original.len);
+    if (ev->id_salt.p) {
+        EVP_DigestUpdate(ctx, "", 1);
+        EVP_DigestUpdate(ctx, ev->id_salt.p, ev->id_salt.len);
+    }
     EVP_DigestFinal_ex(ctx, md, &mdlen);
     EVP_MD_CTX_free(ctx);
     for (int i = 0; i < 16; i++) {

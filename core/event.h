@@ -7,6 +7,11 @@
  * TG_NUM_NONE (numbers) and are never serialized: a field the record does
  * not carry is absent, never an empty string or a guess (SPEC.md section 3).
  *
+ * event.id = first 128 bits of SHA-256(origin host | syslog timestamp text |
+ * record bytes | id_salt), where the origin host is host.name or else the
+ * input peer.  A record resent after a RELP reconnect has the same bytes and
+ * gets the same id; a file record re-read from the same position too.
+ *
  * Life cycle, and which thread touches the event:
  *   source thread  tg_event_new()        raw bytes + input metadata copied in
  *   worker         tg_parse_event()      parsers fill fields (parsers/parse.h)
@@ -30,9 +35,9 @@
 
 /* A point in time with the precision the source had. */
 struct tg_time {
-    int64_t sec;      /* seconds since the epoch, UTC */
-    int32_t nsec;     /* 0..999999999 */
-    int8_t frac;      /* fractional digits the source had: 0, 3, 6 or 9; -1 = absent */
+    int64_t sec;  /* seconds since the epoch, UTC */
+    int32_t nsec; /* 0..999999999 */
+    int8_t frac;  /* fractional digits the source had: 0, 3, 6 or 9; -1 = absent */
 };
 
 #define TG_TIME_NONE ((struct tg_time){0, 0, -1})
@@ -50,7 +55,7 @@ enum tg_check { TG_CHECK_NONE = 0, TG_CHECK_HBAC, TG_CHECK_SUDO, TG_CHECK_HBAC_S
 
 /* Where a record came from; filled by the source. */
 struct tg_input_meta {
-    const char *type; /* "relp", "file", "stdin", "omprog" (static string) */
+    const char *type;   /* "relp", "file", "stdin", "omprog" (static string) */
     struct tg_str peer; /* RELP peer IP, or the file path; copied into the arena */
 };
 
@@ -62,7 +67,7 @@ struct tg_event {
 
     /* event.* */
     enum tg_dataset dataset;
-    struct tg_str action;                           /* "exec", "connect", "query", ... */
+    struct tg_str action;                            /* "exec", "connect", "query", ... */
     const char *category[TG_EVENT_MAX_CATEGORY + 1]; /* NULL-terminated static strings */
     const char *type[TG_EVENT_MAX_CATEGORY + 1];
     enum tg_outcome outcome;
@@ -96,7 +101,7 @@ struct tg_event {
     struct {
         enum tg_decision decision;
         enum tg_check check;
-        struct tg_str rule;   /* NULL: serialized as null */
+        struct tg_str rule; /* NULL: serialized as null */
         struct tg_str reason;
         struct tg_str snapshot;
     } policy;
@@ -105,10 +110,12 @@ struct tg_event {
     struct tg_str parse_error; /* reasons, "; "-joined, for partial/unparsed */
 
     /* pipeline bookkeeping (not serialized) */
-    uint64_t spool_seq;  /* position in the spool, 0 when not spooled */
-    bool truncated;      /* the source cut the record (size limit): parse marks it partial */
-    bool duplicate;      /* dropped by dedup: not written to sinks */
-    struct tg_buf json;  /* the serialized event, without the trailing newline */
+    uint64_t spool_seq;    /* position in the spool, 0 when not spooled */
+    bool truncated;        /* the source cut the record (size limit): parse marks it partial */
+    struct tg_str id_salt; /* source's position of the record (file:line), part of event.id,
+                              so equal lines at different places stay distinct; arena */
+    bool duplicate;        /* dropped by dedup: not written to sinks */
+    struct tg_buf json;    /* the serialized event, without the trailing newline */
 };
 
 /*

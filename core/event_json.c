@@ -12,9 +12,9 @@
 
 const char *const tg_dataset_name[] = {
     [TG_DS_SYSLOG] = "syslog", [TG_DS_SNOOPY] = "snoopy", [TG_DS_PERCONA] = "percona.audit"};
-static const char *const tg_outcome_name[] = {
-    [TG_OUTCOME_UNKNOWN] = "unknown", [TG_OUTCOME_SUCCESS] = "success",
-    [TG_OUTCOME_FAILURE] = "failure"};
+static const char *const tg_outcome_name[] = {[TG_OUTCOME_UNKNOWN] = "unknown",
+                                              [TG_OUTCOME_SUCCESS] = "success",
+                                              [TG_OUTCOME_FAILURE] = "failure"};
 static const char *const tg_status_name[] = {
     [TG_PARSE_OK] = "ok", [TG_PARSE_PARTIAL] = "partial", [TG_PARSE_UNPARSED] = "unparsed"};
 const char *const tg_decision_name[] = {[TG_DECISION_NONE] = NULL,

@@ -14,7 +14,10 @@
 enum { JC_COPY = 0, JC_ESC = 1, JC_HIGH = 2 };
 
 static const unsigned char tg_json_class[256] = {
-    [0 ... 0x1f] = JC_ESC, ['"'] = JC_ESC, ['\\'] = JC_ESC, [0x80 ... 0xff] = JC_HIGH,
+    [0 ... 0x1f] = JC_ESC,
+    ['"'] = JC_ESC,
+    ['\\'] = JC_ESC,
+    [0x80 ... 0xff] = JC_HIGH,
 };
 
 static const char tg_hex[] = "0123456789abcdef";
@@ -95,13 +98,27 @@ void tg_json_str(struct tg_buf *b, const char *s, size_t n, unsigned *flags)
         if (tg_json_class[c] == JC_ESC) {
             *w++ = '\\';
             switch (c) {
-            case '"': *w++ = '"'; break;
-            case '\\': *w++ = '\\'; break;
-            case '\b': *w++ = 'b'; break;
-            case '\f': *w++ = 'f'; break;
-            case '\n': *w++ = 'n'; break;
-            case '\r': *w++ = 'r'; break;
-            case '\t': *w++ = 't'; break;
+            case '"':
+                *w++ = '"';
+                break;
+            case '\\':
+                *w++ = '\\';
+                break;
+            case '\b':
+                *w++ = 'b';
+                break;
+            case '\f':
+                *w++ = 'f';
+                break;
+            case '\n':
+                *w++ = 'n';
+                break;
+            case '\r':
+                *w++ = 'r';
+                break;
+            case '\t':
+                *w++ = 't';
+                break;
             default:
                 *w++ = 'u';
                 *w++ = '0';

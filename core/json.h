@@ -23,7 +23,7 @@
 
 /* Flags reported by tg_json_str about what it had to change. */
 #define TG_JSON_INVALID_UTF8 0x1u /* replaced an invalid sequence with U+FFFD */
-#define TG_JSON_CONTROL 0x2u      /* escaped a control byte */
+#define TG_JSON_CONTROL      0x2u /* escaped a control byte */
 
 /* Append "p[0..n)" quoted and escaped; ORs TG_JSON_* into *flags if non-NULL. */
 void tg_json_str(struct tg_buf *b, const char *p, size_t n, unsigned *flags);
@@ -38,9 +38,9 @@ size_t tg_time_format(char out[32], struct tg_time t);
 
 struct tg_jw {
     struct tg_buf *b;
-    int depth;                           /* open (declared) objects, root = 0 */
-    int emitted;                         /* how many of them are written out */
-    const char *keys[TG_JW_MAX_DEPTH];   /* key of each declared object */
+    int depth;                            /* open (declared) objects, root = 0 */
+    int emitted;                          /* how many of them are written out */
+    const char *keys[TG_JW_MAX_DEPTH];    /* key of each declared object */
     bool has_member[TG_JW_MAX_DEPTH + 1]; /* per depth: a member was written */
 };
 
@@ -55,7 +55,7 @@ void tg_jw_close(struct tg_jw *w);
 /* Members; each writes nothing when the value is absent. */
 void tg_jw_str(struct tg_jw *w, const char *key, struct tg_str v, unsigned *flags);
 void tg_jw_cstr(struct tg_jw *w, const char *key, const char *v);
-void tg_jw_int(struct tg_jw *w, const char *key, int64_t v); /* skips TG_NUM_NONE */
+void tg_jw_int(struct tg_jw *w, const char *key, int64_t v);         /* skips TG_NUM_NONE */
 void tg_jw_time(struct tg_jw *w, const char *key, struct tg_time t); /* skips frac < 0 */
 void tg_jw_null(struct tg_jw *w, const char *key);
 /* A NULL-terminated array of static strings; skipped when empty. */

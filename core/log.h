@@ -14,9 +14,9 @@ void tg_log_set_level(enum tg_log_level lvl);
 enum tg_log_level tg_log_get_level(void);
 void tg_log(enum tg_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define tg_err(...) tg_log(TG_LOG_ERROR, __VA_ARGS__)
-#define tg_warn(...) tg_log(TG_LOG_WARN, __VA_ARGS__)
-#define tg_info(...) tg_log(TG_LOG_INFO, __VA_ARGS__)
+#define tg_err(...)   tg_log(TG_LOG_ERROR, __VA_ARGS__)
+#define tg_warn(...)  tg_log(TG_LOG_WARN, __VA_ARGS__)
+#define tg_info(...)  tg_log(TG_LOG_INFO, __VA_ARGS__)
 #define tg_debug(...) tg_log(TG_LOG_DEBUG, __VA_ARGS__)
 
 #endif

@@ -3,8 +3,10 @@
  *
  * Batches carry a sequence number given under the submit lock, so the
  * dispatcher can restore submission order with a small ring indexed by
- * seq % ring size: at most (work queue + workers + done queue) batches are
- * in flight between submit and dispatch, and the ring is larger than that.
+ * seq % ring size.  A fast worker can run ahead of a slow one, so the number
+ * of batches between submit and dispatch is bounded explicitly: submit waits
+ * for a credit (TG_INFLIGHT), the dispatcher returns it, and the ring has a
+ * slot for every credit.
  * Each sink has its own queue; a slow sink fills its queue and then stalls
  * the dispatcher, the workers and finally the sources: backpressure, never
  * loss.
@@ -20,11 +22,12 @@
 #include "core/pipeline.h"
 #include "core/queue.h"
 
-#define TG_MAX_SINKS 8
+#define TG_MAX_SINKS   8
 #define TG_MAX_WORKERS 64
-#define TG_WORK_QUEUE 64
-#define TG_DONE_QUEUE 64
-#define TG_SINK_QUEUE 32
+#define TG_WORK_QUEUE  64
+#define TG_DONE_QUEUE  64
+#define TG_SINK_QUEUE  32
+#define TG_INFLIGHT    (TG_WORK_QUEUE + TG_DONE_QUEUE)
 
 struct tg_source {
     struct tg_pipeline *pipe;
@@ -48,6 +51,9 @@ struct tg_pipeline {
     size_t nsinks;
     pthread_mutex_t submit_mu;
     uint64_t next_seq;
+    pthread_mutex_t credit_mu;
+    pthread_cond_t credit_cv;
+    size_t inflight; /* batches submitted and not yet dispatched */
     struct tg_source *sources;
     atomic_bool stopping;
     bool started;
@@ -105,6 +111,8 @@ struct tg_pipeline *tg_pipeline_new(const struct tg_pipeline_conf *conf)
     p->work = tg_queue_new(TG_WORK_QUEUE);
     p->done = tg_queue_new(TG_DONE_QUEUE);
     pthread_mutex_init(&p->submit_mu, NULL);
+    pthread_mutex_init(&p->credit_mu, NULL);
+    pthread_cond_init(&p->credit_cv, NULL);
     return p;
 }
 
@@ -156,7 +164,7 @@ static void tg_dispatch(struct tg_pipeline *p, struct tg_batch *b)
 static void *tg_dispatcher_main(void *arg)
 {
     struct tg_pipeline *p = arg;
-    size_t ring_n = TG_WORK_QUEUE + TG_DONE_QUEUE + (size_t)p->nworkers + 4;
+    size_t ring_n = TG_INFLIGHT;
     struct tg_batch **ring = tg_xcalloc(ring_n, sizeof(*ring));
     uint64_t next = 1;
     void *item;
@@ -168,6 +176,10 @@ static void *tg_dispatcher_main(void *arg)
             ring[next % ring_n] = NULL;
             tg_dispatch(p, r);
             next++;
+            pthread_mutex_lock(&p->credit_mu);
+            p->inflight--;
+            pthread_cond_signal(&p->credit_cv);
+            pthread_mutex_unlock(&p->credit_mu);
         }
     }
     free(ring);
@@ -244,6 +256,11 @@ static void tg_source_submit(struct tg_source *s)
     if (!b)
         return;
     pthread_mutex_lock(&p->submit_mu);
+    pthread_mutex_lock(&p->credit_mu);
+    while (p->inflight >= TG_INFLIGHT)
+        pthread_cond_wait(&p->credit_cv, &p->credit_mu);
+    p->inflight++;
+    pthread_mutex_unlock(&p->credit_mu);
     b->seq = ++p->next_seq;
     atomic_fetch_add(&p->batches, 1);
     atomic_fetch_add(&p->events_in, b->n);
@@ -306,6 +323,8 @@ void tg_pipeline_free(struct tg_pipeline *p)
     tg_queue_free(p->work);
     tg_queue_free(p->done);
     pthread_mutex_destroy(&p->submit_mu);
+    pthread_mutex_destroy(&p->credit_mu);
+    pthread_cond_destroy(&p->credit_cv);
     free(p);
 }
 

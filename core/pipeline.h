@@ -29,7 +29,7 @@
 struct tg_pipeline;
 
 struct tg_batch {
-    uint64_t seq;            /* submission order */
+    uint64_t seq; /* submission order */
     size_t n, cap;
     atomic_int pending_sinks; /* sinks that have not called tg_batch_done */
     struct tg_pipeline *pipe;
@@ -70,8 +70,8 @@ bool tg_sink_stopping(const struct tg_sink *s);
 void tg_batch_done(struct tg_batch *b);
 
 struct tg_pipeline_conf {
-    int workers;      /* 0: one per core */
-    size_t batch_max; /* events per batch; 0: 256 */
+    int workers;                                     /* 0: one per core */
+    size_t batch_max;                                /* events per batch; 0: 256 */
     void (*process)(void *ctx, struct tg_event *ev); /* worker threads */
     void *process_ctx;
     bool (*is_duplicate)(void *ctx, const struct tg_event *ev); /* dispatcher thread; may be NULL */

@@ -36,7 +36,8 @@ size_t tg_registry_add_sinks(const struct tg_config *cfg, struct tg_pipeline *p)
     for (size_t i = 0; i < cfg->n; i++) {
         const struct tg_section *s = &cfg->sections[i];
         for (size_t k = 0; k < sizeof(tg_sinks) / sizeof(tg_sinks[0]); k++) {
-            if (tg_sinks[k]->section == s->def && tg_pipeline_add_sink(p, tg_sinks[k], s->data) == 0)
+            if (tg_sinks[k]->section == s->def &&
+                tg_pipeline_add_sink(p, tg_sinks[k], s->data) == 0)
                 added++;
         }
     }

@@ -105,8 +105,9 @@ size_t tg_time_parse_bsd(const char *p, size_t n, int64_t ref_sec, struct tg_tim
     } else if (!tg_digits(p + 4, 2, 2, &d)) {
         return 0;
     }
-    if (p[6] != ' ' || !tg_digits(p + 7, 2, 2, &h) || p[9] != ':' || !tg_digits(p + 10, 2, 2, &mi) ||
-        p[12] != ':' || !tg_digits(p + 13, 2, 2, &s) || d < 1 || d > 31 || !tg_valid_hms(h, mi, s))
+    if (p[6] != ' ' || !tg_digits(p + 7, 2, 2, &h) || p[9] != ':' ||
+        !tg_digits(p + 10, 2, 2, &mi) || p[12] != ':' || !tg_digits(p + 13, 2, 2, &s) || d < 1 ||
+        d > 31 || !tg_valid_hms(h, mi, s))
         return 0;
     int64_t ref_days = ref_sec / 86400;
     /* year of the reference time */
@@ -141,12 +142,23 @@ int tg_time_parse_arg(const char *s, int64_t now_sec, struct tg_time *out)
             return TG_EINVAL;
         long long mult;
         switch (*end) {
-        case 's': mult = 1; break;
-        case 'm': mult = 60; break;
-        case 'h': mult = 3600; break;
-        case 'd': mult = 86400; break;
-        case 'w': mult = 7 * 86400; break;
-        default: return TG_EINVAL;
+        case 's':
+            mult = 1;
+            break;
+        case 'm':
+            mult = 60;
+            break;
+        case 'h':
+            mult = 3600;
+            break;
+        case 'd':
+            mult = 86400;
+            break;
+        case 'w':
+            mult = 7 * 86400;
+            break;
+        default:
+            return TG_EINVAL;
         }
         out->sec = now_sec + (s[0] == '-' ? -1 : 1) * v * mult;
         return 0;

@@ -1,0 +1,87 @@
+#!/bin/bash
+# cli.sh - the trailguard binary from the outside: subcommand dispatch, help
+# and usage errors, and `ingest` on every sample and on bad input (unreadable
+# file, binary data, NUL bytes, invalid UTF-8, a 10 MB line, a line over the
+# record limit, .gz, stdin).  Every output line must be one valid JSON object.
+. "${TG_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
+
+run() { "$TG_BIN" "$@" >"$TG_TMP/out" 2>"$TG_TMP/err"; echo $?; }
+
+check_eq "--version exits 0" 0 "$(run --version)"
+check "--version prints the version" grep -q '^trailguard [0-9]' "$TG_TMP/out"
+check_eq "--help exits 0" 0 "$(run --help)"
+check "--help lists ingest" grep -q 'ingest' "$TG_TMP/out"
+check_eq "no command is a usage error" 2 "$(run)"
+check_eq "unknown command exits 2" 2 "$(run frobnicate)"
+check "unknown command is named" grep -q "unknown command 'frobnicate'" "$TG_TMP/err"
+check_eq "help ingest exits 0" 0 "$(run help ingest)"
+check "help ingest shows usage" grep -q 'usage: trailguard ingest' "$TG_TMP/out"
+check_eq "ingest --help exits 0" 0 "$(run ingest --help)"
+check_eq "help config exits 0" 0 "$(run help config)"
+check "help config documents [collector] spool_dir" grep -q 'spool_dir' "$TG_TMP/out"
+check_eq "ingest with an unknown option exits 2" 2 "$(run ingest --bogus)"
+check_eq "ingest with a bad --format exits 2" 2 "$(run ingest --format xml /dev/null)"
+
+# every line of every sample: exactly one valid JSON object per non-blank line
+for f in "$TG_SHARED"/samples/*.log "$TG_SHARED"/samples/*.json "$TG_SHARED"/samples/*.txt; do
+    name=$(basename "$f")
+    want=$(grep -c . "$f")
+    if "$TG_BIN" ingest -q "$f" >"$TG_TMP/ev" 2>"$TG_TMP/err"; then
+        got=$(jq -c . <"$TG_TMP/ev" 2>/dev/null | wc -l)
+        lines=$(wc -l <"$TG_TMP/ev")
+        check_eq "ingest $name: one valid JSON object per record" "$want $want" "$got $lines"
+    else
+        not_ok "ingest $name exited non-zero"
+    fi
+done
+
+# .gz is transparent; ids are deterministic; equal lines at different places differ
+f="$TG_SHARED/samples/snoopy-2.5.1-default.log"
+gzip -c "$f" >"$TG_TMP/s.log.gz"
+"$TG_BIN" ingest -q "$f" | jq -r .event.original >"$TG_TMP/a"
+"$TG_BIN" ingest -q "$TG_TMP/s.log.gz" | jq -r .event.original >"$TG_TMP/b"
+check "ingest .gz gives the same records as plain" cmp -s "$TG_TMP/a" "$TG_TMP/b"
+"$TG_BIN" ingest -q "$TG_TMP/s.log.gz" | jq -r .event.id >"$TG_TMP/a"
+"$TG_BIN" ingest -q "$TG_TMP/s.log.gz" | jq -r .event.id >"$TG_TMP/b"
+check "re-reading a file gives the same event ids" cmp -s "$TG_TMP/a" "$TG_TMP/b"
+printf 'same record\nsame record\n' >"$TG_TMP/twice"
+check_eq "equal records on two lines get two ids" 2 "$("$TG_BIN" ingest -q "$TG_TMP/twice" | jq -r .event.id | sort -u | wc -l)"
+"$TG_BIN" ingest -q - <"$f" | jq -r .event.original >"$TG_TMP/c"
+check "ingest from stdin keeps every record" test "$(wc -l <"$TG_TMP/c")" -eq "$(grep -c . "$f")"
+
+# unreadable input: clear message naming the file, exit 3, the other file still processed
+code=$(run ingest /nonexistent/x.log "$f")
+check_eq "an unreadable input exits 3" 3 "$code"
+check "the unreadable input is named" grep -q '/nonexistent/x.log: cannot open' "$TG_TMP/err"
+check_eq "the readable input is still processed" "$(grep -c . "$f")" "$(wc -l <"$TG_TMP/out")"
+
+# binary input with NUL bytes and invalid UTF-8: valid JSON, exit 0
+head -c 200000 /dev/urandom >"$TG_TMP/bin"
+printf 'nul\000inside\nbad \xe6\x97\xa5\xe8 utf8\n' >>"$TG_TMP/bin"
+code=$(run ingest "$TG_TMP/bin")
+check_eq "binary input exits 0" 0 "$code"
+check "binary input gives valid JSON only" jq -e . "$TG_TMP/out"
+check "NUL bytes are escaped, not lost" grep -q 'nul\\u0000inside' "$TG_TMP/out"
+check "invalid UTF-8 is replaced and the reason recorded" \
+    jq -e 'select(.event.original | startswith("bad ")) | (.event.original | contains("\ufffd")) and (.trailguard.parse.error | contains("invalid UTF-8"))' "$TG_TMP/out"
+
+# a 10 MB line is one event; a line over the 16 MiB limit is cut and partial
+head -c 10000000 /dev/zero | tr '\0' 'a' >"$TG_TMP/big"
+echo >>"$TG_TMP/big"
+code=$(run ingest "$TG_TMP/big")
+check_eq "a 10 MB line exits 0" 0 "$code"
+check_eq "a 10 MB line is one event of 10 MB" 10000000 "$(jq -r '.event.original | length' "$TG_TMP/out")"
+head -c 17000000 /dev/zero | tr '\0' 'b' >"$TG_TMP/huge"
+printf '\nafter\n' >>"$TG_TMP/huge"
+code=$(run ingest "$TG_TMP/huge")
+check_eq "an over-long line exits 0" 0 "$code"
+check_eq "an over-long line is cut with the reason, and the next line kept" "true 16777216 after" \
+    "$(jq -rs '"\(.[0].trailguard.parse.error | contains("truncated")) \(.[0].event.original|length) \(.[1].event.original)"' "$TG_TMP/out")"
+
+# a config error names the file, the line and the key, and exits 2
+printf '[collector]\nworkers = 2\nfsync = sometimes\n' >"$TG_TMP/bad.ini"
+code=$(run ingest -c "$TG_TMP/bad.ini" /dev/null)
+check_eq "a bad config exits 2" 2 "$code"
+check "the config error names file:line and key" grep -q "bad.ini:3: \[collector\] fsync: invalid value 'sometimes'" "$TG_TMP/err"
+
+tap_done

@@ -1,0 +1,202 @@
+/*
+ * test_config.c - the INI loader: defaults, every value type, multi
+ * sections, passthrough keys, and every error path, each of which must name
+ * the file, the line and the key.  stderr is captured into a temp file.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core/collector_conf.h"
+#include "core/config.h"
+#include "core/errors.h"
+
+struct t_multi {
+    char *name;
+    char *listen;
+    bool tls;
+    struct tg_kv *kv;
+    size_t nkv;
+};
+
+static const struct tg_opt t_multi_opts[] = {
+    {"listen", TG_OPT_ADDR, "0.0.0.0:2514", offsetof(struct t_multi, listen), "addr"},
+    {"tls", TG_OPT_BOOL, "off", offsetof(struct t_multi, tls), "tls"},
+    {NULL},
+};
+
+static const char *t_multi_check(const void *data)
+{
+    const struct t_multi *m = data;
+    return m->tls && m->listen && strstr(m->listen, ":514") ? "tls on port 514 is not allowed"
+                                                            : NULL;
+}
+
+static const struct tg_section_def t_multi = {
+    .name = "input.t",
+    .multi = true,
+    .doc = "test",
+    .opts = t_multi_opts,
+    .size = sizeof(struct t_multi),
+    .name_offset = offsetof(struct t_multi, name),
+    .passthrough = "lib.",
+    .kv_offset = offsetof(struct t_multi, kv),
+    .nkv_offset = offsetof(struct t_multi, nkv),
+    .check = t_multi_check,
+};
+
+static const struct tg_section_def *const t_defs[] = {&tg_collector_section, &t_multi};
+
+static char errbuf[8192];
+
+/* Load `text`; capture stderr into errbuf; return the rc. */
+static int load(const char *text, struct tg_config **cfg)
+{
+    fflush(stderr);
+    int saved = dup(2);
+    FILE *tmp = tmpfile();
+    dup2(fileno(tmp), 2);
+    int rc = tg_config_load_string("test.ini", text, t_defs, 2, cfg);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    rewind(tmp);
+    size_t n = fread(errbuf, 1, sizeof(errbuf) - 1, tmp);
+    errbuf[n] = '\0';
+    fclose(tmp);
+    return rc;
+}
+
+static void expect_error(const char *text, const char *fragment)
+{
+    struct tg_config *cfg = NULL;
+    assert_int_equal(load(text, &cfg), TG_ECONFIG);
+    assert_null(cfg);
+    if (!strstr(errbuf, fragment)) {
+        print_error("expected '%s' in:\n%s\n", fragment, errbuf);
+        fail();
+    }
+}
+
+static void test_defaults_when_empty(void **state)
+{
+    struct tg_config *cfg;
+    assert_int_equal(load("", &cfg), 0);
+    const struct tg_collector_conf *c = tg_config_get(cfg, "collector");
+    assert_non_null(c); /* implicit section */
+    assert_int_equal(c->fsync, TG_FSYNC_INTERVAL);
+    assert_int_equal(c->fsync_interval_ms, 1000);
+    assert_int_equal(c->dedup_window, 600);
+    assert_int_equal(c->spool_max_bytes, 10LL << 30);
+    assert_string_equal(c->metrics_listen, "127.0.0.1:9880");
+    size_t it = 0;
+    assert_null(tg_config_next(cfg, "input.t", &it)); /* not implicit */
+    tg_config_free(cfg);
+}
+
+static void test_values_and_multi_sections(void **state)
+{
+    struct tg_config *cfg;
+    const char *text = "; comment\n"
+                       "[collector]\n"
+                       "fsync = always   ; inline comment\n"
+                       "workers = 3\n"
+                       "spool_max_bytes = 64M\n"
+                       "metrics_listen =\n"
+                       "[input.t]\n"
+                       "listen = 127.0.0.1:2514\n"
+                       "tls = yes\n"
+                       "lib.batch.size = 1000\n"
+                       "[input.t.second]\n"
+                       "listen = [::1]:6514\n";
+    assert_int_equal(load(text, &cfg), 0);
+    const struct tg_collector_conf *c = tg_config_get(cfg, "collector");
+    assert_int_equal(c->fsync, TG_FSYNC_ALWAYS);
+    assert_int_equal(c->workers, 3);
+    assert_int_equal(c->spool_max_bytes, 64 << 20);
+    assert_null(c->metrics_listen); /* empty disables */
+    size_t it = 0;
+    const struct t_multi *m = tg_config_next(cfg, "input.t", &it);
+    assert_non_null(m);
+    assert_string_equal(m->name, "");
+    assert_string_equal(m->listen, "127.0.0.1:2514");
+    assert_true(m->tls);
+    assert_int_equal(m->nkv, 1);
+    assert_string_equal(m->kv[0].key, "batch.size");
+    assert_string_equal(m->kv[0].value, "1000");
+    m = tg_config_next(cfg, "input.t", &it);
+    assert_non_null(m);
+    assert_string_equal(m->name, "second");
+    assert_string_equal(m->listen, "[::1]:6514");
+    assert_false(m->tls);
+    assert_null(tg_config_next(cfg, "input.t", &it));
+    tg_config_free(cfg);
+}
+
+static void test_error_paths_name_file_line_key(void **state)
+{
+    expect_error("[collector]\nbogus = 1\n", "test.ini:2: [collector] bogus: unknown key");
+    expect_error("[nosuch]\n", "test.ini:1: unknown section [nosuch]");
+    expect_error("[collector]\nworkers = many\n",
+                 "test.ini:2: [collector] workers: invalid value 'many'");
+    expect_error("[collector]\nworkers = 65\n", "out of range");
+    expect_error("[collector]\nfsync = sometimes\n", "expected one of: interval always never");
+    expect_error("[collector]\nmetrics_listen = localhost\n", "expected HOST:PORT");
+    expect_error("[collector]\nmetrics_listen = h:99999\n", "expected HOST:PORT");
+    expect_error("[collector]\nspool_max_bytes = 5X\n", "unknown size suffix");
+    expect_error("[collector]\nspool_max_bytes = 1k\n", "out of range");
+    expect_error("[input.t]\ntls = maybe\n", "expected true or false");
+    expect_error("[collector]\nworkers = 1\nworkers = 2\n",
+                 "test.ini:3: [collector] workers: set twice (first at line 2)");
+    expect_error("[collector]\n[collector]\n", "test.ini:2: [collector] section defined twice");
+    expect_error("workers = 1\n", "test.ini:1: workers: key outside any section");
+    expect_error("[collector]\nthis line has no equals sign\n", "test.ini:2: syntax error");
+    expect_error("[collector\n", "test.ini:1: section header without ']'");
+    expect_error("[input.t]\nlisten = 1.2.3.4:514\ntls = on\n",
+                 "test.ini:1: [input.t] tls on port 514");
+    /* several errors are all reported */
+    expect_error("[collector]\nbogus = 1\nworkers = x\n", "2 configuration errors");
+    char longline[400];
+    memset(longline, 'a', sizeof(longline));
+    memcpy(longline, "[collector]\nx=", 14);
+    longline[sizeof(longline) - 2] = '\n';
+    longline[sizeof(longline) - 1] = '\0';
+    expect_error(longline, "test.ini:2: line longer than");
+}
+
+static void test_missing_file(void **state)
+{
+    struct tg_config *cfg = NULL;
+    fflush(stderr);
+    int saved = dup(2);
+    FILE *tmp = tmpfile();
+    dup2(fileno(tmp), 2);
+    int rc = tg_config_load("/nonexistent/trailguard.conf", &cfg);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    rewind(tmp);
+    size_t n = fread(errbuf, 1, sizeof(errbuf) - 1, tmp);
+    errbuf[n] = '\0';
+    fclose(tmp);
+    assert_int_equal(rc, TG_ECONFIG);
+    assert_non_null(strstr(errbuf, "/nonexistent/trailguard.conf: cannot open"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults_when_empty),
+        cmocka_unit_test(test_values_and_multi_sections),
+        cmocka_unit_test(test_error_paths_name_file_line_key),
+        cmocka_unit_test(test_missing_file),
+    };
+    return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}
