@@ -21,6 +21,9 @@
  * counted in sink->failed, re-produced messages in sink->retried, delivered
  * messages in sink->delivered.  A fatal producer error (idempotence
  * violation) recreates the producer and re-produces what was in flight.
+ * Order: librdkafka keeps order within a partition (idempotence), but a
+ * re-produced message lands after newer ones; consumers order by
+ * @timestamp and deduplicate by event.id.
  *
  * Memory is bounded: write() blocks, serving delivery reports, while more
  * than TG_KAFKA_MAX_UNCONFIRMED messages are unconfirmed, which stalls the
@@ -41,6 +44,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
 
@@ -325,6 +329,10 @@ static void tg_kafka_produce(struct tg_kafka *k, struct tg_kmsg *km, int64_t dea
                         : k->conf->key == TG_KAFKA_KEY_USER ? ev->user_name
                                                             : TG_STR_NULL;
     const char *decision = tg_decision_name[ev->policy.decision];
+    if (!k->rk) { /* being recreated after a fatal error */
+        tg_kafka_fail_now(k, km, RD_KAFKA_RESP_ERR__STATE);
+        return;
+    }
     for (;;) {
         rd_kafka_headers_t *h = rd_kafka_headers_new(2);
         rd_kafka_header_add(h, "dataset", -1, tg_dataset_name[ev->dataset], -1);
@@ -381,13 +389,16 @@ static void tg_kafka_reproduce(struct tg_kafka *k, int64_t deadline_ms)
  * producer, and re-produce failed messages when their back-off expired. */
 static int tg_kafka_service(struct tg_kafka *k, int wait_ms, int64_t deadline_ms)
 {
-    rd_kafka_poll(k->rk, wait_ms);
-    if (k->fatal) {
+    if (k->rk && k->fatal)
         tg_kafka_disconnect(k);
-        if (tg_kafka_connect(k) != 0)
-            return TG_EIO; /* cannot happen with a config that worked before */
-        k->retry_at_ms = tg_kafka_now_ms();
+    if (!k->rk) {
+        if (tg_kafka_connect(k) != 0) { /* logged; try again on the next call */
+            usleep((useconds_t)wait_ms * 1000);
+            return TG_EIO;
+        }
+        k->retry_at_ms = tg_kafka_now_ms() + k->backoff_ms;
     }
+    rd_kafka_poll(k->rk, wait_ms);
     if (k->retry_at_ms && tg_kafka_now_ms() >= k->retry_at_ms)
         tg_kafka_reproduce(k, deadline_ms);
     return 0;
@@ -465,8 +476,9 @@ static void tg_kafka_close(struct tg_sink *s)
     struct tg_kafka *k = s->ctx;
     int64_t deadline = tg_kafka_now_ms() + k->conf->flush_timeout_ms;
     while (k->head && tg_kafka_now_ms() < deadline) {
-        if (k->retry_at_ms && k->retry_at_ms > deadline)
-            k->retry_at_ms = deadline - 1; /* one last attempt before giving up */
+        /* No long back-off while shutting down: retry at least every second. */
+        if (k->retry_at_ms && k->retry_at_ms > tg_kafka_now_ms() + TG_KAFKA_BACKOFF_MIN_MS)
+            k->retry_at_ms = tg_kafka_now_ms() + TG_KAFKA_BACKOFF_MIN_MS;
         tg_kafka_service(k, 100, deadline);
     }
     size_t batches = 0;
@@ -478,7 +490,8 @@ static void tg_kafka_close(struct tg_sink *s)
                "next start)",
                k->unconfirmed, k->unconfirmed == 1 ? "" : "s", batches, batches == 1 ? "" : "es",
                (long long)k->conf->flush_timeout_ms);
-    tg_kafka_disconnect(k);
+    if (k->rk)
+        tg_kafka_disconnect(k);
     for (struct tg_kbatch *kb = k->head, *next; kb; kb = next) {
         next = kb->next;
         free(kb);

@@ -44,8 +44,18 @@ check_eq "ingest exits 0 once everything is delivered" 0 $?
 check "the sink produced the failed messages again" grep -q 'undelivered message.* again' "$TG_TMP/ingest.err"
 check "nothing left undelivered" sh -c "! grep -q 'not delivered within' '$TG_TMP/ingest.err'"
 
+# A fatal idempotence error (sequence desynchronisation) makes the sink
+# recreate its producer and produce the undelivered events again.
+tail -100 "$TG_TMP/in.log" | sed 's/echo /echo again /' >"$TG_TMP/part3.log"
+"$TG_BIN" ingest -q "$TG_TMP/part3.log" | jq -r '.event.id' >>"$TG_TMP/expected.ids"
+sort -o "$TG_TMP/expected.ids" "$TG_TMP/expected.ids"
+check "fatal Produce errors injected" broker_cmd "error 2 OUT_OF_ORDER_SEQUENCE_NUMBER"
+"$TG_BIN" ingest -c "$TG_TMP/conf.ini" "$TG_TMP/part3.log" >/dev/null 2>"$TG_TMP/fatal.err"
+check_eq "ingest exits 0 after the producer was recreated" 0 $?
+check "the sink recreated the producer" grep -q 'recreating the producer' "$TG_TMP/fatal.err"
+
 consume audit.events "$TG_TMP/out.json"
 jq -r '.payload | fromjson | .event.id' "$TG_TMP/out.json" | sort -u >"$TG_TMP/got.ids"
 check "every event arrived (dedup by id)" cmp "$TG_TMP/expected.ids" "$TG_TMP/got.ids"
-diag "messages consumed: $(wc -l <"$TG_TMP/out.json") for $N events"
+diag "messages consumed: $(wc -l <"$TG_TMP/out.json") for $((N + 100)) events"
 tap_done

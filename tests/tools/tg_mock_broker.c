@@ -14,8 +14,9 @@
  *   down [ID]              take broker ID (default: every broker) down:
  *                          connections are closed and refused
  *   up [ID]                bring it back
- *   error N [ERRNAME]      fail the next N Produce requests with ERRNAME
- *                          (default NOT_ENOUGH_REPLICAS, a retriable error)
+ *   error N [ERRNAME [API]] fail the next N requests of Kafka API key API
+ *                          (default 0, Produce) with ERRNAME (default
+ *                          NOT_ENOUGH_REPLICAS, a retriable error)
  *   quit                   exit
  *
  * End of stdin only stops reading commands; SIGTERM or SIGINT exits 0.
@@ -45,7 +46,7 @@ static void tg_mock_on_signal(int sig)
 static int tg_mock_usage(void)
 {
     fprintf(stderr, "usage: tg_mock_broker -o ADDR_FILE [-b BROKERS] [-t TOPIC[:PARTITIONS]]...\n"
-                    "stdin commands: down [ID] | up [ID] | error N [ERRNAME] | quit\n");
+                    "stdin commands: down [ID] | up [ID] | error N [ERRNAME [API]] | quit\n");
     return 2;
 }
 
@@ -65,9 +66,9 @@ static int tg_mock_err_by_name(const char *name)
 static void tg_mock_command(rd_kafka_mock_cluster_t *mc, int nbrokers, char *line)
 {
     char cmd[16] = "", arg2[64] = "";
-    long arg1 = -1;
+    long arg1 = -1, api = TG_MOCK_API_PRODUCE;
     line[strcspn(line, "\r\n")] = '\0';
-    int n = sscanf(line, "%15s %ld %63s", cmd, &arg1, arg2);
+    int n = sscanf(line, "%15s %ld %63s %ld", cmd, &arg1, arg2, &api);
     if (n < 1)
         return;
     if (strcmp(cmd, "down") == 0 || strcmp(cmd, "up") == 0) {
@@ -93,12 +94,12 @@ static void tg_mock_command(rd_kafka_mock_cluster_t *mc, int nbrokers, char *lin
             return;
         }
         for (long i = 0; i < arg1; i++)
-            rd_kafka_mock_push_request_errors(mc, TG_MOCK_API_PRODUCE, 1,
+            rd_kafka_mock_push_request_errors(mc, (int16_t)api, 1,
                                               (rd_kafka_resp_err_t)code);
     } else if (strcmp(cmd, "quit") == 0) {
         tg_mock_stop = 1;
     } else {
-        printf("error: unknown command '%s' (down [ID], up [ID], error N [ERRNAME], quit)\n", line);
+        printf("error: unknown command '%s' (down [ID], up [ID], error N [ERRNAME [API]], quit)\n", line);
         fflush(stdout);
         return;
     }
