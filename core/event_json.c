@@ -18,9 +18,9 @@ static const char *const tg_outcome_name[] = {[TG_OUTCOME_UNKNOWN] = "unknown",
 static const char *const tg_status_name[] = {
     [TG_PARSE_OK] = "ok", [TG_PARSE_PARTIAL] = "partial", [TG_PARSE_UNPARSED] = "unparsed"};
 const char *const tg_decision_name[] = {[TG_DECISION_NONE] = NULL,
-                                               [TG_DECISION_ALLOW] = "allow",
-                                               [TG_DECISION_DENY] = "deny",
-                                               [TG_DECISION_NOT_APPLICABLE] = "not_applicable"};
+                                        [TG_DECISION_ALLOW] = "allow",
+                                        [TG_DECISION_DENY] = "deny",
+                                        [TG_DECISION_NOT_APPLICABLE] = "not_applicable"};
 static const char *const tg_check_name[] = {[TG_CHECK_NONE] = NULL,
                                             [TG_CHECK_HBAC] = "hbac",
                                             [TG_CHECK_SUDO] = "sudo",

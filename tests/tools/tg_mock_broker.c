@@ -94,12 +94,12 @@ static void tg_mock_command(rd_kafka_mock_cluster_t *mc, int nbrokers, char *lin
             return;
         }
         for (long i = 0; i < arg1; i++)
-            rd_kafka_mock_push_request_errors(mc, (int16_t)api, 1,
-                                              (rd_kafka_resp_err_t)code);
+            rd_kafka_mock_push_request_errors(mc, (int16_t)api, 1, (rd_kafka_resp_err_t)code);
     } else if (strcmp(cmd, "quit") == 0) {
         tg_mock_stop = 1;
     } else {
-        printf("error: unknown command '%s' (down [ID], up [ID], error N [ERRNAME [API]], quit)\n", line);
+        printf("error: unknown command '%s' (down [ID], up [ID], error N [ERRNAME [API]], quit)\n",
+               line);
         fflush(stdout);
         return;
     }
