@@ -15,12 +15,14 @@ static const struct tg_section_def *const tg_sections[] = {
     &tg_parsers_section,
     &tg_policy_section,
     &tg_sink_file_section,
+    &tg_kafka_section,
 };
 
 /* Sinks chosen by a [sink.*] section.  Add a row per sink plugin. */
 static const struct tg_sink_ops *const tg_sinks[] = {
     &tg_out_file,
     &tg_out_stdout, /* has no section: the fallback, never matched by name */
+    &tg_out_kafka,
 };
 
 const struct tg_section_def *const *tg_registry_sections(size_t *n)
