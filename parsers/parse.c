@@ -135,6 +135,8 @@ void tg_parse_event(const struct tg_parse_ctx *pc, struct tg_event *ev)
         }
         break;
     }
+    if (claimed && ev->parse_status == TG_PARSE_OK && ev->parse_error.p)
+        ev->parse_status = TG_PARSE_PARTIAL; /* the envelope had a problem */
     if (!claimed) {
         ev->dataset = TG_DS_SYSLOG;
         ev->parse_status = TG_PARSE_UNPARSED;
