@@ -92,6 +92,7 @@ struct tg_event {
 
     /* log.syslog.* (the envelope); hostname also feeds host_name */
     struct tg_str sl_hostname, sl_appname, sl_procid, sl_msgid;
+    struct tg_str sl_structured_data; /* RFC 5424 SD as JSON object text (syslog parser) */
     int64_t sl_facility, sl_severity;
     struct tg_time sl_timestamp;
     struct tg_str sl_timestamp_text; /* exact header timestamp, part of event.id */

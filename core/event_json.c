@@ -102,6 +102,7 @@ void tg_event_serialize(struct tg_event *ev)
     tg_jw_str(&w, "appname", ev->sl_appname, &fl);
     tg_jw_str(&w, "procid", ev->sl_procid, &fl);
     tg_jw_str(&w, "msgid", ev->sl_msgid, &fl);
+    tg_jw_raw(&w, "structured_data", ev->sl_structured_data);
     tg_jw_open(&w, "facility");
     tg_jw_int(&w, "code", ev->sl_facility);
     tg_jw_close(&w);
