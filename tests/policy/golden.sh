@@ -59,4 +59,11 @@ sudo_case "compat: webadmins on web1 as root" compat alice web1.example.com "" "
 sudo_case "compat: stop httpd negated" compat alice web1.example.com "" "/usr/bin/systemctl stop httpd" deny web_admins
 "$TG_BIN" policy check --snapshot "$TG_TMP/json" --user nosuch --host h --command id >"$TG_TMP/na" 2>&1
 check_eq "unknown user is not_applicable" "decision: not_applicable" "$(head -1 "$TG_TMP/na")"
+
+# ingest --snapshot: every event records the snapshot id; without it no verdict
+id=$("$TG_BIN" policy lint --snapshot "$TG_TMP/json" | sed -n '1s/^snapshot \([0-9a-f]*\).*/\1/p')
+got=$(echo 'hello' | "$TG_BIN" ingest -q --snapshot "$TG_TMP/json" - 2>/dev/null | jq -r '.trailguard.policy.snapshot')
+check_eq "ingest --snapshot records the snapshot id" "$id" "$got"
+got=$(echo 'hello' | "$TG_BIN" ingest -q - 2>/dev/null | jq -r '.trailguard.policy // "none"')
+check_eq "ingest without a snapshot gives no verdict" "none" "$got"
 tap_done

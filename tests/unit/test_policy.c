@@ -237,6 +237,48 @@ static void test_ldif(void **state)
     tg_snapshot_unref(s);
 }
 
+/* ---------------------------------------------------------- sudoers JSON */
+
+static void test_json(void **state)
+{
+    /* cvtsudoers 1.9.13 writes a bare "runcwd" member (invalid JSON): repaired;
+     * "negated" before "command"; an alias naming an alias; an undefined
+     * Host_Alias matched as a host name, as sudo does */
+    put("sudoers.json",
+        "{\n"
+        " \"User_Aliases\": { \"OPS\": [ { \"useralias\": \"ADM\" } ],\n"
+        "                    \"ADM\": [ { \"username\": \"alice\" } ] },\n"
+        " \"User_Specs\": [\n"
+        "  { \"User_List\": [ { \"useralias\": \"OPS\" } ],\n"
+        "    \"Host_List\": [ { \"hostalias\": \"WEB1\" } ],\n"
+        "    \"Cmnd_Specs\": [ { \"Options\": [ \"runcwd\": \"/tmp\" ],\n"
+        "      \"Commands\": [ { \"command\": \"ALL\" },\n"
+        "                    { \"negated\": true, \"command\": \"/usr/bin/su\" } ] } ] }\n"
+        " ]\n"
+        "}\n");
+    put("passwd", "alice:x:1500:1500::/home/alice:/bin/bash\n");
+    struct tg_snapshot *s;
+    char *err = NULL;
+    assert_int_equal(tg_snapshot_load(dir, &s, &err), 0);
+    assert_int_equal(s->d.nsudo_json, 1);
+    assert_string_equal(s->d.sudo[0].name, "sudoers.json:5");
+    bool repaired = false;
+    for (size_t i = 0; i < s->d.nproblems; i++)
+        repaired |= strstr(s->d.problems[i].msg, "repaired 1 place") != NULL;
+    assert_true(repaired);
+    struct tg_policy_conf c = conf();
+    struct tg_verdict v;
+    tg_verdict_sudo(s, &c, "alice", "web1.example.com", NULL, "/usr/bin/id", 0, &v);
+    assert_int_equal(v.decision, TG_DECISION_ALLOW);
+    tg_verdict_sudo(s, &c, "alice", "web1", NULL, "/bin/su -", 0, &v);
+    assert_int_equal(v.decision, TG_DECISION_DENY);
+    assert_string_equal(v.rule, "sudoers.json:5");
+    tg_verdict_sudo(s, &c, "alice", "db1", NULL, "/usr/bin/id", 0, &v);
+    assert_int_equal(v.decision, TG_DECISION_DENY);
+    assert_null(v.rule);
+    tg_snapshot_unref(s);
+}
+
 /* --------------------------------------------------------------- events */
 
 static struct tg_event *exec_event(const char *user, const char *uid, const char *exe,
@@ -339,6 +381,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_argv),
         cmocka_unit_test_setup_teardown(test_ldif, mkdir_setup, rm_teardown),
+        cmocka_unit_test_setup_teardown(test_json, mkdir_setup, rm_teardown),
         cmocka_unit_test_setup_teardown(test_events, mkdir_setup, rm_teardown),
     };
     return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
