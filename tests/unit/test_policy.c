@@ -376,6 +376,63 @@ static void test_events(void **state)
     tg_policy_free(p);
 }
 
+/* ------------------------------------------------------------ robustness */
+
+static void load_damaged(const char *name, const char *data, size_t len)
+{
+    char fp[128];
+    snprintf(fp, sizeof(fp), "%s/%s", dir, name);
+    FILE *o = fopen(fp, "wb");
+    assert_non_null(o);
+    fwrite(data, 1, len, o);
+    fclose(o);
+    struct tg_snapshot *s;
+    char *err = NULL;
+    assert_int_equal(tg_snapshot_load(dir, &s, &err), 0);
+    struct tg_policy_conf c = conf();
+    struct tg_verdict v;
+    tg_verdict_sudo(s, &c, "alice", "web1.example.com", NULL, "/usr/bin/systemctl x", 0, &v);
+    tg_verdict_hbac(s, &c, "alice", "web1.example.com", "sshd", &v);
+    FILE *null = fopen("/dev/null", "w");
+    tg_snapshot_report(s, null);
+    fclose(null);
+    tg_snapshot_unref(s);
+    unlink(fp);
+}
+
+/* Prefixes (every 53 bytes) and 150 byte-mutated copies of each shared
+ * sample load without a crash (the sanitizer build checks memory): damage
+ * becomes reported problems, never a failed load. */
+static void test_damaged_samples(void **state)
+{
+    static const char *const samples[] = {"hbac.ldif", "sudoers.json", "sudoers.ldif",
+                                          "ipa-compat-sudoers.ldif"};
+    static const char pick[] = ":\n \"{}[],!%#+=\\^$*/\x80\xff";
+    static char buf[65536], mut[65536];
+    const char *shared = getenv("TG_SHARED");
+    if (!shared)
+        skip();
+    unsigned long long rng = 42;
+    for (size_t k = 0; k < sizeof(samples) / sizeof(samples[0]); k++) {
+        char path[512];
+        snprintf(path, sizeof(path), "%s/samples/%s", shared, samples[k]);
+        FILE *f = fopen(path, "rb");
+        assert_non_null(f);
+        size_t n = fread(buf, 1, sizeof(buf), f);
+        fclose(f);
+        for (size_t cut = 0; cut < n; cut += 53)
+            load_damaged(samples[k], buf, cut);
+        for (int round = 0; round < 150; round++) {
+            memcpy(mut, buf, n);
+            for (int j = 0; j < 8; j++) {
+                rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+                mut[(rng >> 33) % n] = pick[(rng >> 20) % (sizeof(pick) - 1)];
+            }
+            load_damaged(samples[k], mut, n);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -383,6 +440,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ldif, mkdir_setup, rm_teardown),
         cmocka_unit_test_setup_teardown(test_json, mkdir_setup, rm_teardown),
         cmocka_unit_test_setup_teardown(test_events, mkdir_setup, rm_teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_samples, mkdir_setup, rm_teardown),
     };
     return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
 }
