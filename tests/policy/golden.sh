@@ -51,6 +51,10 @@ sudo_case "json: erin passwd root negated" json erin web1 "" "/usr/bin/passwd ro
 sudo_case "json: carol psql as postgres" json carol db1 postgres "/usr/bin/psql" allow sudoers.json:187
 sudo_case "json: guest uptime excluded" json guest web1 "" "/usr/bin/uptime" deny -
 sudo_case "json: hank netgroup apt" json hank web1.example.com "" "/usr/bin/apt-get install vim" allow sudoers.json:286
+# sudoedit cannot be asked of sudo -l (oracle limit): these are sudoers(5) semantics
+sudo_case "json: frank sudoedit motd" json frank web1 "" "sudoedit /etc/motd" allow sudoers.json:261
+sudo_case "json: frank sudoedit shadow" json frank web1 "" "sudoedit /etc/shadow" deny -
+sudo_case "json: frank dir spec" json frank web1 "" "/usr/local/sbin/fixperms -R" allow sudoers.json:261
 sudo_case "ldif: paranoid bob" ldif dave web1 "" "/usr/bin/su" deny dave
 sudo_case "ldif: guest uptime excluded" ldif guest web1 "" "/usr/bin/uptime" deny -
 sudo_case "compat: negated command wins in role" compat bob x "" "/bin/sh" deny paranoid
