@@ -30,6 +30,14 @@ printf '[collector]\nfsync = interval\nfsync_interval_ms = 20\n\n[sink.file]\ndi
 "$TG_BIN" ingest -q -c "$TG_TMP/c.ini" "$TG_TMP/big.log" 2>"$TG_TMP/ingest.err" &
 pid=$!
 segs() { [ "$(ls "$S"/seg-*.ndjson.gz 2>/dev/null | wc -l)" -ge "$1" ]; }
+# readers do not disturb the writer and are not disturbed by it
+if wait_for 300 segs 2 && "$TG_BIN" query "$S" --format ndjson >"$TG_TMP/live" 2>&1 &&
+    "$TG_BIN" verify "$S" >"$TG_TMP/live.v" 2>&1; then
+    ok "query and verify work while the writer writes ($(wc -l <"$TG_TMP/live") events read)"
+else
+    not_ok "query and verify work while the writer writes"
+    diag "$(tail -3 "$TG_TMP/live") $(cat "$TG_TMP/live.v")"
+fi
 if wait_for 300 segs 3 && kill -9 $pid 2>/dev/null; then
     ok "the writer was killed with SIGKILL mid-run"
 else
