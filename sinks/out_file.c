@@ -497,6 +497,10 @@ static int tg_file_recover(struct tg_file_sink *fs, char **err)
     if (n == 0)
         goto out; /* an empty store: start at the genesis */
 
+    if (sc.hdr.keyed && !fs->chain.keyed)
+        tg_warn("file sink: %s was chained with HMAC but [sink.file] hmac_key_file is not set: "
+                "new segments get the unkeyed chain; set the key again unless this is intended",
+                dir);
     fs->seq = sc.hdr.seq;
     uint64_t end = sc.nm ? sc.m[sc.nm - 1].end_offset : 0;
     memcpy(fs->disk_link, sc.nm ? sc.m[sc.nm - 1].link : sc.hdr.prev, TG_LINK_LEN);
