@@ -3,12 +3,17 @@
  */
 #include "core/collector_conf.h"
 #include "core/registry.h"
+#include "ingest/inputs.h"
 #include "parsers/parse.h"
+#include "policy/policy.h"
 #include "sinks/sinks.h"
 
 static const struct tg_section_def *const tg_sections[] = {
     &tg_collector_section,
+    &tg_relp_section,
+    &tg_file_section,
     &tg_parsers_section,
+    &tg_policy_section,
     &tg_sink_file_section,
 };
 
