@@ -5,22 +5,11 @@
 # disk (a 1 MiB tmpfs) holds the events unconfirmed until space is freed,
 # then writes them all; at shutdown with the disk still full the sink gives
 # up (leaving them unconfirmed) instead of hanging.
-. "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/store_lib.sh"
+. "$TG_SRCDIR/tests/lib.sh"
+. "$TG_SRCDIR/tests/integration/relp_lib.sh" # wait_for
+. "$TG_SRCDIR/tests/integration/store_lib.sh"
 MNT=$TG_TMP/mnt
-trap 'umount "$MNT" 2>/dev/null; rm -rf "$TG_TMP"' EXIT
-
-# wait_for N-TRIES COMMAND...: poll every 0.1 s until COMMAND succeeds
-wait_for() {
-    local n=$1
-    shift
-    while [ "$n" -gt 0 ]; do
-        "$@" && return 0
-        sleep 0.1
-        n=$((n - 1))
-    done
-    return 1
-}
+trap 'umount "$MNT" 2>/dev/null; relp_cleanup' EXIT
 
 # --- kill -9 mid-write
 S=$TG_TMP/store
