@@ -45,18 +45,19 @@ check_eq "export from the served store: manifest sha256 = sha256sum" \
     "$(sha256sum "$D/ex.csv" | cut -d' ' -f1)" "$(jq -r .sha256 "$D/ex.csv.manifest.json")"
 check_eq "... with every event of the day" 5000 "$(jq -r .events "$D/ex.csv.manifest.json")"
 
-check "serve restarts" serve_start "$D/tg.conf" "$D/out" "$D/serve.log"
+# (a new log per start: serve_start waits for "running" in it)
+check "serve restarts" serve_start "$D/tg.conf" "$D/out" "$D/serve2.log"
 check "and stops" serve_stop
 check_eq "the store confirmed to the spool: nothing is replayed" 5000 "$(stored)"
 
 gen_records 30000 100 >>"$D/app.log"
-check "serve starts on more input" serve_start "$D/tg.conf" "$D/out" "$D/serve.log"
+check "serve starts on more input" serve_start "$D/tg.conf" "$D/out" "$D/serve3.log"
 if wait_for 300 have 6000 && kill -KILL "$SERVE_PID"; then ok "serve killed with SIGKILL mid-stream"; else
     not_ok "serve killed with SIGKILL mid-stream"
 fi
 wait "$SERVE_PID" 2>/dev/null
 diag "stored when killed: $(stored)"
-check "serve restarts after SIGKILL" serve_start "$D/tg.conf" "$D/out" "$D/serve.log"
+check "serve restarts after SIGKILL" serve_start "$D/tg.conf" "$D/out" "$D/serve4.log"
 uniq_at_least() { [ "$(unique)" -ge "$1" ]; }
 check "the spool replays: every event arrives" wait_for 300 uniq_at_least 35000
 check "serve stops" serve_stop
