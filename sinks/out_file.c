@@ -512,13 +512,14 @@ static int tg_file_recover(struct tg_file_sink *fs, char **err)
             tg_warn("file sink: cannot cut %s: %s", cpath, strerror(errno));
     }
     struct stat st;
-    if (stat(dpath, &st) == 0 && (uint64_t)st.st_size > end) {
+    uint64_t size = stat(dpath, &st) == 0 ? (uint64_t)st.st_size : 0;
+    if (size > end) {
         tg_warn("file sink: %s has %" PRIu64 " bytes after its last chained member (written "
                 "before a crash, never confirmed: the spool replays them): cut",
-                dpath, (uint64_t)st.st_size - end);
+                dpath, size - end);
         if (truncate(dpath, (off_t)end) != 0)
             tg_warn("file sink: cannot cut %s: %s", dpath, strerror(errno));
-    } else if ((stat(dpath, &st) != 0 && end > 0) || (uint64_t)st.st_size < end) {
+    } else if (size < end) {
         tg_err("file sink: %s is shorter than its chain says (data lost or removed); run "
                "`trailguard verify %s`; continuing in a new segment",
                dpath, dir);
