@@ -497,6 +497,10 @@ static int tg_file_recover(struct tg_file_sink *fs, char **err)
     if (n == 0)
         goto out; /* an empty store: start at the genesis */
 
+    if (sc.hdr.keyed && !fs->chain.keyed)
+        tg_warn("file sink: %s was chained with HMAC but [sink.file] hmac_key_file is not set: "
+                "new segments get the unkeyed chain; set the key again unless this is intended",
+                dir);
     fs->seq = sc.hdr.seq;
     uint64_t end = sc.nm ? sc.m[sc.nm - 1].end_offset : 0;
     memcpy(fs->disk_link, sc.nm ? sc.m[sc.nm - 1].link : sc.hdr.prev, TG_LINK_LEN);
@@ -508,13 +512,14 @@ static int tg_file_recover(struct tg_file_sink *fs, char **err)
             tg_warn("file sink: cannot cut %s: %s", cpath, strerror(errno));
     }
     struct stat st;
-    if (stat(dpath, &st) == 0 && (uint64_t)st.st_size > end) {
+    uint64_t size = stat(dpath, &st) == 0 ? (uint64_t)st.st_size : 0;
+    if (size > end) {
         tg_warn("file sink: %s has %" PRIu64 " bytes after its last chained member (written "
                 "before a crash, never confirmed: the spool replays them): cut",
-                dpath, (uint64_t)st.st_size - end);
+                dpath, size - end);
         if (truncate(dpath, (off_t)end) != 0)
             tg_warn("file sink: cannot cut %s: %s", dpath, strerror(errno));
-    } else if ((stat(dpath, &st) != 0 && end > 0) || (uint64_t)st.st_size < end) {
+    } else if (size < end) {
         tg_err("file sink: %s is shorter than its chain says (data lost or removed); run "
                "`trailguard verify %s`; continuing in a new segment",
                dpath, dir);

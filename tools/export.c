@@ -269,7 +269,8 @@ int tg_cmd_export(int argc, char **argv)
     }
     tg_manifest(&m, dir, out, tg_out_format_names[fmt], &f, &x, sha, size, &st, &rep);
     mpath = tg_xasprintf("%s.manifest.json", out);
-    FILE *mf = fopen(mpath, "w");
+    int mfd = open(mpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    FILE *mf = mfd >= 0 ? fdopen(mfd, "w") : NULL;
     if (!mf || fwrite(m.data, 1, m.len, mf) != m.len || fclose(mf) != 0) {
         fprintf(stderr, "trailguard export: %s: cannot write: %s\n", mpath, strerror(errno));
         exit_code = TG_EXIT_RUNTIME;

@@ -142,16 +142,12 @@ static bool tg_filter_needs_fields(const struct tg_filter *f)
 }
 
 /* --- records */
-static json_tokener *tg_tok;
-
 const char *tg_record_field(struct tg_record *r, const char *path)
 {
     if (!r->parsed) {
         r->parsed = true;
-        if (!tg_tok)
-            tg_tok = json_tokener_new_ex(64);
-        json_tokener_reset(tg_tok);
-        r->root = json_tokener_parse_ex(tg_tok, r->line.p, (int)r->line.len);
+        json_tokener_reset(r->tok);
+        r->root = json_tokener_parse_ex(r->tok, r->line.p, (int)r->line.len);
         r->bad_json = r->root == NULL;
     }
     json_object *o = r->root;
@@ -270,6 +266,7 @@ int tg_store_scan(const char *dir, const struct tg_filter *f, bool progress, tg_
     double t0 = tg_mono();
     struct tg_progress pg = {.on = progress && isatty(2), .start = t0, .next = t0 + 1.0};
     bool go = true;
+    json_tokener *tok = json_tokener_new_ex(64);
     for (size_t i = 0; i < n && go; i++) {
         if (!v[i].has[TG_SEG_DATA])
             continue;
@@ -293,7 +290,7 @@ int tg_store_scan(const char *dir, const struct tg_filter *f, bool progress, tg_
             if (rc != TG_SEG_RECORD)
                 continue;
             st->records++;
-            struct tg_record rec = {.line = line};
+            struct tg_record rec = {.line = line, .tok = tok};
             rec.has_time = tg_seg_record_time(line.p, line.len, &rec.ns) == 0;
             if (tg_filter_match(f, &rec)) {
                 st->matched++;
@@ -324,10 +321,7 @@ int tg_store_scan(const char *dir, const struct tg_filter *f, bool progress, tg_
         fputs("\r\033[K", stderr);
     st->seconds = tg_mono() - t0;
     free(v);
-    if (tg_tok) {
-        json_tokener_free(tg_tok);
-        tg_tok = NULL;
-    }
+    json_tokener_free(tok);
     return 0;
 }
 

@@ -61,6 +61,7 @@ struct tg_record {
     bool has_time;
     int64_t ns; /* @timestamp, when has_time */
     void *root; /* json_object, parsed on demand */
+    void *tok;  /* the scan's json_tokener, reused for every record */
     bool parsed, bad_json;
 };
 

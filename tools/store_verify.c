@@ -142,6 +142,8 @@ static void tg_vindex(struct tg_vctx *c, const struct tg_sidecar *sc, uint64_t b
                     iname);
         return;
     }
+    if (rc == 0 && last && ix.records > sc->nfp)
+        return; /* the writer closed the segment after we read its sidecar */
     int64_t mn = INT64_MAX, mx = INT64_MIN;
     for (size_t i = 0; i < sc->nm; i++) {
         if (sc->m[i].min_ns < mn)

@@ -5,22 +5,11 @@
 # disk (a 1 MiB tmpfs) holds the events unconfirmed until space is freed,
 # then writes them all; at shutdown with the disk still full the sink gives
 # up (leaving them unconfirmed) instead of hanging.
-. "$(dirname "$0")/../lib.sh"
-. "$(dirname "$0")/store_lib.sh"
+. "$TG_SRCDIR/tests/lib.sh"
+. "$TG_SRCDIR/tests/integration/relp_lib.sh" # wait_for
+. "$TG_SRCDIR/tests/integration/store_lib.sh"
 MNT=$TG_TMP/mnt
-trap 'umount "$MNT" 2>/dev/null; rm -rf "$TG_TMP"' EXIT
-
-# wait_for N-TRIES COMMAND...: poll every 0.1 s until COMMAND succeeds
-wait_for() {
-    local n=$1
-    shift
-    while [ "$n" -gt 0 ]; do
-        "$@" && return 0
-        sleep 0.1
-        n=$((n - 1))
-    done
-    return 1
-}
+trap 'umount "$MNT" 2>/dev/null; relp_cleanup' EXIT
 
 # --- kill -9 mid-write
 S=$TG_TMP/store
@@ -30,6 +19,14 @@ printf '[collector]\nfsync = interval\nfsync_interval_ms = 20\n\n[sink.file]\ndi
 "$TG_BIN" ingest -q -c "$TG_TMP/c.ini" "$TG_TMP/big.log" 2>"$TG_TMP/ingest.err" &
 pid=$!
 segs() { [ "$(ls "$S"/seg-*.ndjson.gz 2>/dev/null | wc -l)" -ge "$1" ]; }
+# readers do not disturb the writer and are not disturbed by it
+if wait_for 300 segs 2 && "$TG_BIN" query "$S" --format ndjson >"$TG_TMP/live" 2>&1 &&
+    "$TG_BIN" verify "$S" >"$TG_TMP/live.v" 2>&1; then
+    ok "query and verify work while the writer writes ($(wc -l <"$TG_TMP/live") events read)"
+else
+    not_ok "query and verify work while the writer writes"
+    diag "$(tail -3 "$TG_TMP/live") $(cat "$TG_TMP/live.v")"
+fi
 if wait_for 300 segs 3 && kill -9 $pid 2>/dev/null; then
     ok "the writer was killed with SIGKILL mid-run"
 else
