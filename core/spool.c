@@ -303,7 +303,8 @@ static int tg_spool_scan(struct tg_spool *sp)
         firsts[n++] = first;
     }
     closedir(d);
-    qsort(firsts, n, sizeof(*firsts), tg_u64_cmp);
+    if (n)
+        qsort(firsts, n, sizeof(*firsts), tg_u64_cmp);
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         rc = tg_seg_load(sp, firsts[i]);
@@ -492,13 +493,12 @@ uint64_t tg_spool_replay(struct tg_spool *sp,
 {
     uint64_t n = 0;
     /* The old segments are sealed and only their ack bits change, so the
-     * records can be read without the lock; the segment list is copied
-     * because confirmations may delete segments meanwhile. */
+     * records can be read without the lock once their mappings and offsets
+     * are taken out of the segments (confirmations may delete segments
+     * meanwhile). */
     pthread_mutex_lock(&sp->mu);
     size_t nseg = sp->nsegs;
-    struct tg_spool_seg **segs = tg_xmalloc((nseg + 1) * sizeof(*segs));
-    memcpy(segs, sp->segs, nseg * sizeof(*segs));
-    /* keep the mappings alive: take the record offsets out of the segments */
+    struct tg_spool_seg **segs = sp->segs;
     struct {
         uint8_t *map;
         uint64_t bytes, first;
@@ -554,7 +554,6 @@ uint64_t tg_spool_replay(struct tg_spool *sp,
         free(old[i].offs);
     }
     free(old);
-    free(segs);
     pthread_mutex_lock(&sp->mu);
     sp->st.replayed += n;
     pthread_mutex_unlock(&sp->mu);
