@@ -23,6 +23,8 @@ static const char tg_help_usage[] =
 const struct tg_command tg_commands[] = {
     {"ingest", tg_cmd_ingest, "read records from files or stdin, write events as NDJSON",
      tg_ingest_usage},
+    {"policy", tg_cmd_policy, "explain a policy verdict (check) or inspect a snapshot (lint)",
+     tg_policy_usage},
     {"help", tg_cmd_help, "show help for a command, or `help config` for the config keys",
      tg_help_usage},
     {NULL, NULL, NULL, NULL},

@@ -4,11 +4,13 @@
 #include "core/collector_conf.h"
 #include "core/registry.h"
 #include "parsers/parse.h"
+#include "policy/policy.h"
 #include "sinks/sinks.h"
 
 static const struct tg_section_def *const tg_sections[] = {
     &tg_collector_section,
     &tg_parsers_section,
+    &tg_policy_section,
     &tg_kafka_section,
 };
 

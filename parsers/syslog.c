@@ -5,11 +5,17 @@
  *   <PRI>1 TIMESTAMP HOST APP PROCID MSGID SD [MSG]        RFC 5424
  *   [<PRI>]RFC3339-TIMESTAMP HOST TAG MSG                   rsyslog ForwardFormat / FileFormat
  *   [<PRI>]Mmm dd hh:mm:ss HOST TAG MSG                     RFC 3164 / TraditionalFormat
+ *   <PRI>TAG MSG                                            what a program writes to /dev/log
  * TAG is "app[pid]:" or "app:", possibly cut at 32 characters by rsyslog
- * (then without the colon): it ends at the first space.  One trailing LF is
+ * (then without the colon): it ends at the first space.  A HOST word that
+ * ends in ':' is the TAG of a header without hostname.  One trailing LF is
  * stripped from MSG.  A record without PRI must start with a timestamp to
  * count as syslog, so bare snoopy lines and JSON are left to the body parsers.
+ * RFC 5424 STRUCTURED-DATA is checked for well-formedness (quoted values may
+ * hold escaped '"', '\\' and ']') and skipped: the event has no field for it
+ * and it stays in event.original.
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include "core/errors.h"
@@ -46,6 +52,13 @@ static void tg_sl_tag(struct tg_event *ev, const char *t, size_t n)
         ev->sl_appname = TG_STR_NULL;
     if (ev->sl_procid.p && ev->sl_procid.len == 0)
         ev->sl_procid = TG_STR_NULL;
+}
+
+/* "app:" or "app[pid]:": a TAG, not a hostname (hostnames have no ':' at
+ * the end; an IPv6 address does not end in ':'). */
+static bool tg_sl_is_tag(const char *t, size_t n)
+{
+    return n >= 2 && t[n - 1] == ':';
 }
 
 static int tg_sl_5424(struct tg_event *ev, const char *p, size_t n)
@@ -90,6 +103,8 @@ static int tg_sl_5424(struct tg_event *ev, const char *p, size_t n)
             }
             i++;
         }
+        if (in_q || p[i - 1] != ']')
+            return TG_ENOTMINE; /* unterminated SD-ELEMENT */
     } else {
         return TG_ENOTMINE;
     }
@@ -99,6 +114,16 @@ static int tg_sl_5424(struct tg_event *ev, const char *p, size_t n)
         i += 3;
     ev->body = tg_str_make(p + i, n - i);
     return 0;
+}
+
+void tg_syslog_clear(struct tg_event *ev)
+{
+    ev->sl_hostname = ev->sl_appname = ev->sl_procid = ev->sl_msgid = TG_STR_NULL;
+    ev->sl_timestamp_text = TG_STR_NULL;
+    ev->sl_timestamp = TG_TIME_NONE;
+    ev->sl_facility = ev->sl_severity = TG_NUM_NONE;
+    ev->host_name = TG_STR_NULL;
+    ev->body = ev->original;
 }
 
 int tg_syslog_parse(struct tg_event *ev)
@@ -118,10 +143,9 @@ int tg_syslog_parse(struct tg_event *ev)
             i = j + 1;
         }
     }
-    struct tg_event saved = *ev;
     if (pri != TG_NUM_NONE && n - i > 2 && p[i] == '1' && p[i + 1] == ' ') {
         if (tg_sl_5424(ev, p + i + 2, n - i - 2) != 0) {
-            *ev = saved;
+            tg_syslog_clear(ev);
             return TG_ENOTMINE;
         }
     } else {
@@ -129,18 +153,26 @@ int tg_syslog_parse(struct tg_event *ev)
         size_t tl = tg_time_parse_iso(p + i, n - i, &ts);
         if (!tl)
             tl = tg_time_parse_bsd(p + i, n - i, ev->ingested.sec, &ts);
-        if (!tl || i + tl >= n || p[i + tl] != ' ')
+        if (tl && (i + tl >= n || p[i + tl] != ' '))
             return TG_ENOTMINE;
-        ev->sl_timestamp = ts;
-        ev->sl_timestamp_text = tg_str_make(p + i, tl);
-        i += tl + 1;
-        size_t hl = tg_sl_word(p + i, n - i);
-        if (hl == 0)
+        if (!tl && (pri == TG_NUM_NONE || !tg_sl_is_tag(p + i, tg_sl_word(p + i, n - i))))
             return TG_ENOTMINE;
-        ev->sl_hostname = tg_str_make(p + i, hl);
-        i += hl;
-        if (i < n)
-            i++;
+        if (tl) {
+            ev->sl_timestamp = ts;
+            ev->sl_timestamp_text = tg_str_make(p + i, tl);
+            i += tl + 1;
+            size_t hl = tg_sl_word(p + i, n - i);
+            if (hl == 0) {
+                tg_syslog_clear(ev);
+                return TG_ENOTMINE;
+            }
+            if (!tg_sl_is_tag(p + i, hl)) {
+                ev->sl_hostname = tg_str_make(p + i, hl);
+                i += hl;
+                if (i < n)
+                    i++;
+            }
+        }
         size_t tagl = tg_sl_word(p + i, n - i);
         tg_sl_tag(ev, p + i, tagl);
         i += tagl;

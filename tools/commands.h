@@ -16,6 +16,8 @@ struct tg_command {
 
 int tg_cmd_ingest(int argc, char **argv);
 extern const char tg_ingest_usage[];
+int tg_cmd_policy(int argc, char **argv);
+extern const char tg_policy_usage[];
 
 /* The command table, NULL-name terminated (core/main.c). */
 extern const struct tg_command tg_commands[];

@@ -165,7 +165,7 @@ static void test_error_paths_name_file_line_key(void **state)
     expect_error("[collector]\nbogus = 1\nworkers = x\n", "2 configuration errors");
     char longline[400];
     memset(longline, 'a', sizeof(longline));
-    memcpy(longline, "[collector]\nx=", 14);
+    memcpy(longline, "[collector]\nx;", 14); /* no "=": a long key = value line is accepted */
     longline[sizeof(longline) - 2] = '\n';
     longline[sizeof(longline) - 1] = '\0';
     expect_error(longline, "test.ini:2: line longer than");
