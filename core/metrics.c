@@ -86,12 +86,14 @@ int64_t tg_metrics_gauge(enum tg_gauge g)
 
 void tg_metrics_set_snapshot(const char *id, int64_t loaded_unix)
 {
-    char *copy = id ? tg_xstrdup(id) : NULL;
     pthread_mutex_lock(&tg_snapshot_mu);
-    free(tg_snapshot_id);
-    tg_snapshot_id = copy;
+    bool changed = !id || !tg_snapshot_id || strcmp(id, tg_snapshot_id) != 0;
+    if (changed) {
+        free(tg_snapshot_id);
+        tg_snapshot_id = id ? tg_xstrdup(id) : NULL;
+        tg_metrics_set(TG_G_SNAPSHOT_LOADED, id ? loaded_unix : 0);
+    }
     pthread_mutex_unlock(&tg_snapshot_mu);
-    tg_metrics_set(TG_G_SNAPSHOT_LOADED, loaded_unix);
 }
 
 void tg_metrics_count_event(const struct tg_event *ev)

@@ -45,7 +45,10 @@ uint64_t tg_metrics_get(enum tg_counter c);
 /* Set a gauge.  Any thread. */
 void tg_metrics_set(enum tg_gauge g, int64_t v);
 int64_t tg_metrics_gauge(enum tg_gauge g);
-/* Record the loaded policy snapshot (id copied) and its load time.  Any thread. */
+/* Record the policy snapshot in use (id copied).  The load time is set to
+ * loaded_unix only when the id differs from the one recorded before, so a
+ * caller may report the current snapshot on every refresh.  NULL forgets
+ * it.  Any thread. */
 void tg_metrics_set_snapshot(const char *id, int64_t loaded_unix);
 
 /* Count a finished event: dataset, parse status, decision.  Worker threads,

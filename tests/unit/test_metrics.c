@@ -54,6 +54,7 @@ static void test_count_and_render(void **state)
     count(TG_DS_SYSLOG, TG_PARSE_UNPARSED, TG_DECISION_NONE);
     tg_metrics_set(TG_G_SPOOL_BYTES, 4096);
     tg_metrics_set_snapshot("ipa \"prod\"\\x\nnext", 1700000000);
+    tg_metrics_set_snapshot("ipa \"prod\"\\x\nnext", 1800000000); /* same id: time kept */
 
     struct tg_buf b = TG_BUF_INIT;
     tg_metrics_render(NULL, &b);
