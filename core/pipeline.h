@@ -55,10 +55,16 @@ struct tg_sink_ops {
     void (*close)(struct tg_sink *s);
 };
 
+struct tg_config;
+
 struct tg_sink {
     const struct tg_sink_ops *ops;
     void *ctx;
     struct tg_pipeline *pipe;
+    /* The whole loaded config, for sinks that also read other sections
+     * (the file sink reads [collector] fsync); set by tg_registry_add_sinks,
+     * NULL when a sink is added directly. */
+    const struct tg_config *config;
     atomic_uint_fast64_t delivered, failed, retried; /* counters for metrics */
 };
 

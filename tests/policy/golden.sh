@@ -23,7 +23,8 @@ check_eq "lint compat: sudo rules" "sudo rules 3: 0 sudoers (JSON) user specs, 3
 check_eq "lint exit status without errors" 0 $?
 
 # check: HBAC cases of hbac_oracle.input/.output
-grep '^req' "$O/hbac_oracle.input" | while read -r _ user _ host _ svc _; do
+grep '^req' "$O/hbac_oracle.input" >"$TG_TMP/reqs"
+while read -r _ user _ host _ svc _; do # not in a pipe: the TAP counter must survive
     want=$(grep "user=$user host=$host service=$svc " "$O/hbac_oracle.output" | sed 's/.*-> //')
     got=$("$TG_BIN" policy check --snapshot "$TG_TMP/hbac" --user "$user" --host "$host" --service "$svc" --json)
     dec=$(printf '%s' "$got" | jq -r '.decision')
@@ -33,7 +34,7 @@ grep '^req' "$O/hbac_oracle.input" | while read -r _ user _ host _ svc _; do
     *) exp="deny " ;;
     esac
     check_eq "hbac $user@$host/$svc" "$exp" "$dec $rule"
-done
+done <"$TG_TMP/reqs"
 
 # check: sudo cases (decision and deciding rule)
 sudo_case() { # NAME SNAP USER HOST RUNAS CMD EXPECTED_DECISION EXPECTED_RULE
