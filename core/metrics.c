@@ -86,12 +86,14 @@ int64_t tg_metrics_gauge(enum tg_gauge g)
 
 void tg_metrics_set_snapshot(const char *id, int64_t loaded_unix)
 {
-    char *copy = id ? tg_xstrdup(id) : NULL;
     pthread_mutex_lock(&tg_snapshot_mu);
-    free(tg_snapshot_id);
-    tg_snapshot_id = copy;
+    bool changed = !id || !tg_snapshot_id || strcmp(id, tg_snapshot_id) != 0;
+    if (changed) {
+        free(tg_snapshot_id);
+        tg_snapshot_id = id ? tg_xstrdup(id) : NULL;
+        tg_metrics_set(TG_G_SNAPSHOT_LOADED, id ? loaded_unix : 0);
+    }
     pthread_mutex_unlock(&tg_snapshot_mu);
-    tg_metrics_set(TG_G_SNAPSHOT_LOADED, loaded_unix);
 }
 
 void tg_metrics_count_event(const struct tg_event *ev)
@@ -250,11 +252,10 @@ void tg_metrics_summary(struct tg_pipeline *p, struct tg_buf *out)
 }
 
 struct tg_metrics_server {
-    struct tg_pipeline *pipe;
+    struct tg_metrics_conf conf;
     struct MHD_Daemon *httpd;
     pthread_t summary;
     bool has_summary;
-    int interval_s;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop;
@@ -276,7 +277,9 @@ static enum MHD_Result tg_metrics_handler(void *cls, struct MHD_Connection *conn
         code = MHD_HTTP_NOT_FOUND;
         tg_buf_puts(&body, "not found: metrics are at /metrics\n");
     } else {
-        tg_metrics_render(m->pipe, &body);
+        if (m->conf.refresh)
+            m->conf.refresh(m->conf.refresh_ctx);
+        tg_metrics_render(m->conf.pipe, &body);
     }
     tg_buf_reserve(&body, 1); /* a zero-length body still gets a buffer to free */
     struct MHD_Response *r =
@@ -290,7 +293,9 @@ static enum MHD_Result tg_metrics_handler(void *cls, struct MHD_Connection *conn
 static void tg_metrics_log_summary(struct tg_metrics_server *m)
 {
     struct tg_buf line = TG_BUF_INIT;
-    tg_metrics_summary(m->pipe, &line);
+    if (m->conf.refresh)
+        m->conf.refresh(m->conf.refresh_ctx);
+    tg_metrics_summary(m->conf.pipe, &line);
     tg_info("summary: %s", tg_buf_cstr(&line));
     tg_buf_free(&line);
 }
@@ -302,7 +307,7 @@ static void *tg_metrics_summary_main(void *arg)
     while (!m->stop) {
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += m->interval_s;
+        until.tv_sec += m->conf.summary_interval_s;
         while (!m->stop && pthread_cond_timedwait(&m->cv, &m->mu, &until) != ETIMEDOUT)
             ;
         if (m->stop)
@@ -356,21 +361,20 @@ static int tg_metrics_listen(struct tg_metrics_server *m, const char *listen)
     return 0;
 }
 
-int tg_metrics_start(const char *listen, struct tg_pipeline *p, int summary_interval_s,
-                     struct tg_metrics_server **out)
+int tg_metrics_start(const struct tg_metrics_conf *conf, struct tg_metrics_server **out)
 {
     struct tg_metrics_server *m = tg_xcalloc(1, sizeof(*m));
-    m->pipe = p;
-    m->interval_s = summary_interval_s;
+    m->conf = *conf;
+    m->conf.listen = NULL; /* not kept: the caller's string */
     pthread_mutex_init(&m->mu, NULL);
     pthread_cond_init(&m->cv, NULL);
-    if (listen && listen[0] && tg_metrics_listen(m, listen) != 0) {
+    if (conf->listen && conf->listen[0] && tg_metrics_listen(m, conf->listen) != 0) {
         pthread_cond_destroy(&m->cv);
         pthread_mutex_destroy(&m->mu);
         free(m);
         return TG_EIO;
     }
-    if (summary_interval_s > 0)
+    if (conf->summary_interval_s > 0)
         m->has_summary = pthread_create(&m->summary, NULL, tg_metrics_summary_main, m) == 0;
     *out = m;
     return 0;

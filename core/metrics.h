@@ -45,7 +45,10 @@ uint64_t tg_metrics_get(enum tg_counter c);
 /* Set a gauge.  Any thread. */
 void tg_metrics_set(enum tg_gauge g, int64_t v);
 int64_t tg_metrics_gauge(enum tg_gauge g);
-/* Record the loaded policy snapshot (id copied) and its load time.  Any thread. */
+/* Record the policy snapshot in use (id copied).  The load time is set to
+ * loaded_unix only when the id differs from the one recorded before, so a
+ * caller may report the current snapshot on every refresh.  NULL forgets
+ * it.  Any thread. */
 void tg_metrics_set_snapshot(const char *id, int64_t loaded_unix);
 
 /* Count a finished event: dataset, parse status, decision.  Worker threads,
@@ -60,14 +63,22 @@ void tg_metrics_summary(struct tg_pipeline *p, struct tg_buf *out);
 
 struct tg_metrics_server;
 
+struct tg_metrics_conf {
+    const char *listen;       /* "host:port"; NULL or "" serves nothing */
+    struct tg_pipeline *pipe; /* borrowed until tg_metrics_stop; may be NULL */
+    int summary_interval_s;   /* summary log line period; 0: never */
+    /* Called (HTTP or summary thread) before each rendering, to set gauges
+     * from their owners (e.g. spool bytes, the policy snapshot); may be NULL. */
+    void (*refresh)(void *ctx);
+    void *refresh_ctx;
+};
+
 /*
- * Serve GET /metrics on `listen` ("host:port"; NULL or "" serves nothing)
- * and log the summary line every `summary_interval_s` seconds (0: never).
- * `p` is borrowed until tg_metrics_stop.  0, or TG_EIO when the address
- * cannot be bound (logged with the address and what to do).
+ * Serve GET /metrics and log the summary line per `conf` (copied).  0, or
+ * TG_EIO when the address cannot be bound (logged with the address and
+ * what to do).  Main thread.
  */
-int tg_metrics_start(const char *listen, struct tg_pipeline *p, int summary_interval_s,
-                     struct tg_metrics_server **out);
+int tg_metrics_start(const struct tg_metrics_conf *conf, struct tg_metrics_server **out);
 /* Stop serving, log a last summary line, free.  NULL is a no-op. */
 void tg_metrics_stop(struct tg_metrics_server *m);
 

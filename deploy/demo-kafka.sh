@@ -13,6 +13,7 @@ build=${1:-./_build}
 shift || true
 [ $# -gt 0 ] || set -- "${TG_SHARED:-../shared}"/samples/rsyslog-local-RSYSLOG_TraditionalFileFormat.log
 command -v kcat >/dev/null || { echo "demo-kafka: kcat not found: apt-get install kcat" >&2; exit 2; }
+[ -x "$build/tests/tools/tg_mock_broker" ] || make -C "$build" tests/tools/tg_mock_broker
 tmp=$(mktemp -d)
 broker=
 cleanup() {

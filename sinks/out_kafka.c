@@ -111,14 +111,31 @@ static const char *const tg_kafka_key_choices[] = {"host", "user", "none", NULL}
 static const char *const tg_kafka_compression_choices[] = {"none", "gzip", "snappy",
                                                            "lz4",  "zstd", NULL};
 
+/* Config-time validation (loader thread): required keys, and every
+ * rdkafka.* property tried on a scratch librdkafka config, so a bad one is
+ * a configuration error (exit 2) naming the file and section. */
 static const char *tg_kafka_check(const void *section)
 {
+    static _Thread_local char msg[768];
     const struct tg_kafka_conf *c = section;
     if (!c->brokers)
         return "brokers is required: set it to host:port[,host:port...] of the Kafka cluster";
     if (!c->topic)
         return "topic is required: set it to the topic that receives every event";
-    return NULL;
+    rd_kafka_conf_t *rc = rd_kafka_conf_new();
+    const char *ret = NULL;
+    for (size_t i = 0; i < c->nkv && !ret; i++) {
+        char errstr[512];
+        if (rd_kafka_conf_set(rc, c->kv[i].key, c->kv[i].value, errstr, sizeof(errstr)) !=
+            RD_KAFKA_CONF_OK) {
+            snprintf(msg, sizeof(msg),
+                     "rdkafka.%s: %s; see librdkafka's CONFIGURATION.md for producer properties",
+                     c->kv[i].key, errstr);
+            ret = msg;
+        }
+    }
+    rd_kafka_conf_destroy(rc);
+    return ret;
 }
 
 #define OFF(f) offsetof(struct tg_kafka_conf, f)

@@ -17,7 +17,8 @@ wait_for() {
 }
 
 # broker_start TOPIC...: start the mock broker; sets BROKER (bootstrap
-# address) and BROKER_PID; commands go through broker_cmd.
+# address) and BROKER_PID; commands go through broker_cmd.  The EXIT trap
+# stops it (a test that sets its own trap calls broker_stop there).
 broker_start() {
     local t args=""
     for t in "$@"; do args="$args -t $t"; done

@@ -98,7 +98,9 @@ int main(int argc, char **argv)
     tg_registry_add_sinks(cfg, p);
     struct tg_metrics_server *m = NULL;
     int rc = TG_EXIT_OK;
-    if (tg_metrics_start(cc->metrics_listen, p, interval, &m) != 0) {
+    struct tg_metrics_conf mc = {
+        .listen = cc->metrics_listen, .pipe = p, .summary_interval_s = interval};
+    if (tg_metrics_start(&mc, &m) != 0) {
         rc = TG_EXIT_RUNTIME;
         goto out;
     }

@@ -8,7 +8,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
@@ -48,6 +54,7 @@ static void test_count_and_render(void **state)
     count(TG_DS_SYSLOG, TG_PARSE_UNPARSED, TG_DECISION_NONE);
     tg_metrics_set(TG_G_SPOOL_BYTES, 4096);
     tg_metrics_set_snapshot("ipa \"prod\"\\x\nnext", 1700000000);
+    tg_metrics_set_snapshot("ipa \"prod\"\\x\nnext", 1800000000); /* same id: time kept */
 
     struct tg_buf b = TG_BUF_INIT;
     tg_metrics_render(NULL, &b);
@@ -82,8 +89,59 @@ static void test_count_and_render(void **state)
 static void test_bad_listen_address(void **state)
 {
     struct tg_metrics_server *m = NULL;
-    assert_int_equal(tg_metrics_start("no-port-here", NULL, 0, &m), TG_EIO);
-    assert_int_equal(tg_metrics_start("", NULL, 0, &m), 0);
+    struct tg_metrics_conf mc = {.listen = "no-port-here"};
+    assert_int_equal(tg_metrics_start(&mc, &m), TG_EIO);
+    mc.listen = "";
+    assert_int_equal(tg_metrics_start(&mc, &m), 0);
+    tg_metrics_stop(m);
+}
+
+static int refreshed;
+
+static void refresh(void *ctx)
+{
+    refreshed++;
+    tg_metrics_set(TG_G_SPOOL_BYTES, *(int64_t *)ctx);
+}
+
+/* GET path from 127.0.0.1:port over a plain socket; the response in out. */
+static void http_get(int port, const char *path, struct tg_buf *out)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    char req[128];
+    int n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\n\r\n", path);
+    assert_int_equal(write(fd, req, (size_t)n), n);
+    char buf[4096];
+    ssize_t got;
+    while ((got = read(fd, buf, sizeof(buf))) > 0)
+        tg_buf_append(out, buf, (size_t)got);
+    close(fd);
+}
+
+static void test_http_with_refresh(void **state)
+{
+    int64_t spool = 123456;
+    struct tg_metrics_server *m = NULL;
+    struct tg_metrics_conf mc = {
+        .listen = "127.0.0.1:20713", .refresh = refresh, .refresh_ctx = &spool};
+    assert_int_equal(tg_metrics_start(&mc, &m), 0);
+    struct tg_buf b = TG_BUF_INIT;
+    http_get(20713, "/metrics", &b);
+    const char *t = tg_buf_cstr(&b);
+    assert_true(strncmp(t, "HTTP/1.", 7) == 0 && strncmp(t + 8, " 200 ", 5) == 0);
+    assert_non_null(strstr(t, "Content-Type: text/plain; version=0.0.4"));
+    assert_non_null(strstr(t, "\ntrailguard_spool_bytes 123456\n"));
+    assert_int_equal(refreshed, 1);
+    tg_buf_reset(&b);
+    http_get(20713, "/", &b);
+    assert_non_null(strstr(tg_buf_cstr(&b), " 404 "));
+    tg_buf_free(&b);
+    /* the port is taken: a second server cannot start */
+    struct tg_metrics_server *m2 = NULL;
+    assert_int_equal(tg_metrics_start(&mc, &m2), TG_EIO);
     tg_metrics_stop(m);
 }
 
@@ -92,6 +150,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_count_and_render),
         cmocka_unit_test(test_bad_listen_address),
+        cmocka_unit_test(test_http_with_refresh),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
