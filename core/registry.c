@@ -9,13 +9,8 @@
 #include "sinks/sinks.h"
 
 static const struct tg_section_def *const tg_sections[] = {
-    &tg_collector_section,
-    &tg_relp_section,
-    &tg_file_section,
-    &tg_parsers_section,
-    &tg_policy_section,
-    &tg_sink_file_section,
-    &tg_kafka_section,
+    &tg_collector_section, &tg_relp_section,      &tg_file_section,  &tg_parsers_section,
+    &tg_policy_section,    &tg_sink_file_section, &tg_kafka_section,
 };
 
 /* Sinks chosen by a [sink.*] section.  Add a row per sink plugin. */
