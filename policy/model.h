@@ -240,6 +240,9 @@ struct tg_sudo_list *tg_sudo_list_new(struct tg_snapshot_data *d);
  * returns 0 or TG_EINVAL with *err set to a static sentence. */
 int tg_sudo_cmd_parse(struct tg_snapshot_data *d, struct tg_sudo_member *m, const char *text,
                       const char **err);
+/* Seconds since the epoch of a sudoNotBefore/NOTAFTER value
+ * ("YYYYMMDDHHMMSSZ", minutes and seconds optional), or INT64_MIN. */
+int64_t tg_sudo_gentime(const char *s);
 /* Parse a sudoUser/sudoHost/sudoRunAs* value ("%g", "#1", "+ng", "!x", "ALL")
  * into m (str copied).  host: host-list rules (addresses, no ids). */
 void tg_sudo_member_parse(struct tg_snapshot_data *d, struct tg_sudo_member *m, const char *v,
