@@ -568,6 +568,24 @@ size_t tg_snapshot_report(const struct tg_snapshot *s, FILE *out)
         fprintf(out, "%s:%d: %s: %s\n", p->file, p->line, p->warning ? "warning" : "error", p->msg);
         errors += !p->warning;
     }
+    /* sudo rules naming accounts an account-bearing snapshot does not hold */
+    for (size_t i = 0; i < d->nsudo; i++) {
+        const struct tg_sudo_spec *sp = &d->sudo[i];
+        for (size_t k = 0; k < sp->users.n; k++) {
+            const struct tg_sudo_member *m = &sp->users.v[k];
+            bool user = m->type == TG_SM_NAME && m->str[0] != '#' && d->users_defined;
+            bool group = m->type == TG_SM_GROUP && tg_defined(&d->ns[TG_NS_GROUP]);
+            enum tg_ns ns = user ? TG_NS_USER : TG_NS_GROUP;
+            if (!user && !group)
+                continue;
+            uint32_t id = tg_snap_find(d, ns, m->str, strlen(m->str));
+            if (id == TG_STRMAP_NONE || !d->ns[ns].v[id].file)
+                fprintf(out,
+                        "%s:%d: warning: sudo rule %s names %s '%s', which is not in the "
+                        "snapshot\n",
+                        sp->file, sp->line, sp->name, user ? "user" : "group", m->str);
+        }
+    }
     static const char *const what[TG_NS_COUNT] = {
         "user", "user group", "host", "host group", "HBAC service", "HBAC service group", NULL};
     for (int ns = 0; ns < TG_NS_NETGROUP; ns++) {
