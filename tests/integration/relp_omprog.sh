@@ -1,0 +1,77 @@
+#!/bin/bash
+# relp_omprog.sh - issue 6 test (5): a real rsyslogd runs `trailguard
+# omprog` as its omprog action (confirmMessages="on", without and with
+# useTransactions): N records in, N events out; the child is killed (-9)
+# mid-stream, rsyslog restarts it and resends what was not confirmed, and
+# nothing is lost (the restarted child replays its spool, dedup drops the
+# resends).  Events go to stderr (stdout carries the protocol), which
+# omprog's output= file captures.
+. "$TG_SRCDIR/tests/lib.sh"
+. "$TG_SRCDIR/tests/integration/relp_lib.sh"
+N=6000
+D=$TG_TMP
+
+# omprog_child RSYSLOG_PID: the pid of its trailguard omprog child, or nothing
+omprog_child() {
+    local c
+    for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+        if grep -q omprog /proc/"$c"/cmdline 2>/dev/null; then echo "$c"; return 0; fi
+    done
+    return 1
+}
+
+run_mode() {
+    local mode=$1 txn=$2 port=$3 dir=$D/$1
+    mkdir -p "$dir"
+    cat >"$dir/tg.conf" <<EOC
+[collector]
+spool_dir = $dir/spool
+metrics_listen =
+workers = 2
+EOC
+    rsyslog_start "$dir/rs" "$(cat <<EOC
+global(workDirectory="$dir/rs" maxMessageSize="64k")
+module(load="imtcp")
+module(load="omprog")
+template(name="tgfwd" type="string"
+         string="<%PRI%>%TIMESTAMP:::date-rfc3339% %HOSTNAME% %syslogtag:1:32%%msg:::sp-if-no-1st-sp%%msg%\n")
+input(type="imtcp" address="127.0.0.1" port="$port" ruleset="fwd")
+ruleset(name="fwd") {
+  action(type="omprog" binary="$TG_BIN omprog -c $dir/tg.conf" template="tgfwd"
+         confirmMessages="on" useTransactions="$txn" forceSingleInstance="on"
+         confirmTimeout="30000" output="$dir/events"
+         queue.type="LinkedList" queue.filename="omq" queue.saveOnShutdown="on"
+         queue.dequeueBatchSize="256" action.resumeRetryCount="-1" action.resumeInterval="1")
+}
+EOC
+)"
+    check "$mode: rsyslog imtcp is up" wait_for 100 tcp_port_open "$port"
+    feed_tcp "$port" 1 $N 0.02 &
+    local feed=$!
+    _tg_pids="$_tg_pids $feed"
+    check "$mode: first events arrive" wait_for 300 lines_at_least "$dir/events" $((N / 5))
+    local child
+    child=$(omprog_child "$RSYSLOG_PID")
+    kill -KILL "$child"
+    diag "$mode: killed the omprog child $child after $(grep -c '^{' "$dir/events") events"
+    check "$mode: rsyslog restarts the child" wait_for 100 sh -c "c=\$(cat /proc/$RSYSLOG_PID/task/*/children); [ -n \"\$c\" ] && ! echo \"\$c\" | grep -qw $child"
+    wait "$feed"
+    if wait_for 600 sh -c "[ \$(grep -o 'echo rec-[0-9]*' '$dir/events' | sort -u | wc -l) -ge $N ]"; then
+        ok "$mode: all $N records arrived"
+    else
+        not_ok "$mode: all $N records arrived (got $(count_recs "$dir/events"))"
+    fi
+    rsyslog_stop
+    check "$mode: the child drained and exited at EOF" grep -q 'omprog: stopped:' "$dir/events"
+    check_eq "$mode: every record present" $N "$(count_recs "$dir/events")"
+    local uniq
+    uniq=$(grep '^{' "$dir/events" | jq -rR 'fromjson? | select(.event.original | test("rec-")) | .event.id' | sort -u | wc -l)
+    check_eq "$mode: exactly once after dedup by event.id" $N "$uniq"
+    check_eq "$mode: events are omprog input" "$(grep -c '^{.*"input":{"type":"omprog"' "$dir/events")" "$(grep -c '^{' "$dir/events")"
+    diag "$mode: $(grep -o 'replayed [0-9]* unconfirmed' "$dir/events" | head -1)" \
+        "$(grep -o 'omprog: end of input: .*' "$dir/events" | tail -1)"
+}
+
+run_mode per-message off 20640
+run_mode transactions on 20641
+tap_done
