@@ -372,6 +372,13 @@ void tg_verdict_exec(const struct tg_snapshot *s, const struct tg_policy_conf *c
     const struct tg_entity *e = tg_snapshot_entity(s, TG_NS_USER, user, strlen(user));
     if (e && e->file && e->uid >= 0)
         uid = e->uid;
+    if (uid == 65534) { /* the kernel's overflow uid: no person logs in as it */
+        tg_v(v, TG_DECISION_NOT_APPLICABLE, TG_CHECK_NONE, NULL,
+             "%s (uid 65534) is the unprivileged overflow account, which the policy does not "
+             "cover.",
+             user);
+        return;
+    }
     if (uid >= 0 && uid < conf->min_uid) {
         tg_v(v, TG_DECISION_NOT_APPLICABLE, TG_CHECK_NONE, NULL,
              "%s (uid %lld) is a system account below [policy] min_uid %lld, which the policy "
@@ -511,20 +518,18 @@ static void tg_policy_decide(struct tg_policy *p, const struct tg_snapshot *s, s
                  : "The record was not recognised as a command or login, so no policy applies.");
         return;
     }
+    if (connect && !p->conf.db_service) {
+        tg_v(v, TG_DECISION_NOT_APPLICABLE, TG_CHECK_NONE, NULL,
+             "Database logins are not checked; set [policy] db_service to the HBAC service "
+             "that grants them.");
+        return;
+    }
     if (!user || !host) {
         tg_v(v, TG_DECISION_NOT_APPLICABLE, TG_CHECK_NONE, NULL,
              "The record names no %s, so the policy cannot be applied.", !user ? "user" : "host");
         return;
     }
     if (connect) {
-        if (!p->conf.db_service) {
-            tg_v(v, TG_DECISION_NOT_APPLICABLE, TG_CHECK_NONE, NULL,
-                 "Database logins are not checked; set [policy] db_service to the HBAC service "
-                 "that grants them.");
-            return;
-        }
-        if (tg_unknown_user(s, user, v))
-            return;
         tg_verdict_hbac(s, &p->conf, user, host, p->conf.db_service, v);
         return;
     }
