@@ -103,6 +103,8 @@ void tg_pipeline_stats(struct tg_pipeline *p, struct tg_pipeline_stats *st);
 /* Sinks, for metrics (index < count). */
 size_t tg_pipeline_sink_count(const struct tg_pipeline *p);
 struct tg_sink *tg_pipeline_sink(struct tg_pipeline *p, size_t i);
+/* Batches queued for sink i (not yet taken by its write). */
+size_t tg_pipeline_sink_queue_len(struct tg_pipeline *p, size_t i);
 
 /* A source: one producer's batching handle.  Thread-safe (a mutex). */
 struct tg_source;

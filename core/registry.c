@@ -9,18 +9,15 @@
 #include "sinks/sinks.h"
 
 static const struct tg_section_def *const tg_sections[] = {
-    &tg_collector_section,
-    &tg_relp_section,
-    &tg_file_section,
-    &tg_parsers_section,
-    &tg_policy_section,
-    &tg_sink_file_section,
+    &tg_collector_section, &tg_relp_section,      &tg_file_section,  &tg_parsers_section,
+    &tg_policy_section,    &tg_sink_file_section, &tg_kafka_section,
 };
 
 /* Sinks chosen by a [sink.*] section.  Add a row per sink plugin. */
 static const struct tg_sink_ops *const tg_sinks[] = {
     &tg_out_file,
     &tg_out_stdout, /* has no section: the fallback, never matched by name */
+    &tg_out_kafka,
 };
 
 const struct tg_section_def *const *tg_registry_sections(size_t *n)

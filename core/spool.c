@@ -2,9 +2,16 @@
  * spool.c - the durable receive log.  See spool.h for the file format and
  * the durability rules.
  *
- * Design: one active segment receives appends (writev under the mutex, so
- * records are never interleaved); older segments are sealed and wait for
- * their confirmations.  Segments are kept in an array sorted by first
+ * Design: one active segment receives appends under the mutex (records are
+ * never interleaved); older segments are sealed and wait for their
+ * confirmations.  The active segment is preallocated (posix_fallocate, so
+ * a full disk is an error at roll time, never a SIGBUS later) and mapped
+ * shared: an append is a memcpy into the page cache, which survives a kill
+ * -9 of the process without a syscall per record; fdatasync on the file
+ * descriptor writes the mapped pages (Linux has one page cache).  Sealing
+ * unmaps it and truncates the file to the records it holds.  A crash leaves
+ * the zero-filled preallocated tail behind, which the scan at open
+ * recognises as the clean end of the segment.  Segments are kept in an array sorted by first
  * sequence number, so a confirmation finds its segment by binary search.
  * A new process never appends to an old segment (its tail may be torn): it
  * always starts a fresh one.
@@ -71,6 +78,8 @@ struct tg_spool {
     size_t nsegs, capsegs;
     struct tg_spool_seg *active; /* NULL until the first append */
     int fd;                      /* the active segment's .log */
+    uint8_t *amap;               /* its shared mapping */
+    uint64_t asize;              /* its preallocated size */
     uint64_t next_seq, synced_seq;
     bool syncing, stopping, full_logged;
     uint64_t total_bytes;
@@ -230,14 +239,20 @@ static int tg_seg_load(struct tg_spool *sp, uint64_t first)
         goto out;
     size_t cap = 0;
     uint64_t off = 0;
+    /* a segment the process did not seal ends in its zero-filled preallocation */
+    uint64_t zero_from = g->bytes;
+    while (zero_from > 0 && g->map[zero_from - 1] == 0)
+        zero_from--;
     while (off < g->bytes) {
         uint64_t seq, next;
         if (tg_rec_check(g->map, g->bytes, off, &seq, &next) != 0 || seq < first ||
             seq - first >= TG_SPOOL_SEG_RECORDS) {
+            if (off >= zero_from)
+                break; /* the clean end */
             /* resynchronize at the next valid record */
             uint64_t bad = off++;
-            while (off < g->bytes && (tg_rec_check(g->map, g->bytes, off, &seq, &next) != 0 ||
-                                      seq < first || seq - first >= TG_SPOOL_SEG_RECORDS))
+            while (off < zero_from && (tg_rec_check(g->map, g->bytes, off, &seq, &next) != 0 ||
+                                       seq < first || seq - first >= TG_SPOOL_SEG_RECORDS))
                 off++;
             tg_warn("spool: %s: corrupt or torn record at offset %" PRIu64 ": %" PRIu64
                     " bytes skipped (checksum mismatch; not parsed)",
@@ -303,7 +318,8 @@ static int tg_spool_scan(struct tg_spool *sp)
         firsts[n++] = first;
     }
     closedir(d);
-    qsort(firsts, n, sizeof(*firsts), tg_u64_cmp);
+    if (n)
+        qsort(firsts, n, sizeof(*firsts), tg_u64_cmp);
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         rc = tg_seg_load(sp, firsts[i]);
@@ -366,6 +382,10 @@ static void tg_spool_seal(struct tg_spool *sp)
             tg_err("spool: fdatasync on sealing a segment failed: %s", strerror(errno));
         sp->st.fsyncs++;
     }
+    munmap(sp->amap, sp->asize);
+    sp->amap = NULL;
+    if (ftruncate(sp->fd, (off_t)g->bytes) != 0)
+        tg_warn("spool: cannot trim a sealed segment: %s", strerror(errno));
     close(sp->fd);
     sp->fd = -1;
     g->sealed = true;
@@ -374,30 +394,50 @@ static void tg_spool_seal(struct tg_spool *sp)
         tg_seg_delete(sp, sp->nsegs - 1);
 }
 
-/* Start a new active segment at next_seq; caller holds mu.  0 or TG_EIO. */
-static int tg_spool_roll(struct tg_spool *sp)
+/* Start a new active segment at next_seq, at least `need` bytes large;
+ * caller holds mu.  0 or TG_EIO. */
+static int tg_spool_roll(struct tg_spool *sp, uint64_t need)
 {
     tg_spool_seal(sp);
     struct tg_spool_seg *g = tg_xcalloc(1, sizeof(*g));
     g->first_seq = sp->next_seq;
     char *path = tg_seg_path(sp, g->first_seq, "log");
-    int rc = TG_EIO;
-    sp->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+    int rc = TG_EIO, e;
+    uint64_t size = (uint64_t)sp->conf.segment_bytes;
+    if (need > size)
+        size = need;
+    sp->fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (sp->fd < 0) {
         tg_err("spool: %s: cannot create: %s; check spool_dir", path, strerror(errno));
         goto out;
     }
+    if ((e = posix_fallocate(sp->fd, 0, (off_t)size)) != 0) {
+        tg_err("spool: %s: cannot reserve %" PRIu64 " bytes: %s; free space in spool_dir", path,
+               size, strerror(e));
+        goto fail;
+    }
+    sp->amap = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, sp->fd, 0);
+    if (sp->amap == MAP_FAILED) {
+        sp->amap = NULL;
+        tg_err("spool: %s: mmap: %s", path, strerror(errno));
+        goto fail;
+    }
+    sp->asize = size;
     g->ack = tg_ack_map(sp, g->first_seq);
     if (!g->ack) {
-        close(sp->fd);
-        sp->fd = -1;
-        unlink(path);
-        goto out;
+        munmap(sp->amap, size);
+        sp->amap = NULL;
+        goto fail;
     }
     tg_seg_push(sp, g);
     sp->active = g;
     g = NULL;
     rc = 0;
+    goto out;
+fail:
+    close(sp->fd);
+    sp->fd = -1;
+    unlink(path);
 out:
     free(path);
     free(g);
@@ -432,7 +472,7 @@ int tg_spool_open(const struct tg_spool_conf *conf, struct tg_spool **out)
     sp->next_seq = 1;
     if (sp->conf.segment_bytes <= 0) {
         int64_t s = conf->max_bytes / 8;
-        sp->conf.segment_bytes = s < (64 << 10) ? (64 << 10) : s > (64 << 20) ? (64 << 20) : s;
+        sp->conf.segment_bytes = s < (64 << 10) ? (64 << 10) : s > (16 << 20) ? (16 << 20) : s;
     }
     pthread_mutex_init(&sp->mu, NULL);
     pthread_cond_init(&sp->space_cond, NULL);
@@ -492,13 +532,12 @@ uint64_t tg_spool_replay(struct tg_spool *sp,
 {
     uint64_t n = 0;
     /* The old segments are sealed and only their ack bits change, so the
-     * records can be read without the lock; the segment list is copied
-     * because confirmations may delete segments meanwhile. */
+     * records can be read without the lock once their mappings and offsets
+     * are taken out of the segments (confirmations may delete segments
+     * meanwhile). */
     pthread_mutex_lock(&sp->mu);
     size_t nseg = sp->nsegs;
-    struct tg_spool_seg **segs = tg_xmalloc((nseg + 1) * sizeof(*segs));
-    memcpy(segs, sp->segs, nseg * sizeof(*segs));
-    /* keep the mappings alive: take the record offsets out of the segments */
+    struct tg_spool_seg **segs = sp->segs;
     struct {
         uint8_t *map;
         uint64_t bytes, first;
@@ -554,7 +593,6 @@ uint64_t tg_spool_replay(struct tg_spool *sp,
         free(old[i].offs);
     }
     free(old);
-    free(segs);
     pthread_mutex_lock(&sp->mu);
     sp->st.replayed += n;
     pthread_mutex_unlock(&sp->mu);
@@ -611,28 +649,22 @@ int tg_spool_append(struct tg_spool *sp, const struct tg_spool_rec *rec, uint64_
         tg_info("spool: %s has room again; receiving resumes", sp->dir);
         sp->full_logged = false;
     }
-    if (!sp->active || sp->active->bytes + reclen > (uint64_t)sp->conf.segment_bytes ||
+    if (!sp->active || sp->active->bytes + reclen > sp->asize ||
         sp->active->nrec == TG_SPOOL_SEG_RECORDS) {
-        if (!(sp->active && sp->active->nrec == 0)) {
-            rc = tg_spool_roll(sp);
-            if (rc != 0)
-                goto out;
-        }
+        rc = tg_spool_roll(sp, reclen);
+        if (rc != 0)
+            goto out;
     }
     uint64_t s = sp->next_seq;
     tg_put32(hdr, TG_SPOOL_MAGIC);
     tg_put32(hdr + 4, len);
     tg_put64(hdr + 8, s);
     tg_put32(hdr + 16, tg_rec_crc(s, len, iov + 1, 3));
-    ssize_t w = writev(sp->fd, iov, 4);
-    if (w != (ssize_t)reclen) {
-        tg_err("spool: %s: write failed (%s); the record is not acknowledged", sp->dir,
-               w < 0 ? strerror(errno) : "short write");
-        /* cut a partial record off so that the next one starts clean */
-        if (w > 0 && ftruncate(sp->fd, (off_t)sp->active->bytes) != 0)
-            tg_err("spool: cannot truncate the partial record: %s", strerror(errno));
-        rc = TG_EIO;
-        goto out;
+    uint8_t *dst = sp->amap + sp->active->bytes;
+    for (int i = 0; i < 4; i++) {
+        if (iov[i].iov_len)
+            memcpy(dst, iov[i].iov_base, iov[i].iov_len);
+        dst += iov[i].iov_len;
     }
     sp->next_seq++;
     sp->active->nrec++;

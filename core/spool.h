@@ -70,7 +70,7 @@ struct tg_spool_conf {
     int fsync; /* enum tg_fsync_mode (collector_conf.h) */
     int64_t fsync_interval_ms;
     int64_t max_bytes;     /* spool_max_bytes */
-    int64_t segment_bytes; /* 0: derived from max_bytes (max_bytes / 8, 64 KiB..64 MiB) */
+    int64_t segment_bytes; /* 0: derived from max_bytes (max_bytes / 8, 64 KiB..16 MiB) */
 };
 
 struct tg_spool_stats {

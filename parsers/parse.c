@@ -47,7 +47,7 @@ const struct tg_section_def tg_parsers_section = {
     .size = sizeof(struct tg_parsers_conf),
 };
 
-#define TG_SNOOPY_MAX_FMTS 4
+#define TG_SNOOPY_MAX_FMTS 8 /* the configured one + the built-in ones */
 
 struct tg_parse_ctx {
     enum tg_format format;
@@ -58,8 +58,6 @@ struct tg_parse_ctx {
 struct tg_parse_ctx *tg_parse_ctx_new(const struct tg_parsers_conf *conf, enum tg_format fmt,
                                       char **err)
 {
-    static const char *const builtin[] = {TG_SNOOPY_FMT_DEBIAN, TG_SNOOPY_FMT_UPSTREAM,
-                                          TG_SNOOPY_FMT_LEGACY};
     struct tg_parse_ctx *pc = tg_xcalloc(1, sizeof(*pc));
     pc->format = fmt;
     *err = NULL;
@@ -77,9 +75,9 @@ struct tg_parse_ctx *tg_parse_ctx_new(const struct tg_parsers_conf *conf, enum t
         }
         pc->nsnoopy = 1;
     }
-    for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++) {
+    for (size_t i = 0; tg_snoopy_builtin_formats[i]; i++) {
         char *e = NULL;
-        if (tg_snoopy_compile(builtin[i], &pc->snoopy[pc->nsnoopy], &e) != 0) {
+        if (tg_snoopy_compile(tg_snoopy_builtin_formats[i], &pc->snoopy[pc->nsnoopy], &e) != 0) {
             *err = e; /* a built-in that does not compile is a bug caught by the tests */
             tg_parse_ctx_free(pc);
             return NULL;
@@ -137,6 +135,8 @@ void tg_parse_event(const struct tg_parse_ctx *pc, struct tg_event *ev)
         }
         break;
     }
+    if (claimed && ev->parse_status == TG_PARSE_OK && ev->parse_error.p)
+        ev->parse_status = TG_PARSE_PARTIAL; /* the envelope had a problem */
     if (!claimed) {
         ev->dataset = TG_DS_SYSLOG;
         ev->parse_status = TG_PARSE_UNPARSED;

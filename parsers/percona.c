@@ -434,19 +434,19 @@ static int tg_psalvage(struct tg_event *ev, const char *p, const char *e, struct
             }
             p = next;
         } else {
-            const char *q = p;
-            while (q < e && ((*q >= '0' && *q <= '9') || *q == '-'))
+            /* a number: [-]digits (status is the only one the plugin writes) */
+            const char *q = p + (*p == '-');
+            while (q < e && *q >= '0' && *q <= '9')
                 q++;
             if (q == e)
                 return 0;
-            if (q == p)
+            if (q == p + (*p == '-'))
                 return -1;
             if (tg_str_eq(key, "status")) {
                 int64_t s = 0;
-                int neg = *p == '-';
-                for (const char *c = p + neg; c < q && s < (int64_t)1 << 40; c++)
+                for (const char *c = p + (*p == '-'); c < q && s < (int64_t)1 << 40; c++)
                     s = s * 10 + (*c - '0');
-                r->status = neg ? -s : s;
+                r->status = *p == '-' ? -s : s;
             }
             p = q;
         }

@@ -128,6 +128,17 @@ struct tg_snoopy_fmt {
     char *text; /* literal texts live here */
 };
 
+const char *const tg_snoopy_builtin_formats[] = {
+    TG_SNOOPY_FMT_DEBIAN,
+    TG_SNOOPY_FMT_UPSTREAM, /* also 1.7.9 - 1.9 when the cwd was readable */
+    "[uid:%{uid} sid:%{sid} tty:%{tty} filename:%{filename}]: %{cmdline}",
+    "[uid:%{uid} sid:%{sid} cwd:%{cwd} path:%{filename}]: %{cmdline}",
+    "[uid:%{uid} sid:%{sid} path:%{filename}]: %{cmdline}",
+    "[uid:%{uid} sid:%{sid}]: %{cmdline}",
+    "[%{login}, uid:%{uid} sid:%{sid}]: %{cmdline}",
+    NULL,
+};
+
 /* ------------------------------------------------------------------ compile */
 
 static const struct tg_sds *tg_sds_find(const char *p, size_t n)

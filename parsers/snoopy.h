@@ -24,8 +24,13 @@
     "[login:%{login} ssh:(%{env:SSH_CONNECTION}) sid:%{sid} tty:%{tty} "                           \
     "(%{tty_uid}/%{tty_username}) uid:%{username}(%{uid})/%{eusername}(%{euid}) cwd:%{cwd}]: "     \
     "%{cmdline}"
-/* snoopy 1.x before the datasource rewrite: "[user, uid:N sid:N]: cmdline". */
-#define TG_SNOOPY_FMT_LEGACY "[%{username}, uid:%{uid} sid:%{sid}]: %{cmdline}"
+/*
+ * Every message format snoopy has shipped as a default, most specific
+ * first, NULL-terminated: the Debian and upstream defaults of 2.x, then the
+ * fixed formats of 1.x (1.7.9-1.9 without cwd, 1.7.x with "path:", 1.6,
+ * and 1.3's "[login, uid:N sid:N]").
+ */
+extern const char *const tg_snoopy_builtin_formats[];
 
 struct tg_snoopy_fmt;
 

@@ -92,6 +92,11 @@ struct tg_csr {
     uint32_t *rules;
 };
 
+struct tg_gid_group {
+    int64_t gid;
+    uint32_t group;
+};
+
 /* ---- sudo ---- */
 enum tg_sudo_mtype {
     TG_SM_ALL = 0,
@@ -179,6 +184,15 @@ struct tg_snapshot_data {
     size_t nsudo_json, nsudo_ldap, nsudo_ipa;
     struct tg_sudo_list **lists; /* every allocated list (aliases, runas) for freeing */
     size_t nlists, caplists;
+    /* sudo index: specs whose user list can match only by name or group are
+     * listed under those keys, the rest (ALL, negations, ids, netgroups)
+     * under "always"; all lists in ascending spec order. */
+    struct tg_strmap sudo_ukeys;               /* user name -> key of sudo_by_user */
+    struct tg_csr sudo_by_user, sudo_by_group; /* by group: user-group entity id */
+    uint32_t *sudo_always;
+    size_t nsudo_always;
+    struct tg_gid_group *gid_groups; /* (gid, group id) sorted by gid */
+    size_t ngid_groups;
     struct tg_strmap cmd_paths; /* plain command paths named by sudo rules */
     size_t users_defined;       /* users with a passwd/LDIF entry */
     char *secure_path;
@@ -227,6 +241,9 @@ int tg_sudo_cmd_parse(struct tg_snapshot_data *d, struct tg_sudo_member *m, cons
  * into m (str copied).  host: host-list rules (addresses, no ids). */
 void tg_sudo_member_parse(struct tg_snapshot_data *d, struct tg_sudo_member *m, const char *v,
                           bool host);
+
+/* Build the sudo index (after closures).  snapshot.c, at load. */
+void tg_sudo_index(struct tg_snapshot_data *d);
 
 /* Loaders: each reads one file's bytes; problems go to d. */
 void tg_ldif_load(struct tg_snapshot_data *d, const char *file, const char *text, size_t len);

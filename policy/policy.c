@@ -123,6 +123,12 @@ void tg_verdict_hbac(const struct tg_snapshot *s, const struct tg_policy_conf *c
              s->id, user, host);
         return;
     }
+    if (strspn(services, ", ") == strlen(services)) {
+        tg_v(v, TG_DECISION_NOT_APPLICABLE, TG_CHECK_NONE, NULL,
+             "No HBAC service is configured for this kind of access; set [policy] "
+             "session_services (or db_service) to the PAM services to check.");
+        return;
+    }
     char svc[128];
     const struct tg_hbac_rule *r = tg_hbac_any(s, user, host, services, svc, sizeof(svc));
     if (r)
@@ -195,8 +201,8 @@ static void tg_sudo_decide(const struct tg_snapshot *s, const struct tg_policy_c
                  a->user, what, a->host);
         return;
     }
-    if (sr.match == TG_SUDO_ALLOW)
-        tg_v(v, TG_DECISION_DENY, chk, rule,
+    if (sr.match == TG_SUDO_ALLOW) /* HBAC decides: no rule to name */
+        tg_v(v, TG_DECISION_DENY, chk, NULL,
              "sudo rule %s allows %s to run %s on %s, but no enabled HBAC allow rule grants the "
              "service sudo there; add the user to an HBAC rule for sudo if this is legitimate.",
              rule, a->user, what, a->host);

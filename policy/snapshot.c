@@ -430,6 +430,13 @@ static void tg_snapshot_data_free(struct tg_snapshot_data *d)
         free(d->problems[i].msg);
     free(d->problems);
     tg_strmap_free(&d->cmd_paths);
+    tg_strmap_free(&d->sudo_ukeys);
+    free(d->sudo_by_user.off);
+    free(d->sudo_by_user.rules);
+    free(d->sudo_by_group.off);
+    free(d->sudo_by_group.rules);
+    free(d->sudo_always);
+    free(d->gid_groups);
     free(d->file_kinds);
     free(d->file_names);
     tg_arena_free(&d->arena);
@@ -487,6 +494,7 @@ int tg_snapshot_load(const char *dir, struct tg_snapshot **out, char **err)
     tg_sudo_order(d);
     tg_closures(d);
     tg_hbac_index(d);
+    tg_sudo_index(d);
     d->users_defined = tg_defined(&d->ns[TG_NS_USER]);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     s->load_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;

@@ -206,6 +206,172 @@ int tg_sudo_cmd_parse(struct tg_snapshot_data *d, struct tg_sudo_member *m, cons
     return 0;
 }
 
+/* ------------------------------------------------------------------ index */
+
+struct tg_pairs {
+    uint32_t *key, *spec;
+    size_t n, cap;
+};
+
+static void tg_pair(struct tg_pairs *p, uint32_t key, uint32_t spec)
+{
+    if (p->n == p->cap) {
+        p->cap = p->cap ? p->cap * 2 : 64;
+        p->key = tg_xrealloc(p->key, p->cap * sizeof(*p->key));
+        p->spec = tg_xrealloc(p->spec, p->cap * sizeof(*p->spec));
+    }
+    p->key[p->n] = key;
+    p->spec[p->n++] = spec;
+}
+
+/* CSR over (key, spec) pairs given in ascending spec order. */
+static void tg_csr_from(struct tg_csr *c, uint32_t nkeys, const struct tg_pairs *p)
+{
+    c->off = tg_xcalloc(nkeys + 2, sizeof(*c->off));
+    c->rules = tg_xmalloc((p->n + 1) * sizeof(*c->rules));
+    for (size_t i = 0; i < p->n; i++)
+        c->off[p->key[i] + 2]++;
+    for (uint32_t k = 0; k < nkeys; k++)
+        c->off[k + 2] += c->off[k + 1];
+    for (size_t i = 0; i < p->n; i++)
+        c->rules[c->off[p->key[i] + 1]++] = p->spec[i];
+}
+
+/* Collect the keys under which spec `si` can match; false when the list can
+ * match users some other way (ALL, negation, ids, netgroups). */
+static bool tg_keys(struct tg_snapshot_data *d, const struct tg_sudo_list *l, uint32_t si,
+                    struct tg_pairs *byu, struct tg_pairs *byg, int depth)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        const struct tg_sudo_member *m = &l->v[i];
+        if (m->type == TG_SM_BROKEN || m->type == TG_SM_NETADDR)
+            continue; /* never matches a user */
+        if (m->negated || depth > TG_ALIAS_DEPTH)
+            return false;
+        if (m->type == TG_SM_NAME && m->str[0] != '#') {
+            uint32_t k =
+                tg_strmap_put(&d->sudo_ukeys, m->str, strlen(m->str), (uint32_t)d->sudo_ukeys.n);
+            tg_pair(byu, k, si);
+        } else if (m->type == TG_SM_GROUP) {
+            uint32_t g = tg_snap_find(d, TG_NS_GROUP, m->str, strlen(m->str));
+            if (g != TG_STRMAP_NONE)
+                tg_pair(byg, g, si);
+        } else if (m->type == TG_SM_ALIAS) {
+            if (!tg_keys(d, m->alias, si, byu, byg, depth + 1))
+                return false;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+static int tg_gidcmp(const void *a, const void *b)
+{
+    const struct tg_gid_group *x = a, *y = b;
+    return x->gid < y->gid ? -1 : x->gid > y->gid;
+}
+
+void tg_sudo_index(struct tg_snapshot_data *d)
+{
+    struct tg_pairs byu = {0}, byg = {0};
+    tg_strmap_init(&d->sudo_ukeys);
+    d->sudo_always = tg_xmalloc((d->nsudo + 1) * sizeof(*d->sudo_always));
+    for (size_t i = 0; i < d->nsudo; i++) {
+        struct tg_pairs u1 = {0}, g1 = {0};
+        if (tg_keys(d, &d->sudo[i].users, (uint32_t)i, &u1, &g1, 0)) {
+            for (size_t k = 0; k < u1.n; k++)
+                tg_pair(&byu, u1.key[k], u1.spec[k]);
+            for (size_t k = 0; k < g1.n; k++)
+                tg_pair(&byg, g1.key[k], g1.spec[k]);
+        } else {
+            d->sudo_always[d->nsudo_always++] = (uint32_t)i;
+        }
+        free(u1.key);
+        free(u1.spec);
+        free(g1.key);
+        free(g1.spec);
+    }
+    tg_csr_from(&d->sudo_by_user, (uint32_t)d->sudo_ukeys.n, &byu);
+    tg_csr_from(&d->sudo_by_group, d->ns[TG_NS_GROUP].n, &byg);
+    free(byu.key);
+    free(byu.spec);
+    free(byg.key);
+    free(byg.spec);
+    const struct tg_nstable *gt = &d->ns[TG_NS_GROUP];
+    d->gid_groups = tg_xmalloc((gt->n + 1) * sizeof(*d->gid_groups));
+    for (uint32_t g = 0; g < gt->n; g++)
+        if (gt->v[g].gid >= 0)
+            d->gid_groups[d->ngid_groups++] = (struct tg_gid_group){gt->v[g].gid, g};
+    qsort(d->gid_groups, d->ngid_groups, sizeof(*d->gid_groups), tg_gidcmp);
+}
+
+/* Candidate specs for a user, descending (evaluation order), deduplicated. */
+struct tg_cands {
+    uint32_t *v;
+    size_t n, cap;
+    uint32_t stack[256];
+};
+
+static void tg_cand_add(struct tg_cands *c, const uint32_t *v, size_t n)
+{
+    if (c->n + n > c->cap) {
+        size_t cap = (c->n + n) * 2;
+        uint32_t *nv = tg_xmalloc(cap * sizeof(*nv));
+        memcpy(nv, c->v, c->n * sizeof(*nv));
+        if (c->v != c->stack)
+            free(c->v);
+        c->v = nv;
+        c->cap = cap;
+    }
+    memcpy(c->v + c->n, v, n * sizeof(*v));
+    c->n += n;
+}
+
+static int tg_desc(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x > y ? -1 : x < y;
+}
+
+static void tg_candidates(const struct tg_snapshot_data *d, const char *user,
+                          const struct tg_entity *e, struct tg_cands *c)
+{
+    c->v = c->stack;
+    c->n = 0;
+    c->cap = sizeof(c->stack) / sizeof(c->stack[0]);
+    tg_cand_add(c, d->sudo_always, d->nsudo_always);
+    uint32_t k = tg_strmap_get(&d->sudo_ukeys, user, strlen(user));
+    const struct tg_csr *bu = &d->sudo_by_user, *bg = &d->sudo_by_group;
+    if (k != TG_STRMAP_NONE)
+        tg_cand_add(c, bu->rules + bu->off[k], bu->off[k + 1] - bu->off[k]);
+    if (e) {
+        for (uint32_t j = 0; j < e->closure.n; j++) {
+            uint32_t g = e->closure.v[j];
+            tg_cand_add(c, bg->rules + bg->off[g], bg->off[g + 1] - bg->off[g]);
+        }
+        /* groups whose gid is the user's primary gid */
+        size_t lo = 0, hi = d->ngid_groups;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (d->gid_groups[mid].gid < e->gid)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (; e->gid >= 0 && lo < d->ngid_groups && d->gid_groups[lo].gid == e->gid; lo++) {
+            uint32_t g = d->gid_groups[lo].group;
+            tg_cand_add(c, bg->rules + bg->off[g], bg->off[g + 1] - bg->off[g]);
+        }
+    }
+    qsort(c->v, c->n, sizeof(*c->v), tg_desc);
+    size_t o = 0;
+    for (size_t i = 0; i < c->n; i++)
+        if (o == 0 || c->v[o - 1] != c->v[i])
+            c->v[o++] = c->v[i];
+    c->n = o;
+}
+
 /* ------------------------------------------------------------- evaluation */
 
 struct tg_who {
@@ -626,8 +792,10 @@ void tg_sudo_eval(const struct tg_snapshot *s, const struct tg_sudo_req *q,
     const struct tg_entity *he = tg_snapshot_entity(s, TG_NS_HOST, q->host, strlen(q->host));
     res->match = TG_SUDO_UNSPEC;
     res->spec = NULL;
-    for (size_t i = d->nsudo; i-- > 0;) {
-        const struct tg_sudo_spec *sp = &d->sudo[i];
+    struct tg_cands c;
+    tg_candidates(d, q->user, rc.user.e, &c);
+    for (size_t ci = 0; ci < c.n; ci++) {
+        const struct tg_sudo_spec *sp = &d->sudo[c.v[ci]];
         if (tg_userlist(s, &sp->users, &rc.user, 0) != TG_SUDO_ALLOW)
             continue;
         for (size_t p = sp->nprivs; p-- > 0;) {
@@ -644,11 +812,14 @@ void tg_sudo_eval(const struct tg_snapshot *s, const struct tg_sudo_req *q,
                 if (m != TG_SUDO_UNSPEC) {
                     res->match = m;
                     res->spec = sp;
-                    return;
+                    goto done;
                 }
             }
         }
     }
+done:
+    if (c.v != c.stack)
+        free(c.v);
 }
 
 void tg_sudo_resolve(const struct tg_snapshot *s, const char *name, char *buf, size_t n)

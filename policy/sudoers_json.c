@@ -115,8 +115,9 @@ static void tg_json_member(struct tg_json_ctx *c, struct tg_sudo_member *m, json
         if (done)
             continue;
         if (strcmp(key, "command") == 0) {
-            bool neg = m->negated;
+            bool neg = m->negated; /* "negated" may come before "command" */
             const char *err = NULL;
+            m->negated = false;
             if (tg_sudo_cmd_parse(c->d, m, sv, &err) != 0) {
                 tg_snap_problem(c->d, c->file, line, false, "command '%s': %s", sv, err);
                 m->type = TG_SM_BROKEN;

@@ -5,8 +5,9 @@
  *   relp_noop -p PORT -n EXPECTED
  *
  * Listens on 127.0.0.1:PORT, prints "ready" on stdout once bound, and exits
- * 0 after EXPECTED messages (printing "received N"), so the script times
- * the generator against the same librelp engine trailguard uses.
+ * 0 after EXPECTED messages (printing "received N" and "peak_rss_kb K"),
+ * so the script times the generator against the same librelp engine
+ * trailguard uses.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -67,7 +68,14 @@ int main(int argc, char **argv)
     printf("ready\n");
     fflush(stdout);
     relpEngineRun(tg_eng);
-    printf("received %ld\n", (long)atomic_load(&tg_count));
+    long hwm = 0;
+    char line[256];
+    FILE *st = fopen("/proc/self/status", "r");
+    while (st && fgets(line, sizeof(line), st))
+        sscanf(line, "VmHWM: %ld", &hwm);
+    if (st)
+        fclose(st);
+    printf("received %ld\npeak_rss_kb %ld\n", (long)atomic_load(&tg_count), hwm);
     relpEngineDestruct(&tg_eng);
     return 0;
 }

@@ -20,15 +20,18 @@
     "uid=%{uid}(%{username}) euid=%{euid}(%{eusername}) login=%{login} cwd=%{cwd} "                \
     "filename=%{filename}: %{cmdline}"
 
-static struct tg_snoopy_fmt *tg_fz_fmts[4];
+static struct tg_snoopy_fmt *tg_fz_fmts[16];
+static size_t tg_fz_n;
 
 static void tg_fz_init(void)
 {
-    static const char *const t[] = {TG_FZ_RICH, TG_SNOOPY_FMT_DEBIAN, TG_SNOOPY_FMT_UPSTREAM,
-                                    TG_SNOOPY_FMT_LEGACY};
     char *err;
-    for (int i = 0; i < 4; i++)
-        if (!tg_fz_fmts[i] && tg_snoopy_compile(t[i], &tg_fz_fmts[i], &err) != 0)
+    if (tg_fz_n)
+        return;
+    if (tg_snoopy_compile(TG_FZ_RICH, &tg_fz_fmts[tg_fz_n++], &err) != 0)
+        abort();
+    for (size_t i = 0; tg_snoopy_builtin_formats[i]; i++)
+        if (tg_snoopy_compile(tg_snoopy_builtin_formats[i], &tg_fz_fmts[tg_fz_n++], &err) != 0)
             abort();
 }
 
@@ -67,6 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(tmpl);
         return 0;
     }
-    tg_fz_record((const struct tg_snoopy_fmt *const *)tg_fz_fmts, 4, (const char *)data, size);
+    tg_fz_record((const struct tg_snoopy_fmt *const *)tg_fz_fmts, tg_fz_n, (const char *)data,
+                 size);
     return 0;
 }

@@ -10,6 +10,15 @@ serve_conf "$D/spool" 20610 >"$D/tg.conf"
 if serve_start "$D/tg.conf" "$D/out" "$D/serve.log"; then ok "serve listens"; else
     not_ok "serve listens"; sed 's/^/# /' "$D/serve.log"; tap_done; exit 1
 fi
+# a second collector: the port is taken -> exit 3; the spool is locked -> exit 3
+serve_conf "$D/spool2" 20610 >"$D/tg2.conf"
+"$TG_BIN" serve -c "$D/tg2.conf" >/dev/null 2>"$D/serve2.log"
+check_eq "cannot bind: exit 3" 3 "$?"
+check "cannot bind: logged with the address" grep -q '127.0.0.1:20610: cannot listen' "$D/serve2.log"
+serve_conf "$D/spool" 20612 >"$D/tg3.conf"
+"$TG_BIN" serve -c "$D/tg3.conf" >/dev/null 2>"$D/serve3.log"
+check_eq "spool in use: exit 3" 3 "$?"
+check "spool in use: logged" grep -q 'in use by another trailguard process' "$D/serve3.log"
 rsyslog_start "$D/rs" "$(rsyslog_fwd_conf "$D/rs" 20611 20610)"
 check "rsyslog imtcp is up" wait_for 100 tcp_port_open 20611
 feed_tcp 20611 1 $N

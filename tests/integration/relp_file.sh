@@ -31,6 +31,8 @@ rec 101 110 >>"$L"
 mv "$L" "$L.1"
 rec 111 150 >"$L"
 check "rename rotation: the old file's tail and the new file" wait_for 100 have 160
+kill -HUP "$SERVE_PID"
+check "SIGHUP reopens the files" wait_for 50 grep -q 'SIGHUP: reopening 2 file inputs' "$D/serve.log"
 cp "$L" "$L.2"
 : >"$L"
 rec 151 155 >>"$L"

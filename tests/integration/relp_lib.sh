@@ -49,6 +49,7 @@ serve_stop() {
     local rc=0
     wait_for 300 sh -c "! kill -0 $SERVE_PID 2>/dev/null" || kill -KILL "$SERVE_PID"
     wait "$SERVE_PID" || rc=$?
+    [ $rc -eq 0 ] || echo "serve exited with status $rc"
     return $rc
 }
 

@@ -24,7 +24,7 @@ check_eq "lint exit status without errors" 0 $?
 
 # check: HBAC cases of hbac_oracle.input/.output
 grep '^req' "$O/hbac_oracle.input" >"$TG_TMP/reqs"
-while read -r _ user _ host _ svc _; do # not in a pipe: the TAP counter must survive
+while read -r _ user _ host _ svc _; do
     want=$(grep "user=$user host=$host service=$svc " "$O/hbac_oracle.output" | sed 's/.*-> //')
     got=$("$TG_BIN" policy check --snapshot "$TG_TMP/hbac" --user "$user" --host "$host" --service "$svc" --json)
     dec=$(printf '%s' "$got" | jq -r '.decision')
@@ -51,6 +51,10 @@ sudo_case "json: erin passwd root negated" json erin web1 "" "/usr/bin/passwd ro
 sudo_case "json: carol psql as postgres" json carol db1 postgres "/usr/bin/psql" allow sudoers.json:187
 sudo_case "json: guest uptime excluded" json guest web1 "" "/usr/bin/uptime" deny -
 sudo_case "json: hank netgroup apt" json hank web1.example.com "" "/usr/bin/apt-get install vim" allow sudoers.json:286
+# sudoedit cannot be asked of sudo -l (oracle limit): these are sudoers(5) semantics
+sudo_case "json: frank sudoedit motd" json frank web1 "" "sudoedit /etc/motd" allow sudoers.json:261
+sudo_case "json: frank sudoedit shadow" json frank web1 "" "sudoedit /etc/shadow" deny -
+sudo_case "json: frank dir spec" json frank web1 "" "/usr/local/sbin/fixperms -R" allow sudoers.json:261
 sudo_case "ldif: paranoid bob" ldif dave web1 "" "/usr/bin/su" deny dave
 sudo_case "ldif: guest uptime excluded" ldif guest web1 "" "/usr/bin/uptime" deny -
 sudo_case "compat: negated command wins in role" compat bob x "" "/bin/sh" deny paranoid
@@ -59,4 +63,11 @@ sudo_case "compat: webadmins on web1 as root" compat alice web1.example.com "" "
 sudo_case "compat: stop httpd negated" compat alice web1.example.com "" "/usr/bin/systemctl stop httpd" deny web_admins
 "$TG_BIN" policy check --snapshot "$TG_TMP/json" --user nosuch --host h --command id >"$TG_TMP/na" 2>&1
 check_eq "unknown user is not_applicable" "decision: not_applicable" "$(head -1 "$TG_TMP/na")"
+
+# ingest --snapshot: every event records the snapshot id; without it no verdict
+id=$("$TG_BIN" policy lint --snapshot "$TG_TMP/json" | sed -n '1s/^snapshot \([0-9a-f]*\).*/\1/p')
+got=$(echo 'hello' | "$TG_BIN" ingest -q --snapshot "$TG_TMP/json" - 2>/dev/null | jq -r '.trailguard.policy.snapshot')
+check_eq "ingest --snapshot records the snapshot id" "$id" "$got"
+got=$(echo 'hello' | "$TG_BIN" ingest -q - 2>/dev/null | jq -r '.trailguard.policy // "none"')
+check_eq "ingest without a snapshot gives no verdict" "none" "$got"
 tap_done

@@ -41,11 +41,12 @@ static const char *const svcgroups[NSG] = {"Sudo", "ftp", "misc"};
 /* membership matrices: child -> direct parent groups */
 static int ug[NU][NG], gg[NG][NG], hh[NH][NHG], hgg[NHG][NHG], ss[NS][NSG], sgg[NSG][NSG];
 
-/* Transitive closure from a direct-membership row (DAG or not). */
-static void tg_close(const int *direct, int n, int (*nest)[NG > NHG ? NG : NHG], int *out)
+#define NMAXG (NG > NHG ? NG : NHG)
+
+/* Transitive closure of a direct-membership row over an n x n nesting
+ * matrix (nest[a*n+b]: group a is a member of group b; cycles allowed). */
+static void tg_closure(const int *direct, int n, const int *nest, int *out)
 {
-    (void)nest;
-    memset(out, 0, sizeof(int) * (size_t)n);
     for (int i = 0; i < n; i++)
         out[i] = direct[i];
     for (int changed = 1; changed;) {
@@ -53,20 +54,9 @@ static void tg_close(const int *direct, int n, int (*nest)[NG > NHG ? NG : NHG],
         for (int g = 0; g < n; g++)
             if (out[g])
                 for (int p = 0; p < n; p++)
-                    if (nest[g][p] && !out[p])
+                    if (nest[g * n + p] && !out[p])
                         out[p] = changed = 1;
     }
-}
-
-static int nestbuf[NG > NHG ? NG : NHG][NG > NHG ? NG : NHG];
-
-static void tg_closure(const int *direct, int n, const int *nest_flat, int *out)
-{
-    memset(nestbuf, 0, sizeof(nestbuf));
-    for (int a = 0; a < n; a++)
-        for (int b = 0; b < n; b++)
-            nestbuf[a][b] = nest_flat[a * n + b];
-    tg_close(direct, n, nestbuf, out);
 }
 
 /* Mixed case variant of a name (names are case-insensitive). */
@@ -303,7 +293,7 @@ int main(int argc, char **argv)
         tg_case(un[u], uc, sizeof(uc));
         tg_case(hn[h], hc, sizeof(hc));
         tg_case(sn[s], sc, sizeof(sc));
-        int cl[NG > NHG ? NG : NHG];
+        int cl[NMAXG];
         int flat[NG * NG];
         /* user groups */
         fprintf(o, "req %s ", uc);

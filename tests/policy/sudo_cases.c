@@ -2,9 +2,11 @@
  * sudo_cases.c - trailguard's side of the sudo differential test: reads
  * cases in sudo_oracle.sh's format (the arguments of `sudo -l`: -U USER
  * [-h HOST] [-u RUNAS] [-g GROUP] CMD [ARGS...], one per line) and prints
- * "<case>\tALLOW" or "<case>\tDENY" as evaluated by policy/sudo.c against
- * the snapshot directory given as argument.  A bare CMD is resolved through
- * secure_path like sudo does; without -h the host is this machine's name.
+ * "<case>\tALLOW" or "<case>\tDENY" as trailguard judges the equivalent
+ * logged command line `sudo [-u RUNAS] [-g GROUP] CMD ARGS` by USER on HOST
+ * (the event path: argv reader, command resolution through secure_path,
+ * sudo rules) against the snapshot directory given as argument.  Without -h
+ * the host is this machine's name, as for sudo -l.
  *
  * usage: sudo_cases SNAPDIR < CASES
  */
@@ -15,7 +17,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
-#include "policy/sudo.h"
+#include "policy/policy.h"
 
 int main(int argc, char **argv)
 {
@@ -29,6 +31,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         return 2;
     }
+    struct tg_policy_conf conf;
+    memset(&conf, 0, sizeof(conf));
+    tg_config_defaults(&tg_policy_section, &conf);
     char hostname[256];
     gethostname(hostname, sizeof(hostname));
     char line[8192];
@@ -57,35 +62,22 @@ int main(int argc, char **argv)
             printf("%s\tERROR bad case\n", line);
             continue;
         }
-        char path[4096];
-        if (w[i][0] != '/' && strcmp(w[i], "sudoedit") != 0)
-            tg_sudo_resolve(s, w[i], path, sizeof(path));
-        else
-            snprintf(path, sizeof(path), "%s", w[i]);
-        struct tg_buf args = TG_BUF_INIT;
-        for (int k = i + 1; k < n; k++) {
-            if (k > i + 1)
-                tg_buf_putc(&args, ' ');
-            tg_buf_puts(&args, w[k]);
-        }
-        struct tg_sudo_req q = {
-            .user = user,
-            .host = host,
-            .runas_user = runas   ? runas
-                          : group ? user
-                                  : "root",
-            .runas_group = group,
-            .runas_user_specified = runas != NULL,
-            .cmnd = path,
-            .args = args.len ? tg_buf_cstr(&args) : NULL,
-            .now = (int64_t)time(NULL),
-            .usrmerge = true,
-        };
-        struct tg_sudo_result r;
-        tg_sudo_eval(s, &q, &r);
-        printf("%s\t%s\n", line, r.match == TG_SUDO_ALLOW ? "ALLOW" : "DENY");
-        tg_buf_free(&args);
+        /* the case as a logged command line, read by the argv reader */
+        struct tg_buf cmd = TG_BUF_INIT;
+        tg_buf_puts(&cmd, "sudo");
+        if (runas)
+            tg_buf_printf(&cmd, " -u %s", runas);
+        if (group)
+            tg_buf_printf(&cmd, " -g %s", group);
+        for (int k = i; k < n; k++)
+            tg_buf_printf(&cmd, " %s", w[k]);
+        struct tg_verdict v;
+        tg_verdict_exec(s, &conf, user, -1, host, "/usr/bin/sudo", tg_buf_cstr(&cmd), NULL,
+                        (int64_t)time(NULL), &v);
+        printf("%s\t%s\n", line, v.decision == TG_DECISION_ALLOW ? "ALLOW" : "DENY");
+        tg_buf_free(&cmd);
     }
     tg_snapshot_unref(s);
+    free(conf.session_services);
     return 0;
 }

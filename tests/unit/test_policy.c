@@ -237,6 +237,48 @@ static void test_ldif(void **state)
     tg_snapshot_unref(s);
 }
 
+/* ---------------------------------------------------------- sudoers JSON */
+
+static void test_json(void **state)
+{
+    /* cvtsudoers 1.9.13 writes a bare "runcwd" member (invalid JSON): repaired;
+     * "negated" before "command"; an alias naming an alias; an undefined
+     * Host_Alias matched as a host name, as sudo does */
+    put("sudoers.json",
+        "{\n"
+        " \"User_Aliases\": { \"OPS\": [ { \"useralias\": \"ADM\" } ],\n"
+        "                    \"ADM\": [ { \"username\": \"alice\" } ] },\n"
+        " \"User_Specs\": [\n"
+        "  { \"User_List\": [ { \"useralias\": \"OPS\" } ],\n"
+        "    \"Host_List\": [ { \"hostalias\": \"WEB1\" } ],\n"
+        "    \"Cmnd_Specs\": [ { \"Options\": [ \"runcwd\": \"/tmp\" ],\n"
+        "      \"Commands\": [ { \"command\": \"ALL\" },\n"
+        "                    { \"negated\": true, \"command\": \"/usr/bin/su\" } ] } ] }\n"
+        " ]\n"
+        "}\n");
+    put("passwd", "alice:x:1500:1500::/home/alice:/bin/bash\n");
+    struct tg_snapshot *s;
+    char *err = NULL;
+    assert_int_equal(tg_snapshot_load(dir, &s, &err), 0);
+    assert_int_equal(s->d.nsudo_json, 1);
+    assert_string_equal(s->d.sudo[0].name, "sudoers.json:5");
+    bool repaired = false;
+    for (size_t i = 0; i < s->d.nproblems; i++)
+        repaired |= strstr(s->d.problems[i].msg, "repaired 1 place") != NULL;
+    assert_true(repaired);
+    struct tg_policy_conf c = conf();
+    struct tg_verdict v;
+    tg_verdict_sudo(s, &c, "alice", "web1.example.com", NULL, "/usr/bin/id", 0, &v);
+    assert_int_equal(v.decision, TG_DECISION_ALLOW);
+    tg_verdict_sudo(s, &c, "alice", "web1", NULL, "/bin/su -", 0, &v);
+    assert_int_equal(v.decision, TG_DECISION_DENY);
+    assert_string_equal(v.rule, "sudoers.json:5");
+    tg_verdict_sudo(s, &c, "alice", "db1", NULL, "/usr/bin/id", 0, &v);
+    assert_int_equal(v.decision, TG_DECISION_DENY);
+    assert_null(v.rule);
+    tg_snapshot_unref(s);
+}
+
 /* --------------------------------------------------------------- events */
 
 static struct tg_event *exec_event(const char *user, const char *uid, const char *exe,
@@ -334,12 +376,71 @@ static void test_events(void **state)
     tg_policy_free(p);
 }
 
+/* ------------------------------------------------------------ robustness */
+
+static void load_damaged(const char *name, const char *data, size_t len)
+{
+    char fp[128];
+    snprintf(fp, sizeof(fp), "%s/%s", dir, name);
+    FILE *o = fopen(fp, "wb");
+    assert_non_null(o);
+    fwrite(data, 1, len, o);
+    fclose(o);
+    struct tg_snapshot *s;
+    char *err = NULL;
+    assert_int_equal(tg_snapshot_load(dir, &s, &err), 0);
+    struct tg_policy_conf c = conf();
+    struct tg_verdict v;
+    tg_verdict_sudo(s, &c, "alice", "web1.example.com", NULL, "/usr/bin/systemctl x", 0, &v);
+    tg_verdict_hbac(s, &c, "alice", "web1.example.com", "sshd", &v);
+    FILE *null = fopen("/dev/null", "w");
+    tg_snapshot_report(s, null);
+    fclose(null);
+    tg_snapshot_unref(s);
+    unlink(fp);
+}
+
+/* Prefixes (every 53 bytes) and 150 byte-mutated copies of each shared
+ * sample load without a crash (the sanitizer build checks memory): damage
+ * becomes reported problems, never a failed load. */
+static void test_damaged_samples(void **state)
+{
+    static const char *const samples[] = {"hbac.ldif", "sudoers.json", "sudoers.ldif",
+                                          "ipa-compat-sudoers.ldif"};
+    static const char pick[] = ":\n \"{}[],!%#+=\\^$*/\x80\xff";
+    static char buf[65536], mut[65536];
+    const char *shared = getenv("TG_SHARED");
+    if (!shared)
+        skip();
+    unsigned long long rng = 42;
+    for (size_t k = 0; k < sizeof(samples) / sizeof(samples[0]); k++) {
+        char path[512];
+        snprintf(path, sizeof(path), "%s/samples/%s", shared, samples[k]);
+        FILE *f = fopen(path, "rb");
+        assert_non_null(f);
+        size_t n = fread(buf, 1, sizeof(buf), f);
+        fclose(f);
+        for (size_t cut = 0; cut < n; cut += 53)
+            load_damaged(samples[k], buf, cut);
+        for (int round = 0; round < 150; round++) {
+            memcpy(mut, buf, n);
+            for (int j = 0; j < 8; j++) {
+                rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+                mut[(rng >> 33) % n] = pick[(rng >> 20) % (sizeof(pick) - 1)];
+            }
+            load_damaged(samples[k], mut, n);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_argv),
         cmocka_unit_test_setup_teardown(test_ldif, mkdir_setup, rm_teardown),
+        cmocka_unit_test_setup_teardown(test_json, mkdir_setup, rm_teardown),
         cmocka_unit_test_setup_teardown(test_events, mkdir_setup, rm_teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_samples, mkdir_setup, rm_teardown),
     };
     return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
 }

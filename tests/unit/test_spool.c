@@ -3,7 +3,8 @@
  * restart (data, peer, input, flags kept), confirmations persisted across a
  * restart (out of order), fully confirmed segments deleted, a torn tail and
  * a corrupt record in the middle skipped by checksum (and counted), the
- * directory lock, and backpressure when spool_max_bytes is reached.
+ * zero-filled tail of a segment whose writer was killed read as a clean end,
+ * the directory lock, and backpressure when spool_max_bytes is reached.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -213,7 +215,7 @@ static void test_torn_tail(void **state)
     /* a crash mid-write: the start of a sixth record */
     int fd = open(path, O_WRONLY | O_APPEND);
     assert_true(fd >= 0);
-    static const unsigned char torn[] = {0x54, 0x53, 0x47, 0x31, 0x40, 0, 0, 0, 6, 0, 0};
+    static const unsigned char torn[] = {0x54, 0x53, 0x47, 0x31, 0x40, 0, 0, 0, 6, 0, 7};
     assert_int_equal(write(fd, torn, sizeof(torn)), sizeof(torn));
     close(fd);
 
@@ -224,6 +226,32 @@ static void test_torn_tail(void **state)
     tg_spool_stats(sp, &st);
     assert_int_equal(st.corrupt_records, 1);
     assert_int_equal(st.corrupt_bytes, sizeof(torn));
+    tg_spool_close(sp);
+}
+
+/* A process killed without closing leaves its active segment preallocated
+ * and zero-filled after the last record: a clean end, not corruption. */
+static void test_killed_writer(void **state)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct tg_spool *sp = open_spool(1 << 20, 0);
+        append(sp, "one", TG_SPOOL_IN_RELP, "h", false);
+        append(sp, "two", TG_SPOOL_IN_RELP, "h", false);
+        append(sp, "three", TG_SPOOL_IN_RELP, "h", false);
+        _exit(0); /* no tg_spool_close: as after a kill -9 */
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    struct tg_spool *sp = open_spool(1 << 20, 0);
+    struct got g = {0};
+    assert_int_equal(tg_spool_replay(sp, collect, &g), 3);
+    assert_string_equal(g.data[2], "three");
+    struct tg_spool_stats st;
+    tg_spool_stats(sp, &st);
+    assert_int_equal(st.corrupt_records, 0);
     tg_spool_close(sp);
 }
 
@@ -346,6 +374,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_confirm_persists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_segments_deleted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_tail, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_killed_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_middle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
