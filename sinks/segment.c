@@ -143,6 +143,25 @@ void tg_seg_member_encode(struct tg_buf *out, const struct tg_seg_member *m, con
     out->len += TG_SEG_ENTRY_LEN + 4 * (size_t)m->records;
 }
 
+/* The fixed part of a member entry (the caller checked the magic). */
+static void tg_seg_member_decode(const uint8_t *p, struct tg_seg_member *m)
+{
+    m->records = tg_get32(p + 4);
+    m->end_offset = tg_get64(p + 8);
+    m->min_ns = (int64_t)tg_get64(p + 16);
+    m->max_ns = (int64_t)tg_get64(p + 24);
+    memcpy(m->link, p + 32, TG_LINK_LEN);
+    m->first_fp = 0;
+}
+
+static void tg_seg_header_decode(const uint8_t *d, struct tg_seg_header *h)
+{
+    h->keyed = tg_get32(d + 8) == 1;
+    h->seq = tg_get64(d + 16);
+    h->first_index = tg_get64(d + 24);
+    memcpy(h->prev, d + 32, TG_LINK_LEN);
+}
+
 /* Read all of `path` into a malloc'd buffer.  0 or TG_EIO. */
 static int tg_slurp(const char *path, uint8_t **data, size_t *len)
 {
@@ -199,10 +218,7 @@ int tg_sidecar_load(const char *path, struct tg_sidecar *sc, uint64_t *where)
     }
     if (memcmp(d, "TGCHAIN1", 8) != 0 || tg_get32(d + 8) > 1)
         goto out;
-    sc->hdr.keyed = tg_get32(d + 8) == 1;
-    sc->hdr.seq = tg_get64(d + 16);
-    sc->hdr.first_index = tg_get64(d + 24);
-    memcpy(sc->hdr.prev, d + 32, TG_LINK_LEN);
+    tg_seg_header_decode(d, &sc->hdr);
     size_t pos = TG_SEG_HDR_LEN, capm = 0, capfp = 0;
     while (pos < n) {
         *where = pos;
@@ -221,11 +237,7 @@ int tg_sidecar_load(const char *path, struct tg_sidecar *sc, uint64_t *where)
             sc->m = tg_xrealloc(sc->m, capm * sizeof(*sc->m));
         }
         struct tg_seg_member *m = &sc->m[sc->nm++];
-        m->records = recs;
-        m->end_offset = tg_get64(d + pos + 8);
-        m->min_ns = (int64_t)tg_get64(d + pos + 16);
-        m->max_ns = (int64_t)tg_get64(d + pos + 24);
-        memcpy(m->link, d + pos + 32, TG_LINK_LEN);
+        tg_seg_member_decode(d + pos, m);
         m->first_fp = sc->nfp;
         if (sc->nfp + recs > capfp) {
             while (sc->nfp + recs > capfp)
@@ -244,6 +256,49 @@ out:
     if (rc != 0)
         tg_sidecar_free(sc);
     return rc;
+}
+
+int tg_sidecar_cursor_open(const char *path, struct tg_sidecar_cursor *c)
+{
+    uint8_t d[TG_SEG_HDR_LEN];
+    struct stat st;
+    c->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (c->fd < 0)
+        return TG_EIO;
+    if (fstat(c->fd, &st) != 0 || pread(c->fd, d, sizeof(d), 0) != (ssize_t)sizeof(d) ||
+        memcmp(d, "TGCHAIN1", 8) != 0) {
+        close(c->fd);
+        c->fd = -1;
+        return TG_ECORRUPT;
+    }
+    tg_seg_header_decode(d, &c->hdr);
+    c->pos = TG_SEG_HDR_LEN;
+    c->size = (uint64_t)st.st_size;
+    return 0;
+}
+
+int tg_sidecar_cursor_next(struct tg_sidecar_cursor *c, struct tg_seg_member *m)
+{
+    uint8_t d[TG_SEG_ENTRY_LEN];
+    if (c->pos + TG_SEG_ENTRY_LEN > c->size)
+        return 0;
+    if (pread(c->fd, d, sizeof(d), (off_t)c->pos) != (ssize_t)sizeof(d))
+        return TG_EIO;
+    if (memcmp(d, "TGM1", 4) != 0)
+        return TG_ECORRUPT;
+    tg_seg_member_decode(d, m);
+    uint64_t next = c->pos + TG_SEG_ENTRY_LEN + 4 * (uint64_t)m->records;
+    if (next > c->size)
+        return 0; /* torn */
+    c->pos = next;
+    return 1;
+}
+
+void tg_sidecar_cursor_close(struct tg_sidecar_cursor *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
 }
 
 void tg_sidecar_free(struct tg_sidecar *sc)
@@ -444,7 +499,8 @@ int tg_seg_record_time(const char *rec, size_t len, int64_t *ns)
 struct tg_seg_reader {
     int fd;
     z_stream z;
-    uint64_t file_off;   /* bytes read from the file */
+    uint64_t file_off;   /* offset in the file after the bytes read */
+    uint64_t in_bytes;   /* bytes read from the file */
     uint64_t member_end; /* offset after the last complete member */
     uint64_t raw;
     size_t out_pos, out_len;
@@ -515,6 +571,7 @@ int tg_seg_reader_next(struct tg_seg_reader *r, struct tg_str *rec)
             r->z.next_in = r->in;
             r->z.avail_in = (uInt)k;
             r->file_off += (uint64_t)k;
+            r->in_bytes += (uint64_t)k;
         }
         if (r->z.avail_in == 0 && r->eof)
             return r->in_member || r->line.len ? TG_ETRUNC : TG_SEG_END;
@@ -544,6 +601,24 @@ uint64_t tg_seg_reader_offset(const struct tg_seg_reader *r)
 uint64_t tg_seg_reader_raw_bytes(const struct tg_seg_reader *r)
 {
     return r->raw;
+}
+
+uint64_t tg_seg_reader_in_bytes(const struct tg_seg_reader *r)
+{
+    return r->in_bytes;
+}
+
+int tg_seg_reader_seek(struct tg_seg_reader *r, uint64_t offset)
+{
+    if (lseek(r->fd, (off_t)offset, SEEK_SET) < 0)
+        return TG_EIO;
+    inflateReset(&r->z);
+    r->z.avail_in = 0;
+    r->file_off = r->member_end = offset;
+    r->out_pos = r->out_len = 0;
+    r->eof = r->in_member = r->member_pending = r->drop_line = false;
+    r->line.len = 0;
+    return 0;
 }
 
 void tg_seg_reader_close(struct tg_seg_reader *r)

@@ -114,6 +114,20 @@ struct tg_sidecar {
 int tg_sidecar_load(const char *path, struct tg_sidecar *sc, uint64_t *where);
 void tg_sidecar_free(struct tg_sidecar *sc);
 
+/* Reading a sidecar's member entries one at a time (constant memory; the
+ * fingerprints are skipped): the readers use it to skip members by time. */
+struct tg_sidecar_cursor {
+    int fd;
+    uint64_t pos, size;
+    struct tg_seg_header hdr;
+};
+/* 0; TG_EIO (errno); TG_ECORRUPT when there is no complete header. */
+int tg_sidecar_cursor_open(const char *path, struct tg_sidecar_cursor *c);
+/* 1 with *m (first_fp is 0), 0 at the end (a torn last entry ends it too),
+ * TG_ECORRUPT or TG_EIO. */
+int tg_sidecar_cursor_next(struct tg_sidecar_cursor *c, struct tg_seg_member *m);
+void tg_sidecar_cursor_close(struct tg_sidecar_cursor *c);
+
 /* The fingerprint of a record (without its LF). */
 uint32_t tg_seg_fingerprint(const void *rec, size_t len);
 
@@ -167,6 +181,11 @@ int tg_seg_reader_next(struct tg_seg_reader *r, struct tg_str *rec);
 uint64_t tg_seg_reader_offset(const struct tg_seg_reader *r);
 /* Uncompressed bytes produced so far. */
 uint64_t tg_seg_reader_raw_bytes(const struct tg_seg_reader *r);
+/* Compressed bytes read from the file so far. */
+uint64_t tg_seg_reader_in_bytes(const struct tg_seg_reader *r);
+/* Continue reading at `offset`, which must be the start of a member (a
+ * sidecar end offset).  0 or TG_EIO. */
+int tg_seg_reader_seek(struct tg_seg_reader *r, uint64_t offset);
 void tg_seg_reader_close(struct tg_seg_reader *r);
 
 #endif

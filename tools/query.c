@@ -131,9 +131,11 @@ int tg_cmd_query(int argc, char **argv)
     if (stats)
         fprintf(stderr,
                 "trailguard query: %" PRIu64 " matched of %" PRIu64 " events scanned; %" PRIu64
-                " segments, %" PRIu64 " skipped by time; %.1f MB compressed, %.1f MB NDJSON in "
-                "%.3f s (%.1f MB/s, %.0f events/s)\n",
-                st.matched, st.records, st.segments, st.skipped, (double)st.bytes / 1e6,
+                " segments, %" PRIu64 " skipped by time (and %" PRIu64
+                " members); %.1f MB compressed, %.1f MB NDJSON in %.3f s (%.1f MB/s, %.0f "
+                "events/s)\n",
+                st.matched, st.records, st.segments, st.skipped, st.members_skipped,
+                (double)st.bytes / 1e6,
                 (double)st.raw_bytes / 1e6, st.seconds,
                 st.seconds > 0 ? (double)st.raw_bytes / 1e6 / st.seconds : 0.0,
                 st.seconds > 0 ? (double)st.records / st.seconds : 0.0);

@@ -255,6 +255,94 @@ static void tg_progress(struct tg_progress *p, const struct tg_scan_stats *st, s
     p->shown = true;
 }
 
+/* One scan in progress. */
+struct tg_scan {
+    const char *dir;
+    const struct tg_filter *f;
+    tg_scan_fn fn;
+    void *ctx;
+    struct tg_scan_stats *st;
+    struct tg_progress pg;
+    json_tokener *tok;
+    bool go;
+    size_t seg, nseg;  /* for the progress line */
+    uint64_t raw_base; /* st->raw_bytes before this segment */
+};
+
+/* Feed the records of `r` to the filter until the end of the current member
+ * (one_member) or of the file.  Returns the reader's last result. */
+static int tg_scan_records(struct tg_scan *sc, struct tg_seg_reader *r, bool one_member)
+{
+    struct tg_scan_stats *st = sc->st;
+    struct tg_str line;
+    int rc;
+    while (sc->go && (rc = tg_seg_reader_next(r, &line)) > 0) {
+        if (rc == TG_SEG_MEMBER) {
+            if (one_member)
+                return rc;
+            continue;
+        }
+        st->records++;
+        struct tg_record rec = {.line = line, .tok = sc->tok};
+        rec.has_time = tg_seg_record_time(line.p, line.len, &rec.ns) == 0;
+        if (tg_filter_match(sc->f, &rec)) {
+            st->matched++;
+            sc->go = sc->fn(sc->ctx, &rec);
+        }
+        tg_record_release(&rec);
+        if ((st->records & 1023) == 0) {
+            st->raw_bytes = sc->raw_base + tg_seg_reader_raw_bytes(r);
+            tg_progress(&sc->pg, st, sc->seg, sc->nseg);
+        }
+    }
+    return sc->go ? rc : TG_SEG_END;
+}
+
+static bool tg_member_in_range(const struct tg_filter *f, const struct tg_seg_member *m)
+{
+    return m->min_ns <= m->max_ns && !(f->since_set && m->max_ns < f->since_ns) &&
+           !(f->until_set && m->min_ns >= f->until_ns);
+}
+
+/*
+ * Read one segment.  With a time filter, the sidecar's member entries say
+ * which gzip members can hold a match; the others are skipped by seeking
+ * past them (members are independent gzip streams).  Whatever follows the
+ * last entry (the unchained tail of a segment being written) is read.
+ */
+static int tg_scan_segment(struct tg_scan *sc, uint64_t seq, struct tg_seg_reader *r)
+{
+    struct tg_sidecar_cursor cur = {.fd = -1};
+    bool by_member = sc->f->since_set || sc->f->until_set;
+    if (by_member) {
+        char *cpath = tg_seg_path(sc->dir, seq, TG_SEG_CHAIN);
+        by_member = tg_sidecar_cursor_open(cpath, &cur) == 0;
+        free(cpath);
+    }
+    int rc = TG_SEG_END;
+    uint64_t pos = 0, at = 0; /* end of the last entry seen / where the reader is */
+    struct tg_seg_member m;
+    while (by_member && sc->go && tg_sidecar_cursor_next(&cur, &m) == 1) {
+        if (tg_member_in_range(sc->f, &m)) {
+            if (at != pos && (rc = tg_seg_reader_seek(r, pos)) != 0)
+                break;
+            rc = tg_scan_records(sc, r, true);
+            if (rc != TG_SEG_MEMBER)
+                break;
+            at = tg_seg_reader_offset(r);
+        } else {
+            sc->st->members_skipped++;
+        }
+        pos = m.end_offset;
+    }
+    tg_sidecar_cursor_close(&cur);
+    if (rc < 0 || !sc->go)
+        return rc;
+    if (at != pos && (rc = tg_seg_reader_seek(r, pos)) != 0)
+        return rc;
+    return tg_scan_records(sc, r, false);
+}
+
 int tg_store_scan(const char *dir, const struct tg_filter *f, bool progress, tg_scan_fn fn,
                   void *ctx, struct tg_scan_stats *st)
 {
@@ -264,10 +352,16 @@ int tg_store_scan(const char *dir, const struct tg_filter *f, bool progress, tg_
     if (tg_seg_list(dir, &v, &n) != 0)
         return TG_EIO;
     double t0 = tg_mono();
-    struct tg_progress pg = {.on = progress && isatty(2), .start = t0, .next = t0 + 1.0};
-    bool go = true;
-    json_tokener *tok = json_tokener_new_ex(64);
-    for (size_t i = 0; i < n && go; i++) {
+    struct tg_scan sc = {.dir = dir,
+                         .f = f,
+                         .fn = fn,
+                         .ctx = ctx,
+                         .st = st,
+                         .pg = {.on = progress && isatty(2), .start = t0, .next = t0 + 1.0},
+                         .tok = json_tokener_new_ex(64),
+                         .go = true,
+                         .nseg = n};
+    for (size_t i = 0; i < n && sc.go; i++) {
         if (!v[i].has[TG_SEG_DATA])
             continue;
         st->segments++;
@@ -283,28 +377,12 @@ int tg_store_scan(const char *dir, const struct tg_filter *f, bool progress, tg_
             free(path);
             continue;
         }
-        int rc;
-        struct tg_str line;
-        uint64_t base_raw = st->raw_bytes;
-        while (go && (rc = tg_seg_reader_next(r, &line)) > 0) {
-            if (rc != TG_SEG_RECORD)
-                continue;
-            st->records++;
-            struct tg_record rec = {.line = line, .tok = tok};
-            rec.has_time = tg_seg_record_time(line.p, line.len, &rec.ns) == 0;
-            if (tg_filter_match(f, &rec)) {
-                st->matched++;
-                go = fn(ctx, &rec);
-            }
-            tg_record_release(&rec);
-            if ((st->records & 1023) == 0) {
-                st->raw_bytes = base_raw + tg_seg_reader_raw_bytes(r);
-                tg_progress(&pg, st, i, n);
-            }
-        }
-        if (go && rc == TG_ETRUNC) {
+        sc.seg = i;
+        sc.raw_base = st->raw_bytes;
+        int rc = tg_scan_segment(&sc, v[i].seq, r);
+        if (rc == TG_ETRUNC) {
             st->torn++; /* the segment being written, or a crash: what was read is good */
-        } else if (go && rc < 0) {
+        } else if (rc < 0) {
             st->damaged++;
             fprintf(stderr,
                     "trailguard: %s: %s after %llu records; the rest of it is skipped (run "
@@ -312,16 +390,16 @@ int tg_store_scan(const char *dir, const struct tg_filter *f, bool progress, tg_
                     path, rc == TG_ECORRUPT ? "damaged data" : strerror(errno),
                     (unsigned long long)st->records, dir);
         }
-        st->bytes += tg_seg_reader_offset(r);
-        st->raw_bytes = base_raw + tg_seg_reader_raw_bytes(r);
+        st->bytes += tg_seg_reader_in_bytes(r);
+        st->raw_bytes = sc.raw_base + tg_seg_reader_raw_bytes(r);
         tg_seg_reader_close(r);
         free(path);
     }
-    if (pg.shown)
+    if (sc.pg.shown)
         fputs("\r\033[K", stderr);
     st->seconds = tg_mono() - t0;
     free(v);
-    json_tokener_free(tok);
+    json_tokener_free(sc.tok);
     return 0;
 }
 

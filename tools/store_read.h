@@ -72,6 +72,7 @@ const char *tg_record_field(struct tg_record *r, const char *path);
 /* --- scan */
 struct tg_scan_stats {
     uint64_t segments, skipped; /* segments seen / skipped by their index */
+    uint64_t members_skipped;   /* gzip members skipped by their sidecar entry */
     uint64_t bytes, raw_bytes;  /* compressed bytes read, NDJSON produced */
     uint64_t records, matched;
     uint64_t torn, damaged; /* segments with a torn tail / undecodable data */

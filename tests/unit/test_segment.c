@@ -103,6 +103,18 @@ static void test_sidecar_round_trip_and_torn(void **state)
         }
         tg_sidecar_free(&sc);
     }
+    /* the cursor walks the same entries without the fingerprints */
+    write_bytes(p, b.data, b.len - 1);
+    struct tg_sidecar_cursor cur;
+    struct tg_seg_member m;
+    assert_int_equal(tg_sidecar_cursor_open(p, &cur), 0);
+    assert_int_equal(cur.hdr.seq, 7);
+    assert_int_equal(tg_sidecar_cursor_next(&cur, &m), 1);
+    assert_int_equal(m.records, 2);
+    assert_int_equal(m.end_offset, 500);
+    assert_int_equal(tg_sidecar_cursor_next(&cur, &m), 0); /* the torn one ends it */
+    tg_sidecar_cursor_close(&cur);
+
     /* a changed entry magic is damage, not a torn write */
     b.data[TG_SEG_HDR_LEN] = 'X';
     write_bytes(p, b.data, b.len);
@@ -213,6 +225,17 @@ static void test_reader_members_torn_and_damaged(void **state)
     assert_int_equal(tg_seg_reader_offset(r), end2);
     assert_int_equal(next(r, rec, sizeof(rec)), TG_SEG_END);
     assert_int_equal(tg_seg_reader_raw_bytes(r), 8 + 11);
+    tg_seg_reader_close(r);
+
+    /* seek straight to the second member */
+    assert_int_equal(tg_seg_reader_open(p, &r), 0);
+    assert_int_equal(tg_seg_reader_seek(r, end1), 0);
+    assert_int_equal(next(r, rec, sizeof(rec)), TG_SEG_RECORD);
+    assert_string_equal(rec, "three");
+    assert_int_equal(tg_seg_reader_seek(r, 0), 0); /* and back, mid-member */
+    assert_int_equal(next(r, rec, sizeof(rec)), TG_SEG_RECORD);
+    assert_string_equal(rec, "one");
+    assert_int_equal(tg_seg_reader_in_bytes(r), (b.len - end1) + b.len);
     tg_seg_reader_close(r);
 
     /* torn: the second member cut short */
