@@ -46,16 +46,19 @@ ruleset(name="fwd") {
 EOC
 )"
     check "$mode: rsyslog imtcp is up" wait_for 100 tcp_port_open "$port"
-    feed_tcp "$port" 1 $N 0.02 &
+    # the first half, paced, with the kill in the middle of it; the second
+    # half after it, so rsyslog must restart the child whatever the timing
+    feed_tcp "$port" 1 $((N / 2)) 0.1 &
     local feed=$!
     _tg_pids="$_tg_pids $feed"
-    check "$mode: first events arrive" wait_for 300 lines_at_least "$dir/events" $((N / 5))
+    check "$mode: first events arrive" wait_for 300 lines_at_least "$dir/events" $((N / 8))
     local child
     child=$(omprog_child "$RSYSLOG_PID")
     kill -KILL "$child"
     diag "$mode: killed the omprog child $child after $(grep -c '^{' "$dir/events") events"
-    check "$mode: rsyslog restarts the child" wait_for 100 sh -c "c=\$(cat /proc/$RSYSLOG_PID/task/*/children); [ -n \"\$c\" ] && ! echo \"\$c\" | grep -qw $child"
     wait "$feed"
+    feed_tcp "$port" $((N / 2 + 1)) $N
+    check "$mode: rsyslog restarts the child" wait_for 100 sh -c "c=\$(cat /proc/$RSYSLOG_PID/task/*/children); [ -n \"\$c\" ] && ! echo \"\$c\" | grep -qw $child"
     if wait_for 600 sh -c "[ \$(grep -o 'echo rec-[0-9]*' '$dir/events' | sort -u | wc -l) -ge $N ]"; then
         ok "$mode: all $N records arrived"
     else
