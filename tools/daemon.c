@@ -59,11 +59,6 @@ int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path
         goto fail;
     }
     d->replay_src = tg_pipeline_source(d->pipe);
-    d->replayed = tg_spool_replay(d->spool, tg_daemon_replay_one, d);
-    tg_source_flush(d->replay_src);
-    if (d->replayed)
-        tg_info("%s: replayed %llu unconfirmed records from the spool %s", cmd,
-                (unsigned long long)d->replayed, sc.dir);
     return TG_EXIT_OK;
 fail:
     tg_pipeline_free(d->pipe);
@@ -72,6 +67,15 @@ fail:
     tg_parse_ctx_free(d->chain.parse);
     tg_config_free(d->cfg);
     return TG_EXIT_RUNTIME;
+}
+
+void tg_daemon_replay(struct tg_daemon *d)
+{
+    d->replayed = tg_spool_replay(d->spool, tg_daemon_replay_one, d);
+    tg_source_flush(d->replay_src);
+    if (d->replayed)
+        tg_info("%s: replayed %llu unconfirmed records from the spool %s", d->cmd,
+                (unsigned long long)d->replayed, d->cc->spool_dir);
 }
 
 void tg_daemon_close(struct tg_daemon *d)

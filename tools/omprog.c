@@ -22,13 +22,15 @@
  * Use one instance per spool directory (omprog forceSingleInstance="on");
  * a second instance finds the spool locked and exits 3.
  *
- * The main thread reads stdin and writes the replies; the pipeline runs on
- * its own threads (daemon.c).
+ * The main thread reads stdin and writes the replies; a thread replays the
+ * spool's unconfirmed records meanwhile; the pipeline runs on its own
+ * threads (daemon.c).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +134,12 @@ static void tg_omprog_line(struct tg_omprog *o, const char *p, size_t n)
     tg_omprog_reply(o, o->in_txn ? "DEFER_COMMIT" : "OK");
 }
 
+static void *tg_omprog_replay(void *daemon)
+{
+    tg_daemon_replay(daemon);
+    return NULL;
+}
+
 /* Read stdin to EOF, one reply per line.  Lines longer than the limit are cut. */
 static void tg_omprog_loop(struct tg_omprog *o)
 {
@@ -227,8 +235,13 @@ int tg_cmd_omprog(int argc, char **argv)
     if (code != TG_EXIT_OK)
         return code;
     o.src = tg_pipeline_source(o.d.pipe);
+    /* rsyslog waits confirmTimeout (10 s) for the first OK: a large spool
+     * is replayed beside the protocol, not before it */
+    pthread_t replayer;
+    pthread_create(&replayer, NULL, tg_omprog_replay, &o.d);
     tg_omprog_reply(&o, "OK");
     tg_omprog_loop(&o);
+    pthread_join(replayer, NULL);
     tg_source_flush(o.src);
     tg_spool_sync(o.d.spool);
     tg_info("omprog: end of input: %llu messages stored (%llu transactions), %llu empty lines, "

@@ -152,11 +152,16 @@ int tg_cmd_serve(int argc, char **argv)
     sigaddset(&sigs, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
+    /* the stdout sink flushes once per batch: let a batch be one write */
+    static char outbuf[1 << 20];
+    setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+
     struct tg_serve s;
     memset(&s, 0, sizeof(s));
     int code = tg_daemon_open(&s.d, "serve", config_path);
     if (code != TG_EXIT_OK)
         return code;
+    tg_daemon_replay(&s.d); /* before the sources: replayed records go first */
     code = tg_serve_start_inputs(&s, config_path == NULL);
     if (code == TG_EXIT_OK) {
         tg_info("serve: running (pid %ld)", (long)getpid());
