@@ -36,6 +36,7 @@ struct tg_cfg_parse {
     size_t ndefs;
     char *linebuf;
     size_t linecap;
+    char *long_value; /* value of a "key = value" line longer than inih's buffer */
 };
 
 static void tg_cfg_error(struct tg_cfg_parse *ps, int line, const char *section, const char *key,
@@ -141,6 +142,8 @@ static const char *tg_opt_set(const struct tg_opt *o, void *data, const char *v)
                 end++;
             if (*end == 'B')
                 end++;
+            if (n < 0 || n > (INT64_MAX >> shift))
+                return "size out of range (it must be 0 or more, and below 8 EiB)";
             n <<= shift;
         }
         if (*end)
@@ -276,6 +279,22 @@ static char *tg_cfg_reader(char *str, int num, void *stream)
         ps->text += len;
     }
     ps->line++;
+    const char *eq = strchr(ps->linebuf, '=');
+    size_t lead = strspn(ps->linebuf, " \t");
+    if (len >= num - 1 && eq && ps->linebuf[lead] != '[' && eq - ps->linebuf < num - 4) {
+        /* inih's line buffer is fixed (200 bytes in Debian's build): hand it
+         * the key with a marker and keep the long value here (snoopy
+         * message formats are longer than that) */
+        const char *v = eq + 1, *e = ps->linebuf + len;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        while (e > v && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+            e--;
+        free(ps->long_value);
+        ps->long_value = tg_xstrndup(v, (size_t)(e - v));
+        snprintf(str, (size_t)num, "%.*s=\x1f\n", (int)(eq - ps->linebuf), ps->linebuf);
+        return str;
+    }
     if (len >= num - 1) {
         tg_cfg_error(ps, ps->line, NULL, NULL, "line longer than %d characters", num - 2);
         snprintf(str, (size_t)num, ";\n");
@@ -325,6 +344,8 @@ static int tg_cfg_handler(void *user, const char *section, const char *name, con
     tg_section_label(s, label, sizeof(label));
     if (!value)
         value = "";
+    if (strcmp(value, "\x1f") == 0 && ps->long_value)
+        value = ps->long_value;
     if (def->passthrough && strncmp(name, def->passthrough, strlen(def->passthrough)) == 0) {
         struct tg_kv **kv = (struct tg_kv **)((char *)s->data + def->kv_offset);
         size_t *nkv = (size_t *)((char *)s->data + def->nkv_offset);
@@ -386,6 +407,7 @@ static int tg_cfg_finish(struct tg_cfg_parse *ps, struct tg_config **out)
         free(ps->key_lines[j]);
     free(ps->key_lines);
     free(ps->linebuf);
+    free(ps->long_value);
     if (ps->errors) {
         fprintf(stderr,
                 "%s: %d configuration error%s; see `trailguard help config` for every key\n",

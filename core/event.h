@@ -92,6 +92,7 @@ struct tg_event {
 
     /* log.syslog.* (the envelope); hostname also feeds host_name */
     struct tg_str sl_hostname, sl_appname, sl_procid, sl_msgid;
+    struct tg_str sl_structured_data; /* RFC 5424 SD as JSON object text (syslog parser) */
     int64_t sl_facility, sl_severity;
     struct tg_time sl_timestamp;
     struct tg_str sl_timestamp_text; /* exact header timestamp, part of event.id */
@@ -141,6 +142,11 @@ void tg_event_finish(struct tg_event *ev);
 /* Serialize ev into ev->json (event_json.c); part of tg_event_finish, exposed
  * for benchmarks.  Worker thread. */
 void tg_event_serialize(struct tg_event *ev);
+
+/* Names as serialized: event.dataset per enum tg_dataset, trailguard.decision
+ * per enum tg_decision (NULL for TG_DECISION_NONE).  Read-only. */
+extern const char *const tg_dataset_name[];
+extern const char *const tg_decision_name[];
 
 /* Current time (CLOCK_REALTIME) with microsecond precision. */
 struct tg_time tg_time_now(void);

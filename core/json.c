@@ -295,10 +295,27 @@ void tg_jw_time(struct tg_jw *w, const char *key, struct tg_time t)
     tg_json_time(w->b, t);
 }
 
+void tg_jw_raw(struct tg_jw *w, const char *key, struct tg_str json)
+{
+    if (!json.p)
+        return;
+    tg_jw_key(w, key);
+    tg_buf_append(w->b, json.p, json.len);
+}
+
 void tg_jw_null(struct tg_jw *w, const char *key)
 {
     tg_jw_key(w, key);
     tg_buf_append(w->b, "null", 4);
+}
+
+void tg_jw_bool(struct tg_jw *w, const char *key, bool v)
+{
+    tg_jw_key(w, key);
+    if (v)
+        tg_buf_append(w->b, "true", 4);
+    else
+        tg_buf_append(w->b, "false", 5);
 }
 
 void tg_jw_str_array(struct tg_jw *w, const char *key, const char *const *v)

@@ -11,6 +11,9 @@
 #ifndef TG_PARSE_H
 #define TG_PARSE_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "core/config.h"
 #include "core/event.h"
 
@@ -34,5 +37,10 @@ void tg_parse_ctx_free(struct tg_parse_ctx *pc);
 
 /* Parse ev->original into ev's fields.  Worker thread; pure. */
 void tg_parse_event(const struct tg_parse_ctx *pc, struct tg_event *ev);
+
+/* True when [p, p+n) is a complete bare snoopy record of one of the
+ * context's formats (used by the file framer to tell a new record from the
+ * continuation of one whose arguments held a newline).  Any thread. */
+bool tg_parse_snoopy_record(const struct tg_parse_ctx *pc, const char *p, size_t n);
 
 #endif

@@ -5,14 +5,21 @@
  *   <PRI>1 TIMESTAMP HOST APP PROCID MSGID SD [MSG]        RFC 5424
  *   [<PRI>]RFC3339-TIMESTAMP HOST TAG MSG                   rsyslog ForwardFormat / FileFormat
  *   [<PRI>]Mmm dd hh:mm:ss HOST TAG MSG                     RFC 3164 / TraditionalFormat
+ *   <PRI>TAG MSG                                            what a program writes to /dev/log
  * TAG is "app[pid]:" or "app:", possibly cut at 32 characters by rsyslog
- * (then without the colon): it ends at the first space.  One trailing LF is
+ * (then without the colon): it ends at the first space.  A HOST word that
+ * ends in ':' is the TAG of a header without hostname.  One trailing LF is
  * stripped from MSG.  A record without PRI must start with a timestamp to
  * count as syslog, so bare snoopy lines and JSON are left to the body parsers.
+ * RFC 5424 STRUCTURED-DATA is checked against the RFC's grammar (quoted
+ * values may hold escaped '"', '\\' and ']') and becomes the ECS object
+ * log.syslog.structured_data; malformed SD means the record is not RFC 5424.
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include "core/errors.h"
+#include "core/json.h"
 #include "core/timeutil.h"
 #include "parsers/syslog.h"
 
@@ -48,6 +55,105 @@ static void tg_sl_tag(struct tg_event *ev, const char *t, size_t n)
         ev->sl_procid = TG_STR_NULL;
 }
 
+/* "app:" or "app[pid]:": a TAG, not a hostname (hostnames have no ':' at
+ * the end; an IPv6 address does not end in ':'). */
+static bool tg_sl_is_tag(const char *t, size_t n)
+{
+    return n >= 2 && t[n - 1] == ':';
+}
+
+#define TG_SL_SD_NAMES 32 /* SD-IDs per message, PARAM-NAMEs per element, kept */
+
+static bool tg_sl_sd_name_char(char c)
+{
+    return c > ' ' && c < 0x7f && c != '=' && c != ']' && c != '"';
+}
+
+/* Remember `name` in seen[]; false when it is a duplicate (or seen[] is full). */
+static bool tg_sl_sd_first(struct tg_str *seen, size_t *nseen, struct tg_str name,
+                           struct tg_event *ev)
+{
+    for (size_t k = 0; k < *nseen; k++)
+        if (seen[k].len == name.len && memcmp(seen[k].p, name.p, name.len) == 0) {
+            tg_event_partial(ev, "RFC 5424 structured data repeats a name; the first is kept");
+            return false;
+        }
+    if (*nseen == TG_SL_SD_NAMES) {
+        tg_event_partial(ev, "RFC 5424 structured data has more than 32 names; the rest dropped");
+        return false;
+    }
+    seen[(*nseen)++] = name;
+    return true;
+}
+
+/*
+ * STRUCTURED-DATA at p (p[0] == '['): 1*("[" SD-ID *(SP NAME="VALUE") "]"),
+ * VALUE escaping '"', '\\' and ']' with '\\'.  Builds the ECS
+ * log.syslog.structured_data object ({"SD-ID":{"NAME":"VALUE",...},...}) as
+ * JSON text in the arena.  Returns the bytes consumed, 0 when malformed.
+ * Duplicate names (JSON objects must not repeat keys) keep the first.
+ */
+static size_t tg_sl_sd(struct tg_event *ev, const char *p, size_t n, struct tg_str *json)
+{
+    struct tg_buf b = TG_BUF_INIT, val = TG_BUF_INIT;
+    struct tg_str ids[TG_SL_SD_NAMES], names[TG_SL_SD_NAMES];
+    size_t nids = 0, i = 0, used = 0;
+    tg_buf_putc(&b, '{');
+    while (i < n && p[i] == '[') {
+        size_t id0 = ++i, nnames = 0;
+        while (i < n && tg_sl_sd_name_char(p[i]))
+            i++;
+        if (i == id0 || i >= n || (p[i] != ' ' && p[i] != ']'))
+            goto out;
+        bool keep = tg_sl_sd_first(ids, &nids, tg_str_make(p + id0, i - id0), ev);
+        if (keep) {
+            if (b.len > 1)
+                tg_buf_putc(&b, ',');
+            tg_json_str(&b, p + id0, i - id0, NULL);
+            tg_buf_append(&b, ":{", 2);
+        }
+        size_t params = 0;
+        while (p[i] == ' ') {
+            size_t n0 = ++i;
+            while (i < n && tg_sl_sd_name_char(p[i]))
+                i++;
+            if (i == n0 || i + 1 >= n || p[i] != '=' || p[i + 1] != '"')
+                goto out;
+            struct tg_str name = tg_str_make(p + n0, i - n0);
+            i += 2;
+            val.len = 0;
+            while (i < n && p[i] != '"') {
+                if (p[i] == '\\' && i + 1 < n &&
+                    (p[i + 1] == '"' || p[i + 1] == '\\' || p[i + 1] == ']'))
+                    i++;
+                tg_buf_putc(&val, p[i++]);
+            }
+            if (i + 1 >= n) /* no closing quote, or nothing after it */
+                goto out;
+            i++;
+            if (keep && tg_sl_sd_first(names, &nnames, name, ev)) {
+                if (params++)
+                    tg_buf_putc(&b, ',');
+                tg_json_str(&b, name.p, name.len, NULL);
+                tg_buf_putc(&b, ':');
+                tg_json_str(&b, val.data ? val.data : "", val.len, NULL);
+            }
+        }
+        if (i >= n || p[i] != ']')
+            goto out;
+        i++;
+        if (keep)
+            tg_buf_putc(&b, '}');
+    }
+    tg_buf_putc(&b, '}');
+    *json = tg_event_strdup(ev, b.data, b.len);
+    used = i;
+out:
+    tg_buf_free(&b);
+    tg_buf_free(&val);
+    return used;
+}
+
 static int tg_sl_5424(struct tg_event *ev, const char *p, size_t n)
 {
     struct tg_str f[5];
@@ -70,35 +176,36 @@ static int tg_sl_5424(struct tg_event *ev, const char *p, size_t n)
     ev->sl_appname = tg_sl_nil(f[2].p, f[2].len);
     ev->sl_procid = tg_sl_nil(f[3].p, f[3].len);
     ev->sl_msgid = tg_sl_nil(f[4].p, f[4].len);
-    /* STRUCTURED-DATA: "-" or [..][..] with quoted values that may hold ']' */
+    /* STRUCTURED-DATA: "-" or [..][..] */
     if (p[i] == '-') {
         i++;
     } else if (p[i] == '[') {
-        int in_q = 0;
-        while (i < n) {
-            char c = p[i];
-            if (in_q) {
-                if (c == '\\' && i + 1 < n)
-                    i++;
-                else if (c == '"')
-                    in_q = 0;
-            } else if (c == '"') {
-                in_q = 1;
-            } else if (c == ']' && (i + 1 == n || p[i + 1] != '[')) {
-                i++;
-                break;
-            }
-            i++;
-        }
+        size_t used = tg_sl_sd(ev, p + i, n - i, &ev->sl_structured_data);
+        if (!used)
+            return TG_ENOTMINE; /* malformed SD: not RFC 5424 */
+        i += used;
     } else {
         return TG_ENOTMINE;
     }
+    if (i < n && p[i] != ' ')
+        return TG_ENOTMINE;
     if (i < n && p[i] == ' ')
         i++;
     if (n - i >= 3 && memcmp(p + i, "\xEF\xBB\xBF", 3) == 0)
         i += 3;
     ev->body = tg_str_make(p + i, n - i);
     return 0;
+}
+
+void tg_syslog_clear(struct tg_event *ev)
+{
+    ev->sl_hostname = ev->sl_appname = ev->sl_procid = ev->sl_msgid = TG_STR_NULL;
+    ev->sl_structured_data = TG_STR_NULL;
+    ev->sl_timestamp_text = TG_STR_NULL;
+    ev->sl_timestamp = TG_TIME_NONE;
+    ev->sl_facility = ev->sl_severity = TG_NUM_NONE;
+    ev->host_name = TG_STR_NULL;
+    ev->body = ev->original;
 }
 
 int tg_syslog_parse(struct tg_event *ev)
@@ -118,10 +225,9 @@ int tg_syslog_parse(struct tg_event *ev)
             i = j + 1;
         }
     }
-    struct tg_event saved = *ev;
     if (pri != TG_NUM_NONE && n - i > 2 && p[i] == '1' && p[i + 1] == ' ') {
         if (tg_sl_5424(ev, p + i + 2, n - i - 2) != 0) {
-            *ev = saved;
+            tg_syslog_clear(ev);
             return TG_ENOTMINE;
         }
     } else {
@@ -129,18 +235,26 @@ int tg_syslog_parse(struct tg_event *ev)
         size_t tl = tg_time_parse_iso(p + i, n - i, &ts);
         if (!tl)
             tl = tg_time_parse_bsd(p + i, n - i, ev->ingested.sec, &ts);
-        if (!tl || i + tl >= n || p[i + tl] != ' ')
+        if (tl && (i + tl >= n || p[i + tl] != ' '))
             return TG_ENOTMINE;
-        ev->sl_timestamp = ts;
-        ev->sl_timestamp_text = tg_str_make(p + i, tl);
-        i += tl + 1;
-        size_t hl = tg_sl_word(p + i, n - i);
-        if (hl == 0)
+        if (!tl && (pri == TG_NUM_NONE || !tg_sl_is_tag(p + i, tg_sl_word(p + i, n - i))))
             return TG_ENOTMINE;
-        ev->sl_hostname = tg_str_make(p + i, hl);
-        i += hl;
-        if (i < n)
-            i++;
+        if (tl) {
+            ev->sl_timestamp = ts;
+            ev->sl_timestamp_text = tg_str_make(p + i, tl);
+            i += tl + 1;
+            size_t hl = tg_sl_word(p + i, n - i);
+            if (hl == 0) {
+                tg_syslog_clear(ev);
+                return TG_ENOTMINE;
+            }
+            if (!tg_sl_is_tag(p + i, hl)) {
+                ev->sl_hostname = tg_str_make(p + i, hl);
+                i += hl;
+                if (i < n)
+                    i++;
+            }
+        }
         size_t tagl = tg_sl_word(p + i, n - i);
         tg_sl_tag(ev, p + i, tagl);
         i += tagl;

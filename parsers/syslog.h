@@ -14,4 +14,8 @@
  */
 int tg_syslog_parse(struct tg_event *ev);
 
+/* Undo tg_syslog_parse: clear the envelope fields and host.name, and make
+ * ev->body the whole record again. */
+void tg_syslog_clear(struct tg_event *ev);
+
 #endif

@@ -21,7 +21,9 @@
 #include "core/process.h"
 #include "core/registry.h"
 #include "ingest/reader.h"
+#include "parsers/framer.h"
 #include "parsers/parse.h"
+#include "policy/policy.h"
 #include "tools/commands.h"
 
 const char tg_ingest_usage[] =
@@ -45,8 +47,35 @@ struct tg_ingest_totals {
     uint64_t records, empty, truncated, files, failed;
 };
 
+struct tg_ingest_emit {
+    struct tg_source *src;
+    struct tg_input_meta in;
+    struct tg_ingest_totals *t;
+};
+
+/* Framer callback: one record -> one event into the pipeline.  The record's
+ * first line number salts event.id, so identical lines of a file stay
+ * distinct events. */
+static void tg_ingest_record(void *ctx, const char *rec, size_t len, bool cut, uint64_t lineno)
+{
+    struct tg_ingest_emit *e = ctx;
+    struct tg_event *ev = tg_event_new(rec, len, &e->in, tg_time_now());
+    char salt[24], *sp = salt + sizeof(salt);
+    for (uint64_t v = lineno; v; v /= 10) /* "line N" without printf: hot path */
+        *--sp = (char)('0' + v % 10);
+    memcpy(sp -= 5, "line ", 5);
+    ev->id_salt = tg_event_strdup(ev, sp, (size_t)(salt + sizeof(salt) - sp));
+    if (cut) {
+        ev->truncated = true;
+        e->t->truncated++;
+    }
+    tg_source_add(e->src, ev);
+    e->t->records++;
+}
+
 /* Read one input into the pipeline; 0 or TG_EIO (after logging why). */
-static int tg_ingest_one(const char *path, struct tg_source *src, struct tg_ingest_totals *t)
+static int tg_ingest_one(const char *path, struct tg_source *src, const struct tg_parse_ctx *pc,
+                         struct tg_ingest_totals *t)
 {
     struct tg_reader *r;
     bool is_stdin = strcmp(path, "-") == 0;
@@ -54,8 +83,11 @@ static int tg_ingest_one(const char *path, struct tg_source *src, struct tg_inge
         fprintf(stderr, "trailguard ingest: %s: cannot open: %s\n", path, strerror(errno));
         return TG_EIO;
     }
-    struct tg_input_meta in = {.type = is_stdin ? "stdin" : "file",
-                               .peer = is_stdin ? TG_STR_NULL : tg_str_c(path)};
+    struct tg_ingest_emit em = {.src = src,
+                                .in = {.type = is_stdin ? "stdin" : "file",
+                                       .peer = is_stdin ? TG_STR_NULL : tg_str_c(path)},
+                                .t = t};
+    struct tg_framer *fr = tg_framer_new(pc);
     const char *rec, *errmsg;
     size_t len;
     uint64_t lineno = 0;
@@ -67,19 +99,11 @@ static int tg_ingest_one(const char *path, struct tg_source *src, struct tg_inge
             t->empty++;
             continue;
         }
-        struct tg_event *ev = tg_event_new(rec, len, &in, tg_time_now());
-        char salt[24], *sp = salt + sizeof(salt);
-        for (uint64_t v = lineno; v; v /= 10) /* "line N" without printf: hot path */
-            *--sp = (char)('0' + v % 10);
-        memcpy(sp -= 5, "line ", 5);
-        ev->id_salt = tg_event_strdup(ev, sp, (size_t)(salt + sizeof(salt) - sp));
-        if (cut) {
-            ev->truncated = true;
-            t->truncated++;
-        }
-        tg_source_add(src, ev);
-        t->records++;
+        tg_framer_line(fr, rec, len, cut, lineno, tg_ingest_record, &em);
     }
+    tg_framer_finish(fr, tg_ingest_record, &em);
+    t->empty += tg_framer_skipped(fr);
+    tg_framer_free(fr);
     tg_reader_close(r);
     if (rc == TG_EIO) {
         fprintf(stderr, "trailguard ingest: %s: read error after %s: %s\n", path,
@@ -95,7 +119,7 @@ int tg_cmd_ingest(int argc, char **argv)
         {"config", required_argument, NULL, 'c'}, {"snapshot", required_argument, NULL, 'S'},
         {"format", required_argument, NULL, 'f'}, {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-    const char *config_path = NULL;
+    const char *config_path = NULL, *snapshot = NULL;
     enum tg_format fmt = TG_FMT_AUTO;
     bool quiet = false;
     int c;
@@ -106,7 +130,8 @@ int tg_cmd_ingest(int argc, char **argv)
             config_path = optarg;
             break;
         case 'S':
-            break; /* policy snapshots: accepted, applied once the policy engine lands */
+            snapshot = optarg;
+            break;
         case 'f': {
             int k = 0;
             while (tg_format_names[k] && strcmp(tg_format_names[k], optarg) != 0)
@@ -141,6 +166,7 @@ int tg_cmd_ingest(int argc, char **argv)
         tg_config_free(cfg);
         return TG_EXIT_USAGE;
     }
+    chain.policy = tg_policy_new(tg_config_get(cfg, "policy"), snapshot);
     struct tg_pipeline_conf pc = {
         .workers = (int)cc->workers, .process = tg_process_event, .process_ctx = &chain};
     struct tg_pipeline *p = tg_pipeline_new(&pc);
@@ -153,18 +179,18 @@ int tg_cmd_ingest(int argc, char **argv)
     struct tg_source *src = tg_pipeline_source(p);
     struct tg_ingest_totals t = {0};
     if (optind == argc) {
-        t.failed += tg_ingest_one("-", src, &t) != 0;
+        t.failed += tg_ingest_one("-", src, chain.parse, &t) != 0;
         t.files++;
     }
     for (int i = optind; i < argc; i++) {
-        t.failed += tg_ingest_one(argv[i], src, &t) != 0;
+        t.failed += tg_ingest_one(argv[i], src, chain.parse, &t) != 0;
         t.files++;
     }
     tg_pipeline_drain(p);
     if (!quiet)
         fprintf(stderr,
                 "trailguard ingest: %llu records from %llu input%s (%llu truncated, %llu blank "
-                "lines skipped), %llu input%s unreadable\n",
+                "lines and JSON array brackets skipped), %llu input%s unreadable\n",
                 (unsigned long long)t.records, (unsigned long long)t.files, t.files == 1 ? "" : "s",
                 (unsigned long long)t.truncated, (unsigned long long)t.empty,
                 (unsigned long long)t.failed, t.failed == 1 ? "" : "s");
@@ -173,6 +199,7 @@ int tg_cmd_ingest(int argc, char **argv)
 out:
     tg_pipeline_free(p);
     tg_parse_ctx_free(chain.parse);
+    tg_policy_free(chain.policy);
     tg_config_free(cfg);
     return exit_code;
 }

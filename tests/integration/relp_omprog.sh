@@ -75,6 +75,33 @@ EOC
         "$(grep -o 'omprog: end of input: .*' "$dir/events" | tail -1)"
 }
 
+# The protocol itself, line by line: replies in order, SIGTERM drains.
+mkdir -p "$D/proto"
+printf '[collector]\nspool_dir = %s\nmetrics_listen =\n' "$D/proto/spool" >"$D/proto/tg.conf"
+python3 - "$TG_BIN" "$D/proto/tg.conf" >"$D/proto/out" 2>"$D/proto/err" <<'PYEOF'
+import signal, subprocess, sys, time
+p = subprocess.Popen([sys.argv[1], "omprog", "-c", sys.argv[2]], stdin=subprocess.PIPE,
+                     stdout=subprocess.PIPE, stderr=open(sys.argv[2] + ".events", "wb"))
+def say(line):
+    p.stdin.write(line + b"\n"); p.stdin.flush()
+    return p.stdout.readline().strip().decode()
+got = [p.stdout.readline().strip().decode()]
+got.append(say(b"<86>Nov 24 13:44:13 h1 snoopy[1]: proto-one"))
+got.append(say(b""))
+got.append(say(b"BEGIN TRANSACTION"))
+got.append(say(b"<86>Nov 24 13:44:13 h1 snoopy[2]: proto-two"))
+got.append(say(b"<86>Nov 24 13:44:13 h1 snoopy[3]: proto-three"))
+got.append(say(b"COMMIT TRANSACTION"))
+p.send_signal(signal.SIGTERM)
+rc = p.wait(timeout=30)
+print(" ".join(got), "rc=%d" % rc)
+PYEOF
+check_eq "omprog replies: ready, per message, empty line, transaction" \
+    "OK OK OK OK DEFER_COMMIT DEFER_COMMIT OK rc=0" "$(cat "$D/proto/out")"
+check_eq "omprog: the three messages are events (on stderr)" 3 \
+    "$(grep -c '^{.*proto-' "$D/proto/tg.conf.events")"
+check "omprog: SIGTERM drains and says so" grep -q 'stopped by a signal: 3 messages stored (1 transactions)' "$D/proto/tg.conf.events"
+
 run_mode per-message off 20640
 run_mode transactions on 20641
 tap_done

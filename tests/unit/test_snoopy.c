@@ -1,0 +1,181 @@
+/*
+ * test_snoopy.c - the snoopy template compiler and scanner (parsers/snoopy.c).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/buf.h"
+#include "core/errors.h"
+#include "parsers/snoopy.h"
+
+static char *describe(const char *tmpl)
+{
+    struct tg_snoopy_fmt *f;
+    char *err = NULL;
+    assert_int_equal(tg_snoopy_compile(tmpl, &f, &err), 0);
+    assert_null(err);
+    struct tg_buf b = TG_BUF_INIT;
+    tg_snoopy_describe(f, &b);
+    tg_snoopy_free(f);
+    return (char *)tg_buf_cstr(&b);
+}
+
+static void compile_error(const char *tmpl, const char *needle)
+{
+    struct tg_snoopy_fmt *f = (void *)1;
+    char *err = NULL;
+    assert_int_equal(tg_snoopy_compile(tmpl, &f, &err), TG_EINVAL);
+    assert_null(f);
+    assert_non_null(err);
+    if (!strstr(err, needle))
+        fail_msg("error '%s' does not mention '%s'", err, needle);
+    free(err);
+}
+
+static void test_debian_default(void **state)
+{
+    char *d = describe(TG_SNOOPY_FMT_DEBIAN);
+    assert_string_equal(d, "lit \"[login:\"\n"
+                           "field login until \" ssh:(\"\n"
+                           "field env:SSH_CONNECTION until \") sid:\"\n"
+                           "field sid until \" tty:\"\n"
+                           "field tty until \" (\"\n"
+                           "field tty_uid until \"/\"\n"
+                           "field tty_username until \") uid:\"\n"
+                           "field username until \"(\"\n"
+                           "field uid until \")/\"\n"
+                           "field eusername until \"(\"\n"
+                           "field euid until \") cwd:\"\n"
+                           "field cwd until \"]: \"\n"
+                           "field cmdline rest\n");
+    free(d);
+}
+
+static void test_literal_and_trailing_text(void **state)
+{
+    /* snoopy_literal folds into the surrounding text; a trailing literal closes the record */
+    char *d = describe("%{snoopy_literal:<}%{pid}%{snoopy_literal:>} x=%{cmdline}!");
+    assert_string_equal(d, "lit \"<\"\nfield pid until \"> x=\"\nfield cmdline until \"!\"\n");
+    free(d);
+    /* a number may be followed directly by another datasource */
+    d = describe("%{uid}%{username}: %{cmdline}");
+    assert_string_equal(d, "field uid digits\nfield username until \": \"\nfield cmdline rest\n");
+    free(d);
+}
+
+static void test_compile_errors(void **state)
+{
+    compile_error("[uid:%{uid} x:%{nosuch}]: %{cmdline}", "nosuch");
+    compile_error("[uid:%{uid", "no closing");
+    compile_error("%{cwd}%{cmdline}", "directly followed");
+    compile_error("no datasource here", "no %{datasource}");
+    compile_error("", "no %{datasource}");
+}
+
+static struct tg_event *parse(const char *tmpl, const char *rec, int *rc)
+{
+    struct tg_snoopy_fmt *f;
+    char *err = NULL;
+    assert_int_equal(tg_snoopy_compile(tmpl, &f, &err), 0);
+    struct tg_event *ev = tg_event_new(rec, strlen(rec), NULL, tg_time_now());
+    const struct tg_snoopy_fmt *one[1] = {f};
+    *rc = tg_snoopy_parse(one, 1, ev, ev->original);
+    tg_snoopy_free(f); /* values are slices of the record, not of the format */
+    return ev;
+}
+
+static void assert_str(struct tg_str s, const char *want)
+{
+    if (!want) {
+        assert_null(s.p);
+        return;
+    }
+    assert_non_null(s.p);
+    assert_int_equal(s.len, strlen(want));
+    assert_memory_equal(s.p, want, s.len);
+}
+
+static void test_scan_fields(void **state)
+{
+    int rc;
+    struct tg_event *ev =
+        parse(TG_SNOOPY_FMT_DEBIAN,
+              "[login:alice ssh:(198.51.100.7 40000 10.0.0.1 22) sid:7 tty:/dev/pts/1 (1000/alice) "
+              "uid:alice(1000)/root(0) cwd:/home/alice]: sudo -i",
+              &rc);
+    assert_int_equal(rc, 0);
+    assert_int_equal(ev->parse_status, TG_PARSE_OK);
+    assert_str(ev->user_name, "alice");
+    assert_str(ev->user_id, "1000");
+    assert_str(ev->user_eff_name, "root");
+    assert_str(ev->user_eff_id, "0");
+    assert_str(ev->tty, "pts/1");
+    assert_str(ev->working_directory, "/home/alice");
+    assert_str(ev->command_line, "sudo -i");
+    assert_str(ev->source_ip, "198.51.100.7");
+    assert_int_equal(ev->source_port, 40000);
+    assert_int_equal(ev->session_leader_pid, 7);
+    tg_event_free(ev);
+}
+
+static void test_scan_unknown_login_and_missing(void **state)
+{
+    int rc;
+    /* login unknown: the real user; "(undefined)" names are absent */
+    struct tg_event *ev = parse(TG_SNOOPY_FMT_DEBIAN,
+                                "[login:(unknown) ssh:((undefined)) sid:1 tty:(none) "
+                                "((none)/(none)) uid:(undefined)(4242)/root(0) cwd:/]: id",
+                                &rc);
+    assert_int_equal(rc, 0);
+    assert_null(ev->user_name.p);
+    assert_str(ev->user_id, "4242");
+    assert_null(ev->tty.p);
+    assert_null(ev->source_ip.p);
+    assert_int_equal(ev->parse_status, TG_PARSE_OK);
+    tg_event_free(ev);
+
+    /* not this format at all */
+    ev = parse(TG_SNOOPY_FMT_UPSTREAM, "Nov 24 su: session opened", &rc);
+    assert_int_equal(rc, TG_ENOTMINE);
+    assert_int_equal(ev->dataset, TG_DS_SYSLOG);
+    tg_event_free(ev);
+
+    /* cut half-way: the fields read so far, partial */
+    ev = parse(TG_SNOOPY_FMT_UPSTREAM, "[uid:0 sid:5 tty:(none) cwd:/tmp", &rc);
+    assert_int_equal(rc, 0);
+    assert_int_equal(ev->parse_status, TG_PARSE_PARTIAL);
+    assert_str(ev->user_id, "0");
+    assert_null(ev->command_line.p);
+    tg_event_free(ev);
+}
+
+static void test_scan_timestamps(void **state)
+{
+    int rc;
+    struct tg_event *ev =
+        parse("%{timestamp}.%{timestamp_ms} %{pid}: %{cmdline}", "1764000000.250 42: ls", &rc);
+    assert_int_equal(rc, 0);
+    assert_int_equal(ev->timestamp.sec, 1764000000);
+    assert_int_equal(ev->timestamp.nsec, 250000000);
+    assert_int_equal(ev->timestamp.frac, 3);
+    assert_int_equal(ev->pid, 42);
+    tg_event_free(ev);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_debian_default),
+        cmocka_unit_test(test_literal_and_trailing_text),
+        cmocka_unit_test(test_compile_errors),
+        cmocka_unit_test(test_scan_fields),
+        cmocka_unit_test(test_scan_unknown_login_and_missing),
+        cmocka_unit_test(test_scan_timestamps),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
