@@ -8,6 +8,7 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/registry.h"
+#include "policy/policy.h"
 #include "tools/daemon.h"
 
 static void tg_daemon_replay_one(void *ctx, const struct tg_spool_rec *rec, uint64_t seq)
@@ -31,6 +32,7 @@ int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path
         tg_config_free(d->cfg);
         return TG_EXIT_USAGE;
     }
+    d->chain.policy = tg_policy_new(tg_config_get(d->cfg, "policy"), NULL);
     struct tg_spool_conf sc = {
         .dir = d->cc->spool_dir,
         .fsync = d->cc->fsync,
@@ -64,6 +66,7 @@ fail:
     tg_pipeline_free(d->pipe);
     tg_dedup_free(d->dedup);
     tg_spool_close(d->spool);
+    tg_policy_free(d->chain.policy);
     tg_parse_ctx_free(d->chain.parse);
     tg_config_free(d->cfg);
     return TG_EXIT_RUNTIME;
@@ -103,6 +106,7 @@ void tg_daemon_close(struct tg_daemon *d)
     tg_pipeline_free(d->pipe);
     tg_dedup_free(d->dedup);
     tg_spool_close(d->spool);
+    tg_policy_free(d->chain.policy);
     tg_parse_ctx_free(d->chain.parse);
     tg_config_free(d->cfg);
 }

@@ -32,7 +32,8 @@ struct tg_daemon {
 
 /*
  * Load `config_path` (NULL: built-in defaults), open the spool, build the
- * chain and the pipeline with the configured sinks and start it.  Returns
+ * chain (parsers, the [policy] snapshot) and the pipeline with the
+ * configured sinks and start it.  Returns
  * an exit code: 0, TG_EXIT_USAGE (config) or TG_EXIT_RUNTIME (spool or sink
  * cannot be opened); on failure everything is released.
  */
