@@ -63,6 +63,14 @@ int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path
     d->replay_src = tg_pipeline_source(d->pipe);
     return TG_EXIT_OK;
 fail:
+    if (d->dedup) {
+        struct tg_dedup_stats ds;
+        tg_dedup_stats(d->dedup, &ds);
+        if (ds.evicted_early)
+            tg_warn("%s: dedup: %llu ids left the window early (table full); repeats of them "
+                    "passed",
+                    d->cmd, (unsigned long long)ds.evicted_early);
+    }
     tg_pipeline_free(d->pipe);
     tg_dedup_free(d->dedup);
     tg_spool_close(d->spool);
@@ -103,6 +111,14 @@ void tg_daemon_close(struct tg_daemon *d)
             (unsigned long long)ss.confirmed, (unsigned long long)ss.corrupt_records,
             (unsigned long long)ss.full_waits, (unsigned long long)ss.fsyncs,
             (unsigned long long)ss.bytes, (unsigned long long)ss.segments);
+    if (d->dedup) {
+        struct tg_dedup_stats ds;
+        tg_dedup_stats(d->dedup, &ds);
+        if (ds.evicted_early)
+            tg_warn("%s: dedup: %llu ids left the window early (table full); repeats of them "
+                    "passed",
+                    d->cmd, (unsigned long long)ds.evicted_early);
+    }
     tg_pipeline_free(d->pipe);
     tg_dedup_free(d->dedup);
     tg_spool_close(d->spool);
