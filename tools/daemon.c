@@ -8,6 +8,7 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/registry.h"
+#include "policy/policy.h"
 #include "tools/daemon.h"
 
 static void tg_daemon_replay_one(void *ctx, const struct tg_spool_rec *rec, uint64_t seq)
@@ -31,6 +32,7 @@ int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path
         tg_config_free(d->cfg);
         return TG_EXIT_USAGE;
     }
+    d->chain.policy = tg_policy_new(tg_config_get(d->cfg, "policy"), NULL);
     struct tg_spool_conf sc = {
         .dir = d->cc->spool_dir,
         .fsync = d->cc->fsync,
@@ -59,19 +61,32 @@ int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path
         goto fail;
     }
     d->replay_src = tg_pipeline_source(d->pipe);
-    d->replayed = tg_spool_replay(d->spool, tg_daemon_replay_one, d);
-    tg_source_flush(d->replay_src);
-    if (d->replayed)
-        tg_info("%s: replayed %llu unconfirmed records from the spool %s", cmd,
-                (unsigned long long)d->replayed, sc.dir);
     return TG_EXIT_OK;
 fail:
+    if (d->dedup) {
+        struct tg_dedup_stats ds;
+        tg_dedup_stats(d->dedup, &ds);
+        if (ds.evicted_early)
+            tg_warn("%s: dedup: %llu ids left the window early (table full); repeats of them "
+                    "passed",
+                    d->cmd, (unsigned long long)ds.evicted_early);
+    }
     tg_pipeline_free(d->pipe);
     tg_dedup_free(d->dedup);
     tg_spool_close(d->spool);
+    tg_policy_free(d->chain.policy);
     tg_parse_ctx_free(d->chain.parse);
     tg_config_free(d->cfg);
     return TG_EXIT_RUNTIME;
+}
+
+void tg_daemon_replay(struct tg_daemon *d)
+{
+    d->replayed = tg_spool_replay(d->spool, tg_daemon_replay_one, d);
+    tg_source_flush(d->replay_src);
+    if (d->replayed)
+        tg_info("%s: replayed %llu unconfirmed records from the spool %s", d->cmd,
+                (unsigned long long)d->replayed, d->cc->spool_dir);
 }
 
 void tg_daemon_close(struct tg_daemon *d)
@@ -96,9 +111,18 @@ void tg_daemon_close(struct tg_daemon *d)
             (unsigned long long)ss.confirmed, (unsigned long long)ss.corrupt_records,
             (unsigned long long)ss.full_waits, (unsigned long long)ss.fsyncs,
             (unsigned long long)ss.bytes, (unsigned long long)ss.segments);
+    if (d->dedup) {
+        struct tg_dedup_stats ds;
+        tg_dedup_stats(d->dedup, &ds);
+        if (ds.evicted_early)
+            tg_warn("%s: dedup: %llu ids left the window early (table full); repeats of them "
+                    "passed",
+                    d->cmd, (unsigned long long)ds.evicted_early);
+    }
     tg_pipeline_free(d->pipe);
     tg_dedup_free(d->dedup);
     tg_spool_close(d->spool);
+    tg_policy_free(d->chain.policy);
     tg_parse_ctx_free(d->chain.parse);
     tg_config_free(d->cfg);
 }

@@ -10,7 +10,8 @@
  * sigtimedwait, which also wakes every few milliseconds to submit the RELP
  * listeners' partial batches (librelp gives no "no more pending" hint, so a
  * short timer keeps latency low).  SIGTERM/SIGINT: stop the sources, drain
- * the pipeline, exit 0.  SIGHUP: tg_serve_on_hup().
+ * the pipeline, exit 0.  SIGHUP: tg_serve_on_hup() (policy reload, file
+ * reopen).  [collector] metrics_listen serves /metrics (core/metrics.h).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,7 +26,10 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/metrics.h"
 #include "ingest/inputs.h"
+#include "policy/policy.h"
+#include "policy/snapshot.h"
 #include "tools/commands.h"
 #include "tools/daemon.h"
 
@@ -49,6 +53,7 @@ const char tg_serve_usage[] =
 
 struct tg_serve {
     struct tg_daemon d;
+    struct tg_metrics_server *metrics;
     struct tg_relp_conf default_relp; /* with no -c */
     struct tg_relp_listener **relp;
     size_t nrelp;
@@ -56,15 +61,33 @@ struct tg_serve {
     size_t nfiles;
 };
 
-/*
- * SIGHUP: reopen the followed files.  This is also the hook point for the
- * policy snapshot reload (SPEC.md section 1): call it from here.
- */
+/* SIGHUP: reload the policy snapshot (the old one stays if the new one
+ * does not load) and reopen the followed files. */
 static void tg_serve_on_hup(struct tg_serve *s)
 {
-    tg_info("serve: SIGHUP: reopening %zu file input%s", s->nfiles, s->nfiles == 1 ? "" : "s");
+    const struct tg_policy_conf *pc = tg_config_get(s->d.cfg, "policy");
+    bool policy = pc && pc->snapshot_dir;
+    tg_info("serve: SIGHUP: %sreopening %zu file input%s",
+            policy ? "reloading the policy snapshot, " : "", s->nfiles, s->nfiles == 1 ? "" : "s");
+    if (policy)
+        tg_policy_reload(s->d.chain.policy);
     for (size_t i = 0; i < s->nfiles; i++)
         tg_file_reopen(s->files[i]);
+}
+
+/* Metrics refresh (HTTP or summary thread): gauges owned by the spool and
+ * the policy stage. */
+static void tg_serve_refresh(void *ctx)
+{
+    struct tg_serve *s = ctx;
+    struct tg_spool_stats st;
+    tg_spool_stats(s->d.spool, &st);
+    tg_metrics_set(TG_G_SPOOL_BYTES, (int64_t)st.bytes);
+    struct tg_snapshot *snap = s->d.chain.policy ? tg_policy_acquire(s->d.chain.policy) : NULL;
+    if (snap) {
+        tg_metrics_set_snapshot(snap->id, (int64_t)time(NULL));
+        tg_snapshot_unref(snap);
+    }
 }
 
 /* Start every configured source; 0 or TG_EXIT_RUNTIME. */
@@ -152,12 +175,24 @@ int tg_cmd_serve(int argc, char **argv)
     sigaddset(&sigs, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
+    /* the stdout sink flushes once per batch: let a batch be one write */
+    static char outbuf[1 << 20];
+    setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+
     struct tg_serve s;
     memset(&s, 0, sizeof(s));
     int code = tg_daemon_open(&s.d, "serve", config_path);
     if (code != TG_EXIT_OK)
         return code;
-    code = tg_serve_start_inputs(&s, config_path == NULL);
+    tg_daemon_replay(&s.d); /* before the sources: replayed records go first */
+    struct tg_metrics_conf mc = {.listen = s.d.cc->metrics_listen,
+                                 .pipe = s.d.pipe,
+                                 .summary_interval_s = 60,
+                                 .refresh = tg_serve_refresh,
+                                 .refresh_ctx = &s};
+    code = tg_metrics_start(&mc, &s.metrics) == 0 ? TG_EXIT_OK : TG_EXIT_RUNTIME;
+    if (code == TG_EXIT_OK)
+        code = tg_serve_start_inputs(&s, config_path == NULL);
     if (code == TG_EXIT_OK) {
         tg_info("serve: running (pid %ld)", (long)getpid());
         struct timespec tick = {0, TG_SERVE_FLUSH_MS * 1000000L};
@@ -174,6 +209,7 @@ int tg_cmd_serve(int argc, char **argv)
         }
     }
     tg_serve_stop_inputs(&s);
+    tg_metrics_stop(s.metrics);
     tg_daemon_close(&s.d);
     return code;
 }
