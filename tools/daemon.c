@@ -4,16 +4,33 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/registry.h"
+#include "policy/snapshot.h"
 #include "tools/daemon.h"
 
 static void tg_daemon_replay_one(void *ctx, const struct tg_spool_rec *rec, uint64_t seq)
 {
     struct tg_daemon *d = ctx;
     tg_source_add(d->replay_src, tg_spool_event(rec, seq));
+}
+
+/* Metrics refresh (HTTP or summary thread): gauges owned by the spool and
+ * the policy stage. */
+static void tg_daemon_refresh_metrics(void *ctx)
+{
+    struct tg_daemon *d = ctx;
+    struct tg_spool_stats ss;
+    tg_spool_stats(d->spool, &ss);
+    tg_metrics_set(TG_G_SPOOL_BYTES, (int64_t)ss.bytes);
+    struct tg_snapshot *snap = d->chain.policy ? tg_policy_acquire(d->chain.policy) : NULL;
+    if (snap) { /* a new id: its load time is now (about: within one refresh) */
+        tg_metrics_set_snapshot(snap->id, (int64_t)time(NULL));
+        tg_snapshot_unref(snap);
+    }
 }
 
 int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path)
@@ -58,6 +75,22 @@ int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path
         tg_err("%s: cannot start the sinks; nothing was received", cmd);
         goto fail;
     }
+    /* /metrics and the per-minute summary line.  rsyslog may run several
+     * omprog children: there a busy metrics port only loses /metrics. */
+    struct tg_metrics_conf mc = {.listen = d->cc->metrics_listen,
+                                 .pipe = d->pipe,
+                                 .summary_interval_s = 60,
+                                 .refresh = tg_daemon_refresh_metrics,
+                                 .refresh_ctx = d};
+    if (tg_metrics_start(&mc, &d->metrics) != 0) {
+        if (strcmp(cmd, "omprog") != 0) {
+            tg_pipeline_drain(d->pipe);
+            goto fail;
+        }
+        tg_warn("%s: continuing without /metrics", cmd);
+        mc.listen = NULL;
+        tg_metrics_start(&mc, &d->metrics);
+    }
     d->replay_src = tg_pipeline_source(d->pipe);
     d->replayed = tg_spool_replay(d->spool, tg_daemon_replay_one, d);
     tg_source_flush(d->replay_src);
@@ -77,6 +110,7 @@ fail:
 void tg_daemon_close(struct tg_daemon *d)
 {
     tg_pipeline_drain(d->pipe);
+    tg_metrics_stop(d->metrics);
     struct tg_pipeline_stats ps;
     struct tg_spool_stats ss;
     tg_pipeline_stats(d->pipe, &ps);
