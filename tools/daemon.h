@@ -14,6 +14,7 @@
 #include "core/collector_conf.h"
 #include "core/config.h"
 #include "core/dedup.h"
+#include "core/metrics.h"
 #include "core/pipeline.h"
 #include "core/process.h"
 #include "core/spool.h"
@@ -26,6 +27,7 @@ struct tg_daemon {
     struct tg_dedup *dedup;
     struct tg_process chain;
     struct tg_pipeline *pipe;
+    struct tg_metrics_server *metrics;
     struct tg_source *replay_src;
     uint64_t replayed;
 };

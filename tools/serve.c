@@ -11,7 +11,7 @@
  * listeners' partial batches (librelp gives no "no more pending" hint, so a
  * short timer keeps latency low).  SIGTERM/SIGINT: stop the sources, drain
  * the pipeline, exit 0.  SIGHUP: tg_serve_on_hup() (policy reload, file
- * reopen).  [collector] metrics_listen serves /metrics (core/metrics.h).
+ * reopen).  /metrics is started by the shared daemon set-up (daemon.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -26,10 +26,8 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/mem.h"
-#include "core/metrics.h"
 #include "ingest/inputs.h"
 #include "policy/policy.h"
-#include "policy/snapshot.h"
 #include "tools/commands.h"
 #include "tools/daemon.h"
 
@@ -53,7 +51,6 @@ const char tg_serve_usage[] =
 
 struct tg_serve {
     struct tg_daemon d;
-    struct tg_metrics_server *metrics;
     struct tg_relp_conf default_relp; /* with no -c */
     struct tg_relp_listener **relp;
     size_t nrelp;
@@ -73,21 +70,6 @@ static void tg_serve_on_hup(struct tg_serve *s)
         tg_policy_reload(s->d.chain.policy);
     for (size_t i = 0; i < s->nfiles; i++)
         tg_file_reopen(s->files[i]);
-}
-
-/* Metrics refresh (HTTP or summary thread): gauges owned by the spool and
- * the policy stage. */
-static void tg_serve_refresh(void *ctx)
-{
-    struct tg_serve *s = ctx;
-    struct tg_spool_stats st;
-    tg_spool_stats(s->d.spool, &st);
-    tg_metrics_set(TG_G_SPOOL_BYTES, (int64_t)st.bytes);
-    struct tg_snapshot *snap = s->d.chain.policy ? tg_policy_acquire(s->d.chain.policy) : NULL;
-    if (snap) {
-        tg_metrics_set_snapshot(snap->id, (int64_t)time(NULL));
-        tg_snapshot_unref(snap);
-    }
 }
 
 /* Start every configured source; 0 or TG_EXIT_RUNTIME. */
@@ -185,14 +167,7 @@ int tg_cmd_serve(int argc, char **argv)
     if (code != TG_EXIT_OK)
         return code;
     tg_daemon_replay(&s.d); /* before the sources: replayed records go first */
-    struct tg_metrics_conf mc = {.listen = s.d.cc->metrics_listen,
-                                 .pipe = s.d.pipe,
-                                 .summary_interval_s = 60,
-                                 .refresh = tg_serve_refresh,
-                                 .refresh_ctx = &s};
-    code = tg_metrics_start(&mc, &s.metrics) == 0 ? TG_EXIT_OK : TG_EXIT_RUNTIME;
-    if (code == TG_EXIT_OK)
-        code = tg_serve_start_inputs(&s, config_path == NULL);
+    code = tg_serve_start_inputs(&s, config_path == NULL);
     if (code == TG_EXIT_OK) {
         tg_info("serve: running (pid %ld)", (long)getpid());
         struct timespec tick = {0, TG_SERVE_FLUSH_MS * 1000000L};
@@ -209,7 +184,6 @@ int tg_cmd_serve(int argc, char **argv)
         }
     }
     tg_serve_stop_inputs(&s);
-    tg_metrics_stop(s.metrics);
     tg_daemon_close(&s.d);
     return code;
 }
