@@ -142,6 +142,8 @@ static const char *tg_opt_set(const struct tg_opt *o, void *data, const char *v)
                 end++;
             if (*end == 'B')
                 end++;
+            if (n < 0 || n > (INT64_MAX >> shift))
+                return "size out of range (it must be 0 or more, and below 8 EiB)";
             n <<= shift;
         }
         if (*end)

@@ -143,6 +143,11 @@ void tg_event_finish(struct tg_event *ev);
  * for benchmarks.  Worker thread. */
 void tg_event_serialize(struct tg_event *ev);
 
+/* Names as serialized: event.dataset per enum tg_dataset, trailguard.decision
+ * per enum tg_decision (NULL for TG_DECISION_NONE).  Read-only. */
+extern const char *const tg_dataset_name[];
+extern const char *const tg_decision_name[];
+
 /* Current time (CLOCK_REALTIME) with microsecond precision. */
 struct tg_time tg_time_now(void);
 

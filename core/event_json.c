@@ -10,17 +10,17 @@
 #include "core/event.h"
 #include "core/json.h"
 
-static const char *const tg_dataset_name[] = {
+const char *const tg_dataset_name[] = {
     [TG_DS_SYSLOG] = "syslog", [TG_DS_SNOOPY] = "snoopy", [TG_DS_PERCONA] = "percona.audit"};
 static const char *const tg_outcome_name[] = {[TG_OUTCOME_UNKNOWN] = "unknown",
                                               [TG_OUTCOME_SUCCESS] = "success",
                                               [TG_OUTCOME_FAILURE] = "failure"};
 static const char *const tg_status_name[] = {
     [TG_PARSE_OK] = "ok", [TG_PARSE_PARTIAL] = "partial", [TG_PARSE_UNPARSED] = "unparsed"};
-static const char *const tg_decision_name[] = {[TG_DECISION_NONE] = NULL,
-                                               [TG_DECISION_ALLOW] = "allow",
-                                               [TG_DECISION_DENY] = "deny",
-                                               [TG_DECISION_NOT_APPLICABLE] = "not_applicable"};
+const char *const tg_decision_name[] = {[TG_DECISION_NONE] = NULL,
+                                        [TG_DECISION_ALLOW] = "allow",
+                                        [TG_DECISION_DENY] = "deny",
+                                        [TG_DECISION_NOT_APPLICABLE] = "not_applicable"};
 static const char *const tg_check_name[] = {[TG_CHECK_NONE] = NULL,
                                             [TG_CHECK_HBAC] = "hbac",
                                             [TG_CHECK_SUDO] = "sudo",

@@ -309,6 +309,15 @@ void tg_jw_null(struct tg_jw *w, const char *key)
     tg_buf_append(w->b, "null", 4);
 }
 
+void tg_jw_bool(struct tg_jw *w, const char *key, bool v)
+{
+    tg_jw_key(w, key);
+    if (v)
+        tg_buf_append(w->b, "true", 4);
+    else
+        tg_buf_append(w->b, "false", 5);
+}
+
 void tg_jw_str_array(struct tg_jw *w, const char *key, const char *const *v)
 {
     if (!v || !v[0])

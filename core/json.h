@@ -58,6 +58,7 @@ void tg_jw_cstr(struct tg_jw *w, const char *key, const char *v);
 void tg_jw_int(struct tg_jw *w, const char *key, int64_t v);         /* skips TG_NUM_NONE */
 void tg_jw_time(struct tg_jw *w, const char *key, struct tg_time t); /* skips frac < 0 */
 void tg_jw_null(struct tg_jw *w, const char *key);
+void tg_jw_bool(struct tg_jw *w, const char *key, bool v);
 /* A member whose value is already JSON text (written as is); skipped when absent. */
 void tg_jw_raw(struct tg_jw *w, const char *key, struct tg_str json);
 /* A NULL-terminated array of static strings; skipped when empty. */

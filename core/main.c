@@ -21,8 +21,19 @@ static const char tg_help_usage[] =
     "Show the help of COMMAND, or with `config` every configuration section and key.\n";
 
 const struct tg_command tg_commands[] = {
+    {"serve", tg_cmd_serve, "the collector daemon: RELP and file inputs -> spool -> sinks",
+     tg_serve_usage},
+    {"omprog", tg_cmd_omprog, "run as rsyslog's omprog output program (stdin, confirmations)",
+     tg_omprog_usage},
     {"ingest", tg_cmd_ingest, "read records from files or stdin, write events as NDJSON",
      tg_ingest_usage},
+    {"policy", tg_cmd_policy, "explain a policy verdict (check) or inspect a snapshot (lint)",
+     tg_policy_usage},
+    {"query", tg_cmd_query, "search the file store (filters; table, NDJSON or CSV)",
+     tg_query_usage},
+    {"export", tg_cmd_export, "export a time range of the file store with a checksummed manifest",
+     tg_export_usage},
+    {"verify", tg_cmd_verify, "check the file store's hash chain for tampering", tg_verify_usage},
     {"help", tg_cmd_help, "show help for a command, or `help config` for the config keys",
      tg_help_usage},
     {NULL, NULL, NULL, NULL},

@@ -346,3 +346,8 @@ struct tg_sink *tg_pipeline_sink(struct tg_pipeline *p, size_t i)
 {
     return &p->sinks[i].sink;
 }
+
+size_t tg_pipeline_sink_queue_len(struct tg_pipeline *p, size_t i)
+{
+    return tg_queue_len(p->sinks[i].q);
+}

@@ -55,10 +55,16 @@ struct tg_sink_ops {
     void (*close)(struct tg_sink *s);
 };
 
+struct tg_config;
+
 struct tg_sink {
     const struct tg_sink_ops *ops;
     void *ctx;
     struct tg_pipeline *pipe;
+    /* The whole loaded config, for sinks that also read other sections
+     * (the file sink reads [collector] fsync); set by tg_registry_add_sinks,
+     * NULL when a sink is added directly. */
+    const struct tg_config *config;
     atomic_uint_fast64_t delivered, failed, retried; /* counters for metrics */
 };
 
@@ -97,6 +103,8 @@ void tg_pipeline_stats(struct tg_pipeline *p, struct tg_pipeline_stats *st);
 /* Sinks, for metrics (index < count). */
 size_t tg_pipeline_sink_count(const struct tg_pipeline *p);
 struct tg_sink *tg_pipeline_sink(struct tg_pipeline *p, size_t i);
+/* Batches queued for sink i (not yet taken by its write). */
+size_t tg_pipeline_sink_queue_len(struct tg_pipeline *p, size_t i);
 
 /* A source: one producer's batching handle.  Thread-safe (a mutex). */
 struct tg_source;

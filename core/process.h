@@ -9,9 +9,11 @@
 
 #include "core/event.h"
 #include "parsers/parse.h"
+#include "policy/policy.h"
 
 struct tg_process {
     struct tg_parse_ctx *parse;
+    struct tg_policy *policy; /* NULL: no verdicts */
 };
 
 /* Worker thread: process one event in place (pipeline conf.process). */

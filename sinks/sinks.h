@@ -5,8 +5,15 @@
 #ifndef TG_SINKS_H
 #define TG_SINKS_H
 
+#include "core/config.h"
 #include "core/pipeline.h"
 
 extern const struct tg_sink_ops tg_out_stdout;
+extern const struct tg_sink_ops tg_out_kafka;
+extern const struct tg_section_def tg_kafka_section; /* [sink.kafka] */
+
+/* The file store (out_file.c): [sink.file]; format in sinks/segment.h. */
+extern const struct tg_sink_ops tg_out_file;
+extern const struct tg_section_def tg_sink_file_section;
 
 #endif

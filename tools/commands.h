@@ -16,6 +16,18 @@ struct tg_command {
 
 int tg_cmd_ingest(int argc, char **argv);
 extern const char tg_ingest_usage[];
+int tg_cmd_policy(int argc, char **argv);
+extern const char tg_policy_usage[];
+int tg_cmd_query(int argc, char **argv); /* tools/query.c */
+extern const char tg_query_usage[];
+int tg_cmd_export(int argc, char **argv); /* tools/export.c */
+extern const char tg_export_usage[];
+int tg_cmd_verify(int argc, char **argv); /* tools/verify.c */
+extern const char tg_verify_usage[];
+int tg_cmd_serve(int argc, char **argv);
+extern const char tg_serve_usage[];
+int tg_cmd_omprog(int argc, char **argv);
+extern const char tg_omprog_usage[];
 
 /* The command table, NULL-name terminated (core/main.c). */
 extern const struct tg_command tg_commands[];

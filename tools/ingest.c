@@ -23,6 +23,7 @@
 #include "ingest/reader.h"
 #include "parsers/framer.h"
 #include "parsers/parse.h"
+#include "policy/policy.h"
 #include "tools/commands.h"
 
 const char tg_ingest_usage[] =
@@ -118,7 +119,7 @@ int tg_cmd_ingest(int argc, char **argv)
         {"config", required_argument, NULL, 'c'}, {"snapshot", required_argument, NULL, 'S'},
         {"format", required_argument, NULL, 'f'}, {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-    const char *config_path = NULL;
+    const char *config_path = NULL, *snapshot = NULL;
     enum tg_format fmt = TG_FMT_AUTO;
     bool quiet = false;
     int c;
@@ -129,7 +130,8 @@ int tg_cmd_ingest(int argc, char **argv)
             config_path = optarg;
             break;
         case 'S':
-            break; /* policy snapshots: accepted, applied once the policy engine lands */
+            snapshot = optarg;
+            break;
         case 'f': {
             int k = 0;
             while (tg_format_names[k] && strcmp(tg_format_names[k], optarg) != 0)
@@ -164,6 +166,7 @@ int tg_cmd_ingest(int argc, char **argv)
         tg_config_free(cfg);
         return TG_EXIT_USAGE;
     }
+    chain.policy = tg_policy_new(tg_config_get(cfg, "policy"), snapshot);
     struct tg_pipeline_conf pc = {
         .workers = (int)cc->workers, .process = tg_process_event, .process_ctx = &chain};
     struct tg_pipeline *p = tg_pipeline_new(&pc);
@@ -196,6 +199,7 @@ int tg_cmd_ingest(int argc, char **argv)
 out:
     tg_pipeline_free(p);
     tg_parse_ctx_free(chain.parse);
+    tg_policy_free(chain.policy);
     tg_config_free(cfg);
     return exit_code;
 }

@@ -152,6 +152,9 @@ static void test_error_paths_name_file_line_key(void **state)
     expect_error("[collector]\nmetrics_listen = h:99999\n", "expected HOST:PORT");
     expect_error("[collector]\nspool_max_bytes = 5X\n", "unknown size suffix");
     expect_error("[collector]\nspool_max_bytes = 1k\n", "out of range");
+    /* found by fuzz_config: a negative size with a suffix was shifted (UB) */
+    expect_error("[collector]\nspool_max_bytes = -1g\n", "size out of range");
+    expect_error("[collector]\nspool_max_bytes = 99999999999G\n", "size out of range");
     expect_error("[input.t]\ntls = maybe\n", "expected true or false");
     expect_error("[collector]\nworkers = 1\nworkers = 2\n",
                  "test.ini:3: [collector] workers: set twice (first at line 2)");

@@ -1,0 +1,401 @@
+/*
+ * metrics.c - counters registry, Prometheus exposition, /metrics server and
+ * the periodic summary line.  See metrics.h.
+ *
+ * Counters and gauges are arrays of relaxed atomics indexed by the enums;
+ * each has a row in tg_counter_rows/tg_gauge_rows giving its family name,
+ * one label (or none) and help text.  Rows of one family are adjacent, so
+ * the renderer writes # HELP / # TYPE once per family.  The snapshot id is
+ * a string (an info metric); it lives under a mutex.
+ *
+ * The HTTP server is libmicrohttpd with its own polling thread; it only
+ * renders into a fresh buffer per request.  The summary line comes from a
+ * small thread sleeping on a condition variable, so stop() wakes it at once.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "core/errors.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/metrics.h"
+
+struct tg_metric_row {
+    const char *family; /* without the trailguard_ prefix and _total suffix */
+    const char *label;  /* label="value", or NULL */
+    const char *help;
+};
+
+static const struct tg_metric_row tg_counter_rows[TG_C_COUNT_] = {
+    [TG_C_PARSED_SYSLOG] = {"events_parsed", "dataset=\"syslog\"",
+                            "events recognised by the parsers (status ok or partial), by dataset"},
+    [TG_C_PARSED_SNOOPY] = {"events_parsed", "dataset=\"snoopy\"", NULL},
+    [TG_C_PARSED_PERCONA] = {"events_parsed", "dataset=\"percona.audit\"", NULL},
+    [TG_C_PARTIAL] = {"events_partial", NULL,
+                      "events kept with trailguard.parse.status partial (truncated or malformed)"},
+    [TG_C_UNPARSED] = {"events_unparsed", NULL,
+                       "events no parser recognised, kept with status unparsed"},
+    [TG_C_DECISION_ALLOW] = {"policy_decisions", "decision=\"allow\"",
+                             "policy verdicts, by decision"},
+    [TG_C_DECISION_DENY] = {"policy_decisions", "decision=\"deny\"", NULL},
+    [TG_C_DECISION_NOT_APPLICABLE] = {"policy_decisions", "decision=\"not_applicable\"", NULL},
+};
+
+static const struct tg_metric_row tg_gauge_rows[TG_G_COUNT_] = {
+    [TG_G_SPOOL_BYTES] = {"spool_bytes", NULL,
+                          "bytes in the spool (received, not yet confirmed by "
+                          "every sink)"},
+    [TG_G_SNAPSHOT_LOADED] = {"policy_snapshot_loaded_timestamp_seconds", NULL,
+                              "unix time the current policy snapshot was loaded"},
+};
+
+static atomic_uint_fast64_t tg_counters[TG_C_COUNT_];
+static atomic_int_fast64_t tg_gauges[TG_G_COUNT_];
+static pthread_mutex_t tg_snapshot_mu = PTHREAD_MUTEX_INITIALIZER;
+static char *tg_snapshot_id;
+
+void tg_metrics_inc(enum tg_counter c, uint64_t n)
+{
+    atomic_fetch_add_explicit(&tg_counters[c], n, memory_order_relaxed);
+}
+
+uint64_t tg_metrics_get(enum tg_counter c)
+{
+    return atomic_load_explicit(&tg_counters[c], memory_order_relaxed);
+}
+
+void tg_metrics_set(enum tg_gauge g, int64_t v)
+{
+    atomic_store_explicit(&tg_gauges[g], v, memory_order_relaxed);
+}
+
+int64_t tg_metrics_gauge(enum tg_gauge g)
+{
+    return atomic_load_explicit(&tg_gauges[g], memory_order_relaxed);
+}
+
+void tg_metrics_set_snapshot(const char *id, int64_t loaded_unix)
+{
+    pthread_mutex_lock(&tg_snapshot_mu);
+    bool changed = !id || !tg_snapshot_id || strcmp(id, tg_snapshot_id) != 0;
+    if (changed) {
+        free(tg_snapshot_id);
+        tg_snapshot_id = id ? tg_xstrdup(id) : NULL;
+        tg_metrics_set(TG_G_SNAPSHOT_LOADED, id ? loaded_unix : 0);
+    }
+    pthread_mutex_unlock(&tg_snapshot_mu);
+}
+
+void tg_metrics_count_event(const struct tg_event *ev)
+{
+    static const enum tg_counter by_dataset[] = {[TG_DS_SYSLOG] = TG_C_PARSED_SYSLOG,
+                                                 [TG_DS_SNOOPY] = TG_C_PARSED_SNOOPY,
+                                                 [TG_DS_PERCONA] = TG_C_PARSED_PERCONA};
+    static const enum tg_counter by_decision[] = {[TG_DECISION_ALLOW] = TG_C_DECISION_ALLOW,
+                                                  [TG_DECISION_DENY] = TG_C_DECISION_DENY,
+                                                  [TG_DECISION_NOT_APPLICABLE] =
+                                                      TG_C_DECISION_NOT_APPLICABLE};
+    if (ev->parse_status == TG_PARSE_UNPARSED) {
+        tg_metrics_inc(TG_C_UNPARSED, 1);
+    } else {
+        tg_metrics_inc(by_dataset[ev->dataset], 1);
+        if (ev->parse_status == TG_PARSE_PARTIAL)
+            tg_metrics_inc(TG_C_PARTIAL, 1);
+    }
+    if (ev->policy.decision != TG_DECISION_NONE)
+        tg_metrics_inc(by_decision[ev->policy.decision], 1);
+}
+
+/* Write a label value escaped per the exposition format (\\, \", \n). */
+static void tg_metrics_label_value(struct tg_buf *out, const char *v)
+{
+    for (; *v; v++) {
+        if (*v == '\\' || *v == '"')
+            tg_buf_putc(out, '\\');
+        if (*v == '\n') {
+            tg_buf_puts(out, "\\n");
+            continue;
+        }
+        tg_buf_putc(out, *v);
+    }
+}
+
+static void tg_metrics_family(struct tg_buf *out, const char *name, const char *type,
+                              const char *help)
+{
+    tg_buf_printf(out, "# HELP trailguard_%s %s\n# TYPE trailguard_%s %s\n", name, help, name,
+                  type);
+}
+
+static void tg_metrics_rows(struct tg_buf *out, const struct tg_metric_row *rows, size_t n,
+                            bool counter)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *suffix = counter ? "_total" : "";
+        if (i == 0 || strcmp(rows[i].family, rows[i - 1].family) != 0) {
+            char name[128];
+            snprintf(name, sizeof(name), "%s%s", rows[i].family, suffix);
+            tg_metrics_family(out, name, counter ? "counter" : "gauge", rows[i].help);
+        }
+        tg_buf_printf(out, "trailguard_%s%s", rows[i].family, suffix);
+        if (rows[i].label)
+            tg_buf_printf(out, "{%s}", rows[i].label);
+        if (counter)
+            tg_buf_printf(out, " %" PRIu64 "\n", tg_metrics_get((enum tg_counter)i));
+        else
+            tg_buf_printf(out, " %" PRId64 "\n", tg_metrics_gauge((enum tg_gauge)i));
+    }
+}
+
+/* One sink counter family: name, help, which field. */
+static void tg_metrics_sink_family(struct tg_buf *out, struct tg_pipeline *p, const char *name,
+                                   const char *help, size_t field)
+{
+    tg_metrics_family(out, name, "counter", help);
+    for (size_t i = 0; i < tg_pipeline_sink_count(p); i++) {
+        struct tg_sink *s = tg_pipeline_sink(p, i);
+        atomic_uint_fast64_t *v = (atomic_uint_fast64_t *)((char *)s + field);
+        tg_buf_printf(out, "trailguard_%s{sink=\"%s\"} %" PRIu64 "\n", name, s->ops->name,
+                      (uint64_t)atomic_load(v));
+    }
+}
+
+void tg_metrics_render(struct tg_pipeline *p, struct tg_buf *out)
+{
+    struct tg_pipeline_stats st = {0};
+    if (p) {
+        tg_pipeline_stats(p, &st);
+        tg_metrics_family(
+            out, "received_total", "counter",
+            "events entering the pipeline: records from every input, and spool replays");
+        tg_buf_printf(out, "trailguard_received_total %" PRIu64 "\n", st.events_in);
+        tg_metrics_family(out, "deduplicated_total", "counter",
+                          "events dropped as repeats of an event.id within dedup_window");
+        tg_buf_printf(out, "trailguard_deduplicated_total %" PRIu64 "\n", st.duplicates);
+    }
+    tg_metrics_rows(out, tg_counter_rows, TG_C_COUNT_, true);
+    tg_metrics_rows(out, tg_gauge_rows, TG_G_COUNT_, false);
+    pthread_mutex_lock(&tg_snapshot_mu);
+    if (tg_snapshot_id) {
+        tg_metrics_family(out, "policy_snapshot_info", "gauge",
+                          "the policy snapshot in use (its id as a label; value 1)");
+        tg_buf_puts(out, "trailguard_policy_snapshot_info{id=\"");
+        tg_metrics_label_value(out, tg_snapshot_id);
+        tg_buf_puts(out, "\"} 1\n");
+    }
+    pthread_mutex_unlock(&tg_snapshot_mu);
+    if (!p)
+        return;
+    tg_metrics_family(out, "queue_depth", "gauge",
+                      "batches waiting in each pipeline queue (work: for the parsers; done: for "
+                      "the dispatcher; sink:NAME: for that sink)");
+    tg_buf_printf(out, "trailguard_queue_depth{queue=\"work\"} %zu\n", st.work_queue);
+    tg_buf_printf(out, "trailguard_queue_depth{queue=\"done\"} %zu\n", st.done_queue);
+    for (size_t i = 0; i < tg_pipeline_sink_count(p); i++)
+        tg_buf_printf(out, "trailguard_queue_depth{queue=\"sink:%s\"} %zu\n",
+                      tg_pipeline_sink(p, i)->ops->name, tg_pipeline_sink_queue_len(p, i));
+    tg_metrics_sink_family(out, p, "sink_delivered_total",
+                           "messages each sink delivered durably (confirmed)",
+                           offsetof(struct tg_sink, delivered));
+    tg_metrics_sink_family(out, p, "sink_failed_total",
+                           "failed deliveries (the events stay in the spool and are retried)",
+                           offsetof(struct tg_sink, failed));
+    tg_metrics_sink_family(out, p, "sink_retried_total",
+                           "deliveries attempted again after a failure",
+                           offsetof(struct tg_sink, retried));
+}
+
+void tg_metrics_summary(struct tg_pipeline *p, struct tg_buf *out)
+{
+    struct tg_pipeline_stats st = {0};
+    if (p) {
+        tg_pipeline_stats(p, &st);
+        tg_buf_printf(out, "received=%" PRIu64 " deduplicated=%" PRIu64 " ", st.events_in,
+                      st.duplicates);
+    }
+    tg_buf_printf(out,
+                  "parsed: syslog=%" PRIu64 " snoopy=%" PRIu64 " percona.audit=%" PRIu64
+                  " partial=%" PRIu64 " unparsed=%" PRIu64 "; decisions: allow=%" PRIu64
+                  " deny=%" PRIu64 " not_applicable=%" PRIu64 "; spool_bytes=%" PRId64,
+                  tg_metrics_get(TG_C_PARSED_SYSLOG), tg_metrics_get(TG_C_PARSED_SNOOPY),
+                  tg_metrics_get(TG_C_PARSED_PERCONA), tg_metrics_get(TG_C_PARTIAL),
+                  tg_metrics_get(TG_C_UNPARSED), tg_metrics_get(TG_C_DECISION_ALLOW),
+                  tg_metrics_get(TG_C_DECISION_DENY), tg_metrics_get(TG_C_DECISION_NOT_APPLICABLE),
+                  tg_metrics_gauge(TG_G_SPOOL_BYTES));
+    pthread_mutex_lock(&tg_snapshot_mu);
+    if (tg_snapshot_id) {
+        tg_buf_puts(out, "; snapshot=\"");
+        tg_metrics_label_value(out, tg_snapshot_id);
+        tg_buf_putc(out, '"');
+    }
+    pthread_mutex_unlock(&tg_snapshot_mu);
+    if (!p)
+        return;
+    tg_buf_printf(out, "; queues: work=%zu done=%zu", st.work_queue, st.done_queue);
+    for (size_t i = 0; i < tg_pipeline_sink_count(p); i++) {
+        struct tg_sink *s = tg_pipeline_sink(p, i);
+        tg_buf_printf(
+            out,
+            "; sink %s: delivered=%" PRIu64 " failed=%" PRIu64 " retried=%" PRIu64 " queued=%zu",
+            s->ops->name, (uint64_t)atomic_load(&s->delivered), (uint64_t)atomic_load(&s->failed),
+            (uint64_t)atomic_load(&s->retried), tg_pipeline_sink_queue_len(p, i));
+    }
+}
+
+struct tg_metrics_server {
+    struct tg_metrics_conf conf;
+    struct MHD_Daemon *httpd;
+    pthread_t summary;
+    bool has_summary;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop;
+};
+
+static enum MHD_Result tg_metrics_handler(void *cls, struct MHD_Connection *conn, const char *url,
+                                          const char *method, const char *version,
+                                          const char *upload_data, size_t *upload_data_size,
+                                          void **con_cls)
+{
+    struct tg_metrics_server *m = cls;
+    unsigned code = MHD_HTTP_OK;
+    struct tg_buf body = TG_BUF_INIT;
+    const char *type = "text/plain; version=0.0.4; charset=utf-8";
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+        code = MHD_HTTP_METHOD_NOT_ALLOWED;
+        tg_buf_puts(&body, "only GET is supported\n");
+    } else if (strcmp(url, "/metrics") != 0) {
+        code = MHD_HTTP_NOT_FOUND;
+        tg_buf_puts(&body, "not found: metrics are at /metrics\n");
+    } else {
+        if (m->conf.refresh)
+            m->conf.refresh(m->conf.refresh_ctx);
+        tg_metrics_render(m->conf.pipe, &body);
+    }
+    tg_buf_reserve(&body, 1); /* a zero-length body still gets a buffer to free */
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(body.len, body.data, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    enum MHD_Result ret = MHD_queue_response(conn, code, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static void tg_metrics_log_summary(struct tg_metrics_server *m)
+{
+    struct tg_buf line = TG_BUF_INIT;
+    if (m->conf.refresh)
+        m->conf.refresh(m->conf.refresh_ctx);
+    tg_metrics_summary(m->conf.pipe, &line);
+    tg_info("summary: %s", tg_buf_cstr(&line));
+    tg_buf_free(&line);
+}
+
+static void *tg_metrics_summary_main(void *arg)
+{
+    struct tg_metrics_server *m = arg;
+    pthread_mutex_lock(&m->mu);
+    while (!m->stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += m->conf.summary_interval_s;
+        while (!m->stop && pthread_cond_timedwait(&m->cv, &m->mu, &until) != ETIMEDOUT)
+            ;
+        if (m->stop)
+            break;
+        pthread_mutex_unlock(&m->mu);
+        tg_metrics_log_summary(m);
+        pthread_mutex_lock(&m->mu);
+    }
+    pthread_mutex_unlock(&m->mu);
+    return NULL;
+}
+
+/* Start libmicrohttpd on "host:port"; 0 or TG_EIO (logged). */
+static int tg_metrics_listen(struct tg_metrics_server *m, const char *listen)
+{
+    const char *colon = strrchr(listen, ':');
+    char host[256];
+    size_t hlen = colon ? (size_t)(colon - listen) : 0;
+    if (hlen >= 2 && listen[0] == '[' && listen[hlen - 1] == ']') { /* [v6]:port */
+        listen++;
+        hlen -= 2;
+    }
+    if (!colon || hlen >= sizeof(host)) {
+        tg_err("metrics_listen = %s: expected host:port; fix [collector] metrics_listen", listen);
+        return TG_EIO;
+    }
+    memcpy(host, listen, hlen);
+    host[hlen] = '\0';
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *ai;
+    int gai = getaddrinfo(hlen ? host : NULL, colon + 1, &hints, &ai);
+    if (gai != 0) {
+        tg_err("metrics_listen = %s: cannot resolve: %s; fix [collector] metrics_listen", listen,
+               gai_strerror(gai));
+        return TG_EIO;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    if (ai->ai_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    m->httpd = MHD_start_daemon(flags, 0, NULL, NULL, tg_metrics_handler, m, MHD_OPTION_SOCK_ADDR,
+                                ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT, 16,
+                                MHD_OPTION_CONNECTION_TIMEOUT, 10, MHD_OPTION_END);
+    int err = errno;
+    freeaddrinfo(ai);
+    if (!m->httpd) {
+        tg_err("metrics_listen = %s: cannot listen: %s; choose a free address in [collector] "
+               "metrics_listen, or leave it empty to disable /metrics",
+               listen, strerror(err));
+        return TG_EIO;
+    }
+    tg_info("metrics: serving http://%s/metrics", listen);
+    return 0;
+}
+
+int tg_metrics_start(const struct tg_metrics_conf *conf, struct tg_metrics_server **out)
+{
+    struct tg_metrics_server *m = tg_xcalloc(1, sizeof(*m));
+    m->conf = *conf;
+    m->conf.listen = NULL; /* not kept: the caller's string */
+    pthread_mutex_init(&m->mu, NULL);
+    pthread_cond_init(&m->cv, NULL);
+    if (conf->listen && conf->listen[0] && tg_metrics_listen(m, conf->listen) != 0) {
+        pthread_cond_destroy(&m->cv);
+        pthread_mutex_destroy(&m->mu);
+        free(m);
+        return TG_EIO;
+    }
+    if (conf->summary_interval_s > 0)
+        m->has_summary = pthread_create(&m->summary, NULL, tg_metrics_summary_main, m) == 0;
+    *out = m;
+    return 0;
+}
+
+void tg_metrics_stop(struct tg_metrics_server *m)
+{
+    if (!m)
+        return;
+    if (m->httpd)
+        MHD_stop_daemon(m->httpd);
+    if (m->has_summary) {
+        pthread_mutex_lock(&m->mu);
+        m->stop = true;
+        pthread_cond_signal(&m->cv);
+        pthread_mutex_unlock(&m->mu);
+        pthread_join(m->summary, NULL);
+        tg_metrics_log_summary(m);
+    }
+    pthread_cond_destroy(&m->cv);
+    pthread_mutex_destroy(&m->mu);
+    free(m);
+}

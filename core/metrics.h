@@ -1,0 +1,85 @@
+/*
+ * metrics.h - process-wide counters, the Prometheus /metrics endpoint and
+ * the once-a-minute summary log line (SPEC.md section 9).
+ *
+ * The registry is a fixed enum of counters and gauges (one row each in the
+ * table in metrics.c: name, label, help), stored as relaxed atomics: any
+ * thread increments, the HTTP thread and the summary thread read.  Values
+ * the pipeline already keeps (received, deduplicated, queue depths, sink
+ * delivered/failed/retried) are read from it at scrape time, not copied.
+ * To add a metric: one enum row here, one table row in metrics.c, and the
+ * increment where it happens.
+ */
+#ifndef TG_METRICS_H
+#define TG_METRICS_H
+
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/event.h"
+#include "core/pipeline.h"
+
+/* Monotonic counters (exposed as *_total). */
+enum tg_counter {
+    TG_C_PARSED_SYSLOG = 0, /* events by dataset, parse status ok or partial */
+    TG_C_PARSED_SNOOPY,
+    TG_C_PARSED_PERCONA,
+    TG_C_PARTIAL,  /* parse status partial */
+    TG_C_UNPARSED, /* parse status unparsed */
+    TG_C_DECISION_ALLOW,
+    TG_C_DECISION_DENY,
+    TG_C_DECISION_NOT_APPLICABLE,
+    TG_C_COUNT_
+};
+
+/* Gauges: set to the current value by their owner. */
+enum tg_gauge {
+    TG_G_SPOOL_BYTES = 0, /* spool size on disk (the spool sets it) */
+    TG_G_SNAPSHOT_LOADED, /* unix time the policy snapshot was loaded */
+    TG_G_COUNT_
+};
+
+/* Add n to a counter.  Any thread. */
+void tg_metrics_inc(enum tg_counter c, uint64_t n);
+uint64_t tg_metrics_get(enum tg_counter c);
+/* Set a gauge.  Any thread. */
+void tg_metrics_set(enum tg_gauge g, int64_t v);
+int64_t tg_metrics_gauge(enum tg_gauge g);
+/* Record the policy snapshot in use (id copied).  The load time is set to
+ * loaded_unix only when the id differs from the one recorded before, so a
+ * caller may report the current snapshot on every refresh.  NULL forgets
+ * it.  Any thread. */
+void tg_metrics_set_snapshot(const char *id, int64_t loaded_unix);
+
+/* Count a finished event: dataset, parse status, decision.  Worker threads,
+ * after tg_event_finish (core/process.c calls it). */
+void tg_metrics_count_event(const struct tg_event *ev);
+
+/* Append the Prometheus text exposition (version 0.0.4) of every metric;
+ * `p` may be NULL (then the pipeline's metrics are omitted).  Any thread. */
+void tg_metrics_render(struct tg_pipeline *p, struct tg_buf *out);
+/* Append the one-line summary of the same totals (no newline).  Any thread. */
+void tg_metrics_summary(struct tg_pipeline *p, struct tg_buf *out);
+
+struct tg_metrics_server;
+
+struct tg_metrics_conf {
+    const char *listen;       /* "host:port"; NULL or "" serves nothing */
+    struct tg_pipeline *pipe; /* borrowed until tg_metrics_stop; may be NULL */
+    int summary_interval_s;   /* summary log line period; 0: never */
+    /* Called (HTTP or summary thread) before each rendering, to set gauges
+     * from their owners (e.g. spool bytes, the policy snapshot); may be NULL. */
+    void (*refresh)(void *ctx);
+    void *refresh_ctx;
+};
+
+/*
+ * Serve GET /metrics and log the summary line per `conf` (copied).  0, or
+ * TG_EIO when the address cannot be bound (logged with the address and
+ * what to do).  Main thread.
+ */
+int tg_metrics_start(const struct tg_metrics_conf *conf, struct tg_metrics_server **out);
+/* Stop serving, log a last summary line, free.  NULL is a no-op. */
+void tg_metrics_stop(struct tg_metrics_server *m);
+
+#endif

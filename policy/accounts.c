@@ -1,0 +1,204 @@
+/*
+ * accounts.c - passwd, group and netgroup files of a policy snapshot
+ * (`getent passwd`, `getent group`, `getent netgroup`-style or
+ * /etc/netgroup text).
+ *
+ * The kind is recognised from the content (tg_accounts_kind): passwd lines
+ * have 7 colon-separated fields with numeric uid and gid, group lines 4 with
+ * a numeric gid, netgroup lines are `NAME (host,user,domain) ... | NAME`.
+ * Loading adds users (uid, primary gid, shell, home), groups (gid, members)
+ * and netgroups to the snapshot; malformed lines are reported with
+ * file:line and skipped.  Single-threaded (snapshot load).
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "policy/model.h"
+
+/* Split s (NUL-free, length n) at ':' into at most max fields. */
+static int tg_split_colon(const char *s, size_t n, struct tg_str *f, int max)
+{
+    int k = 0;
+    size_t start = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n || s[i] == ':') {
+            if (k == max)
+                return max + 1;
+            f[k++] = tg_str_make(s + start, i - start);
+            start = i + 1;
+        }
+    }
+    return k;
+}
+
+static bool tg_is_num(struct tg_str s)
+{
+    if (s.len == 0)
+        return false;
+    for (size_t i = 0; i < s.len; i++)
+        if (!isdigit((unsigned char)s.p[i]))
+            return false;
+    return true;
+}
+
+/* Iterate lines: returns false at the end. */
+static bool tg_next_line(const char *text, size_t len, size_t *pos, struct tg_str *line, int *no)
+{
+    if (*pos >= len)
+        return false;
+    const char *nl = memchr(text + *pos, '\n', len - *pos);
+    size_t end = nl ? (size_t)(nl - text) : len;
+    *line = tg_str_make(text + *pos, end - *pos);
+    if (line->len && line->p[line->len - 1] == '\r')
+        line->len--;
+    *pos = end + 1;
+    (*no)++;
+    return true;
+}
+
+static bool tg_skip_line(struct tg_str l)
+{
+    size_t i = 0;
+    while (i < l.len && isspace((unsigned char)l.p[i]))
+        i++;
+    return i == l.len || l.p[i] == '#';
+}
+
+const char *tg_accounts_kind(const char *text, size_t len)
+{
+    size_t pos = 0;
+    int no = 0, seen = 0, pw = 0, gr = 0, ng = 0;
+    struct tg_str l, f[8];
+    while (seen < 50 && tg_next_line(text, len, &pos, &l, &no)) {
+        if (tg_skip_line(l))
+            continue;
+        seen++;
+        int k = tg_split_colon(l.p, l.len, f, 7);
+        if (k == 7 && tg_is_num(f[2]) && tg_is_num(f[3]))
+            pw++;
+        else if (k == 4 && tg_is_num(f[2]))
+            gr++;
+        else if (k == 1 && memchr(l.p, '(', l.len) && memchr(l.p, ')', l.len))
+            ng++;
+    }
+    if (seen == 0)
+        return NULL;
+    if (pw == seen)
+        return "passwd";
+    if (gr == seen)
+        return "group";
+    if (ng > 0 && ng * 2 >= seen)
+        return "netgroup";
+    return NULL;
+}
+
+static int64_t tg_num_of(struct tg_str s)
+{
+    return tg_is_num(s) ? strtoll(s.p, NULL, 10) : -1;
+}
+
+static void tg_load_netgroup_line(struct tg_snapshot_data *d, const char *file, int no,
+                                  struct tg_str l)
+{
+    size_t i = 0;
+    while (i < l.len && isspace((unsigned char)l.p[i]))
+        i++;
+    size_t ns = i;
+    while (i < l.len && !isspace((unsigned char)l.p[i]))
+        i++;
+    uint32_t id = tg_snap_intern(d, TG_NS_NETGROUP, l.p + ns, i - ns);
+    struct tg_entity *ng = &d->ns[TG_NS_NETGROUP].v[id];
+    if (!ng->file) {
+        ng->file = file;
+        ng->line = no;
+    }
+    while (i < l.len) {
+        while (i < l.len && isspace((unsigned char)l.p[i]))
+            i++;
+        if (i >= l.len)
+            break;
+        if (l.p[i] == '(') {
+            const char *close = memchr(l.p + i, ')', l.len - i);
+            if (!close) {
+                tg_snap_problem(d, file, no, false,
+                                "netgroup triple without ')'; rest of line ignored");
+                return;
+            }
+            struct tg_str f[3] = {0};
+            size_t k = 0, st = i + 1;
+            for (size_t j = i + 1; j <= (size_t)(close - l.p) && k < 3; j++)
+                if (l.p[j] == ',' || l.p + j == close) {
+                    f[k++] = tg_str_make(l.p + st, j - st);
+                    st = j + 1;
+                }
+            for (size_t t = 0; t < 2; t++) /* trim blanks */
+                while (f[t].len && isspace((unsigned char)f[t].p[0]))
+                    f[t].p++, f[t].len--;
+            ng = &d->ns[TG_NS_NETGROUP].v[id];
+            ng->triples = tg_xrealloc(ng->triples, (ng->ntriples + 1) * sizeof(*ng->triples));
+            ng->triples[ng->ntriples++] =
+                (struct tg_netgr_triple){f[0].len ? tg_snap_strdup(d, f[0].p, f[0].len) : NULL,
+                                         f[1].len ? tg_snap_strdup(d, f[1].p, f[1].len) : NULL};
+            i = (size_t)(close - l.p) + 1;
+        } else {
+            size_t s = i;
+            while (i < l.len && !isspace((unsigned char)l.p[i]))
+                i++;
+            uint32_t c = tg_snap_intern(d, TG_NS_NETGROUP, l.p + s, i - s);
+            tg_idlist_add(&d->ns[TG_NS_NETGROUP].v[id].children, c);
+        }
+    }
+}
+
+void tg_accounts_load(struct tg_snapshot_data *d, const char *file, const char *text, size_t len,
+                      const char *kind)
+{
+    size_t pos = 0;
+    int no = 0;
+    struct tg_str l, f[8];
+    while (tg_next_line(text, len, &pos, &l, &no)) {
+        if (tg_skip_line(l))
+            continue;
+        if (strcmp(kind, "netgroup") == 0) {
+            tg_load_netgroup_line(d, file, no, l);
+            continue;
+        }
+        bool pw = strcmp(kind, "passwd") == 0;
+        int k = tg_split_colon(l.p, l.len, f, 7);
+        if (pw ? (k != 7 || !tg_is_num(f[2]) || !tg_is_num(f[3]))
+               : (k != 4 || !tg_is_num(f[2])) || f[0].len == 0) {
+            tg_snap_problem(d, file, no, false, "not a %s line (expected %s); line ignored", kind,
+                            pw ? "name:x:uid:gid:gecos:home:shell" : "name:x:gid:member,...");
+            continue;
+        }
+        enum tg_ns ns = pw ? TG_NS_USER : TG_NS_GROUP;
+        uint32_t id = tg_snap_intern(d, ns, f[0].p, f[0].len);
+        struct tg_entity *en = &d->ns[ns].v[id];
+        if (en->file && en->uid >= 0 && pw)
+            continue; /* first definition wins, as in NSS */
+        if (!en->file) {
+            en->file = file;
+            en->line = no;
+        }
+        if (pw) {
+            en->uid = tg_num_of(f[2]);
+            en->gid = tg_num_of(f[3]);
+            en->home = tg_snap_strdup(d, f[5].p, f[5].len);
+            en->shell = tg_snap_strdup(d, f[6].p, f[6].len);
+            continue;
+        }
+        en->gid = tg_num_of(f[2]);
+        size_t st = 0;
+        for (size_t i = 0; i <= f[3].len; i++) {
+            if (i < f[3].len && f[3].p[i] != ',')
+                continue;
+            if (i > st) {
+                uint32_t u = tg_snap_intern(d, TG_NS_USER, f[3].p + st, i - st);
+                tg_idlist_add(&d->ns[TG_NS_USER].v[u].parents, id);
+            }
+            st = i + 1;
+        }
+    }
+}

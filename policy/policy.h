@@ -1,0 +1,94 @@
+/*
+ * policy.h - the policy stage: the [policy] section, the current snapshot
+ * with atomic swap on reload, and the verdict on an event (SPEC.md
+ * section 4).
+ *
+ * struct tg_policy holds the current snapshot behind a mutex that guards
+ * only the pointer: a worker takes a reference (tg_policy_acquire), decides
+ * without locks, and drops it; a reload builds the new snapshot outside the
+ * lock and swaps the pointer, so decisions never wait for a load and a
+ * failed load leaves the last good snapshot in place.  tg_policy_evaluate is
+ * called by every worker thread; tg_policy_reload* by one control thread
+ * (SIGHUP handler loop of `serve`, or a timer noticing a changed directory).
+ */
+#ifndef TG_POLICY_POLICY_H
+#define TG_POLICY_POLICY_H
+
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/event.h"
+#include "policy/snapshot.h"
+
+/* [policy] */
+struct tg_policy_conf {
+    char *snapshot_dir;     /* NULL: no policy: events carry no verdict */
+    char *session_services; /* comma-separated HBAC services granting a session */
+    int64_t min_uid;
+    bool usrmerge;
+    char *db_service; /* NULL: database logins are not checked */
+};
+extern const struct tg_section_def tg_policy_section;
+
+/* A decision with its explanation.  rule points into the snapshot (valid
+ * while the caller holds it). */
+struct tg_verdict {
+    enum tg_decision decision;
+    enum tg_check check;
+    const char *rule; /* NULL: no deciding rule */
+    char reason[1024];
+};
+
+struct tg_policy;
+
+/*
+ * Create the policy stage from conf (NULL = defaults); `dir` overrides
+ * conf->snapshot_dir.  A snapshot that cannot be loaded is logged and
+ * counted, and events then get not_applicable with the reason.  Main thread.
+ */
+struct tg_policy *tg_policy_new(const struct tg_policy_conf *conf, const char *dir);
+void tg_policy_free(struct tg_policy *p);
+
+/* Load the directory again and swap it in; on failure keep the old one.
+ * Returns 0 or a TG_E* code (logged).  Control thread. */
+int tg_policy_reload(struct tg_policy *p);
+/* Reload only when the directory's content id changed.  Control thread. */
+int tg_policy_reload_if_changed(struct tg_policy *p);
+
+/* The current snapshot with a reference (tg_snapshot_unref it), or NULL. */
+struct tg_snapshot *tg_policy_acquire(struct tg_policy *p);
+
+/* Fill ev->policy for a parsed event.  Any worker thread; p may be NULL
+ * (no policy configured: nothing is set). */
+void tg_policy_evaluate(struct tg_policy *p, struct tg_event *ev);
+
+/* Counters (for metrics and tests). */
+struct tg_policy_stats {
+    uint64_t decisions[4]; /* by enum tg_decision */
+    uint64_t loads, load_failures;
+};
+void tg_policy_stats(const struct tg_policy *p, struct tg_policy_stats *out);
+
+/* ---- the verdict functions, shared with `policy check` ---- */
+
+/* HBAC: does some enabled allow rule grant user one of services (a
+ * comma-separated list) on host? */
+void tg_verdict_hbac(const struct tg_snapshot *s, const struct tg_policy_conf *conf,
+                     const char *user, const char *host, const char *services,
+                     struct tg_verdict *v);
+
+/* sudo: user runs "CMD ARGS" (cmdline; a bare CMD is resolved through
+ * secure_path) as runas (NULL = the default, root) on host, plus HBAC
+ * service sudo when the snapshot has HBAC rules. */
+void tg_verdict_sudo(const struct tg_snapshot *s, const struct tg_policy_conf *conf,
+                     const char *user, const char *host, const char *runas, const char *cmdline,
+                     int64_t now, struct tg_verdict *v);
+
+/* A logged exec: argv is the logged command line (space-separated, as snoopy
+ * writes it), exe the executable path or NULL, cwd the working directory or
+ * NULL, uid the event's user id or -1. */
+void tg_verdict_exec(const struct tg_snapshot *s, const struct tg_policy_conf *conf,
+                     const char *user, int64_t uid, const char *host, const char *exe,
+                     const char *cmdline, const char *cwd, int64_t now, struct tg_verdict *v);
+
+#endif

@@ -1,0 +1,632 @@
+/*
+ * segment.c - the file store's on-disk format: names, the chain sidecar,
+ * the segment index, chain.head, and the streaming gzip-member reader.
+ * See segment.h for the format.
+ *
+ * Everything here is format code shared by the writer and the readers, so a
+ * reader can never disagree with the writer about a byte.  No logging: the
+ * callers decide what a problem means (a torn tail is normal for the open
+ * segment, fatal elsewhere).  Readers belong to one thread.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <zlib.h>
+
+#include "core/errors.h"
+#include "core/json.h"
+#include "core/mem.h"
+#include "core/timeutil.h"
+#include "sinks/segment.h"
+
+static const char *const tg_seg_ext[3] = {".ndjson.gz", ".chain", ".idx"};
+
+const char *tg_seg_name(uint64_t seq, enum tg_seg_kind kind, char out[32])
+{
+    snprintf(out, 32, "seg-%010" PRIu64 "%s", seq, tg_seg_ext[kind]);
+    return out;
+}
+
+char *tg_seg_path(const char *dir, uint64_t seq, enum tg_seg_kind kind)
+{
+    char name[32];
+    return tg_xasprintf("%s/%s", dir, tg_seg_name(seq, kind, name));
+}
+
+static int tg_seg_entry_cmp(const void *a, const void *b)
+{
+    const struct tg_seg_entry *x = a, *y = b;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+int tg_seg_list(const char *dir, struct tg_seg_entry **out, size_t *n)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return TG_EIO;
+    struct tg_seg_entry *v = NULL;
+    size_t nv = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        const char *s = de->d_name;
+        if (strncmp(s, "seg-", 4) != 0)
+            continue;
+        char *end;
+        errno = 0;
+        unsigned long long seq = strtoull(s + 4, &end, 10);
+        if (end != s + 14 || errno || seq == 0)
+            continue;
+        int kind = -1;
+        for (int k = 0; k < 3; k++)
+            if (strcmp(end, tg_seg_ext[k]) == 0)
+                kind = k;
+        if (kind < 0)
+            continue;
+        size_t i = 0;
+        while (i < nv && v[i].seq != seq)
+            i++;
+        if (i == nv) {
+            if (nv == cap) {
+                cap = cap ? 2 * cap : 64;
+                v = tg_xrealloc(v, cap * sizeof(*v));
+            }
+            v[nv++] = (struct tg_seg_entry){.seq = seq};
+        }
+        v[i].has[kind] = true;
+    }
+    closedir(d);
+    if (nv)
+        qsort(v, nv, sizeof(*v), tg_seg_entry_cmp);
+    *out = v;
+    *n = nv;
+    return 0;
+}
+
+/* --- little-endian fields */
+static void tg_put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void tg_put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t tg_get32(const uint8_t *p)
+{
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static uint64_t tg_get64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+void tg_seg_header_encode(const struct tg_seg_header *h, uint8_t out[TG_SEG_HDR_LEN])
+{
+    memcpy(out, "TGCHAIN1", 8);
+    tg_put32(out + 8, h->keyed ? 1 : 0);
+    tg_put32(out + 12, 0);
+    tg_put64(out + 16, h->seq);
+    tg_put64(out + 24, h->first_index);
+    memcpy(out + 32, h->prev, TG_LINK_LEN);
+}
+
+void tg_seg_member_encode(struct tg_buf *out, const struct tg_seg_member *m, const uint32_t *fp)
+{
+    uint8_t *p = (uint8_t *)tg_buf_reserve(out, TG_SEG_ENTRY_LEN + 4 * (size_t)m->records);
+    memcpy(p, "TGM1", 4);
+    tg_put32(p + 4, m->records);
+    tg_put64(p + 8, m->end_offset);
+    tg_put64(p + 16, (uint64_t)m->min_ns);
+    tg_put64(p + 24, (uint64_t)m->max_ns);
+    memcpy(p + 32, m->link, TG_LINK_LEN);
+    for (uint32_t i = 0; i < m->records; i++)
+        tg_put32(p + TG_SEG_ENTRY_LEN + 4 * (size_t)i, fp[i]);
+    out->len += TG_SEG_ENTRY_LEN + 4 * (size_t)m->records;
+}
+
+/* The fixed part of a member entry (the caller checked the magic). */
+static void tg_seg_member_decode(const uint8_t *p, struct tg_seg_member *m)
+{
+    m->records = tg_get32(p + 4);
+    m->end_offset = tg_get64(p + 8);
+    m->min_ns = (int64_t)tg_get64(p + 16);
+    m->max_ns = (int64_t)tg_get64(p + 24);
+    memcpy(m->link, p + 32, TG_LINK_LEN);
+    m->first_fp = 0;
+}
+
+static void tg_seg_header_decode(const uint8_t *d, struct tg_seg_header *h)
+{
+    h->keyed = tg_get32(d + 8) == 1;
+    h->seq = tg_get64(d + 16);
+    h->first_index = tg_get64(d + 24);
+    memcpy(h->prev, d + 32, TG_LINK_LEN);
+}
+
+/* Read all of `path` into a malloc'd buffer.  0 or TG_EIO. */
+static int tg_slurp(const char *path, uint8_t **data, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return TG_EIO;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        close(fd);
+        return TG_EIO;
+    }
+    size_t cap = (size_t)st.st_size + 1, n = 0;
+    uint8_t *buf = tg_xmalloc(cap);
+    for (;;) {
+        if (n == cap) {
+            cap *= 2;
+            buf = tg_xrealloc(buf, cap);
+        }
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            free(buf);
+            close(fd);
+            errno = e;
+            return TG_EIO;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
+int tg_sidecar_load(const char *path, struct tg_sidecar *sc, uint64_t *where)
+{
+    memset(sc, 0, sizeof(*sc));
+    uint8_t *d;
+    size_t n;
+    if (tg_slurp(path, &d, &n) != 0)
+        return TG_EIO;
+    int rc = TG_ECORRUPT;
+    *where = 0;
+    if (n < TG_SEG_HDR_LEN) {
+        /* the header is the first write: shorter means it was torn */
+        sc->torn_len = n;
+        if (memcmp(d, "TGCHAIN1", n < 8 ? n : 8) == 0)
+            rc = 0;
+        goto out;
+    }
+    if (memcmp(d, "TGCHAIN1", 8) != 0 || tg_get32(d + 8) > 1)
+        goto out;
+    tg_seg_header_decode(d, &sc->hdr);
+    size_t pos = TG_SEG_HDR_LEN, capm = 0, capfp = 0;
+    while (pos < n) {
+        *where = pos;
+        if (n - pos < TG_SEG_ENTRY_LEN) {
+            if (memcmp(d + pos, "TGM1", n - pos < 4 ? n - pos : 4) != 0)
+                goto out;
+            break;
+        }
+        if (memcmp(d + pos, "TGM1", 4) != 0)
+            goto out;
+        uint32_t recs = tg_get32(d + pos + 4);
+        if (n - pos - TG_SEG_ENTRY_LEN < 4 * (size_t)recs)
+            break;
+        if (sc->nm == capm) {
+            capm = capm ? 2 * capm : 64;
+            sc->m = tg_xrealloc(sc->m, capm * sizeof(*sc->m));
+        }
+        struct tg_seg_member *m = &sc->m[sc->nm++];
+        tg_seg_member_decode(d + pos, m);
+        m->first_fp = sc->nfp;
+        if (sc->nfp + recs > capfp) {
+            while (sc->nfp + recs > capfp)
+                capfp = capfp ? 2 * capfp : 1024;
+            sc->fp = tg_xrealloc(sc->fp, capfp * sizeof(*sc->fp));
+        }
+        for (uint32_t i = 0; i < recs; i++)
+            sc->fp[sc->nfp++] = tg_get32(d + pos + TG_SEG_ENTRY_LEN + 4 * (size_t)i);
+        pos += TG_SEG_ENTRY_LEN + 4 * (size_t)recs;
+    }
+    sc->good_len = pos;
+    sc->torn_len = n - pos;
+    rc = 0;
+out:
+    free(d);
+    if (rc != 0)
+        tg_sidecar_free(sc);
+    return rc;
+}
+
+int tg_sidecar_cursor_open(const char *path, struct tg_sidecar_cursor *c)
+{
+    uint8_t d[TG_SEG_HDR_LEN];
+    struct stat st;
+    c->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (c->fd < 0)
+        return TG_EIO;
+    if (fstat(c->fd, &st) != 0 || pread(c->fd, d, sizeof(d), 0) != (ssize_t)sizeof(d) ||
+        memcmp(d, "TGCHAIN1", 8) != 0) {
+        close(c->fd);
+        c->fd = -1;
+        return TG_ECORRUPT;
+    }
+    tg_seg_header_decode(d, &c->hdr);
+    c->pos = TG_SEG_HDR_LEN;
+    c->size = (uint64_t)st.st_size;
+    return 0;
+}
+
+int tg_sidecar_cursor_next(struct tg_sidecar_cursor *c, struct tg_seg_member *m)
+{
+    uint8_t d[TG_SEG_ENTRY_LEN];
+    if (c->pos + TG_SEG_ENTRY_LEN > c->size)
+        return 0;
+    if (pread(c->fd, d, sizeof(d), (off_t)c->pos) != (ssize_t)sizeof(d))
+        return TG_EIO;
+    if (memcmp(d, "TGM1", 4) != 0)
+        return TG_ECORRUPT;
+    tg_seg_member_decode(d, m);
+    uint64_t next = c->pos + TG_SEG_ENTRY_LEN + 4 * (uint64_t)m->records;
+    if (next > c->size)
+        return 0; /* torn */
+    c->pos = next;
+    return 1;
+}
+
+void tg_sidecar_cursor_close(struct tg_sidecar_cursor *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+}
+
+void tg_sidecar_free(struct tg_sidecar *sc)
+{
+    free(sc->m);
+    free(sc->fp);
+    sc->m = NULL;
+    sc->fp = NULL;
+    sc->nm = sc->nfp = 0;
+}
+
+uint32_t tg_seg_fingerprint(const void *rec, size_t len)
+{
+    return (uint32_t)crc32_z(0, rec, len);
+}
+
+/* --- index */
+static struct tg_time tg_ns_time(int64_t ns)
+{
+    int64_t sec = ns / 1000000000, rem = ns % 1000000000;
+    if (rem < 0) {
+        rem += 1000000000;
+        sec--;
+    }
+    return (struct tg_time){sec, (int32_t)rem, 9};
+}
+
+static void tg_jw_hex(struct tg_jw *w, const char *key, const uint8_t link[TG_LINK_LEN])
+{
+    char hex[2 * TG_LINK_LEN + 1];
+    tg_link_hex(link, hex);
+    tg_jw_cstr(w, key, hex);
+}
+
+int tg_seg_index_write(const char *path, const struct tg_seg_index *ix, bool sync)
+{
+    struct tg_buf b = TG_BUF_INIT;
+    struct tg_jw w;
+    tg_jw_begin(&w, &b);
+    tg_jw_cstr(&w, "format", "trailguard-segment-index");
+    tg_jw_int(&w, "version", 1);
+    tg_jw_int(&w, "segment", (int64_t)ix->seq);
+    tg_jw_int(&w, "first_index", (int64_t)ix->first_index);
+    tg_jw_int(&w, "records", (int64_t)ix->records);
+    tg_jw_int(&w, "members", (int64_t)ix->members);
+    tg_jw_int(&w, "bytes", (int64_t)ix->bytes);
+    if (ix->min_ns <= ix->max_ns) { /* else no record had a time: both absent */
+        tg_jw_time(&w, "min_time", tg_ns_time(ix->min_ns));
+        tg_jw_time(&w, "max_time", tg_ns_time(ix->max_ns));
+        tg_jw_int(&w, "min_ns", ix->min_ns);
+        tg_jw_int(&w, "max_ns", ix->max_ns);
+    }
+    tg_jw_bool(&w, "keyed", ix->keyed);
+    tg_jw_hex(&w, "prev_link", ix->prev);
+    tg_jw_hex(&w, "last_link", ix->last);
+    tg_jw_end(&w);
+    tg_buf_putc(&b, '\n');
+
+    char *tmp = tg_xasprintf("%s.tmp", path);
+    int rc = TG_EIO;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (fd < 0)
+        goto out;
+    size_t off = 0;
+    while (off < b.len) {
+        ssize_t k = write(fd, b.data + off, b.len - off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            break;
+        off += (size_t)k;
+    }
+    bool good = off == b.len && fchmod(fd, 0640) == 0 && (!sync || fsync(fd) == 0);
+    int e = errno;
+    close(fd);
+    if (!good || rename(tmp, path) != 0) {
+        e = errno;
+        unlink(tmp);
+        errno = e;
+        goto out;
+    }
+    rc = 0;
+out:
+    free(tmp);
+    tg_buf_free(&b);
+    return rc;
+}
+
+static bool tg_json_u64(json_object *o, const char *key, uint64_t *v)
+{
+    json_object *x;
+    if (!json_object_object_get_ex(o, key, &x) || !json_object_is_type(x, json_type_int))
+        return false;
+    *v = (uint64_t)json_object_get_int64(x);
+    return true;
+}
+
+static bool tg_json_link(json_object *o, const char *key, uint8_t link[TG_LINK_LEN])
+{
+    json_object *x;
+    if (!json_object_object_get_ex(o, key, &x) || !json_object_is_type(x, json_type_string))
+        return false;
+    return tg_link_unhex(json_object_get_string(x), (size_t)json_object_get_string_len(x), link) ==
+           0;
+}
+
+int tg_seg_index_read(const char *path, struct tg_seg_index *ix)
+{
+    uint8_t *d;
+    size_t n;
+    if (tg_slurp(path, &d, &n) != 0)
+        return TG_EIO;
+    json_tokener *tok = json_tokener_new();
+    json_object *o = json_tokener_parse_ex(tok, (const char *)d, (int)n);
+    json_tokener_free(tok);
+    free(d);
+    uint64_t mn = (uint64_t)INT64_MAX, mx = (uint64_t)INT64_MIN;
+    json_object *k;
+    bool times = o && tg_json_u64(o, "min_ns", &mn) && tg_json_u64(o, "max_ns", &mx);
+    bool good = o && tg_json_u64(o, "segment", &ix->seq) &&
+                tg_json_u64(o, "first_index", &ix->first_index) &&
+                tg_json_u64(o, "records", &ix->records) &&
+                tg_json_u64(o, "members", &ix->members) && tg_json_u64(o, "bytes", &ix->bytes) &&
+                json_object_object_get_ex(o, "keyed", &k) &&
+                tg_json_link(o, "prev_link", ix->prev) && tg_json_link(o, "last_link", ix->last);
+    if (good) {
+        ix->min_ns = times ? (int64_t)mn : INT64_MAX;
+        ix->max_ns = times ? (int64_t)mx : INT64_MIN;
+        ix->keyed = json_object_get_boolean(k);
+    }
+    json_object_put(o);
+    return good ? 0 : TG_ECORRUPT;
+}
+
+/* --- chain.head */
+void tg_seg_head_format(const struct tg_seg_head *h, char out[TG_SEG_HEAD_LEN + 1])
+{
+    char hex[2 * TG_LINK_LEN + 1];
+    tg_link_hex(h->link, hex);
+    /* 22 + 29 + 29 + 70 + padding to a fixed length */
+    int n =
+        snprintf(out, TG_SEG_HEAD_LEN + 1,
+                 "trailguard-chain-head 1 segment=%020" PRIu64 " records=%020" PRIu64 " link=%s",
+                 h->seq, h->records, hex);
+    memset(out + n, ' ', (size_t)(TG_SEG_HEAD_LEN - 1 - n));
+    out[TG_SEG_HEAD_LEN - 1] = '\n';
+    out[TG_SEG_HEAD_LEN] = '\0';
+}
+
+int tg_seg_head_read(const char *dir, struct tg_seg_head *h)
+{
+    char *path = tg_xasprintf("%s/%s", dir, TG_SEG_HEAD_FILE);
+    uint8_t *d;
+    size_t n;
+    int rc = tg_slurp(path, &d, &n);
+    free(path);
+    if (rc != 0)
+        return errno == ENOENT ? TG_ENOENT : TG_EIO;
+    char hex[2 * TG_LINK_LEN + 1];
+    unsigned long long seq, recs;
+    char *s = tg_xstrndup((const char *)d, n);
+    free(d);
+    rc = TG_ECORRUPT;
+    if (sscanf(s, "trailguard-chain-head 1 segment=%llu records=%llu link=%64s", &seq, &recs,
+               hex) == 3 &&
+        tg_link_unhex(hex, strlen(hex), h->link) == 0) {
+        h->seq = seq;
+        h->records = recs;
+        rc = 0;
+    }
+    free(s);
+    return rc;
+}
+
+int tg_seg_record_time(const char *rec, size_t len, int64_t *ns)
+{
+    static const char key[] = "\"@timestamp\":\"";
+    const char *p;
+    if (len > sizeof(key) && memcmp(rec + 1, key, sizeof(key) - 1) == 0) {
+        p = rec + sizeof(key); /* the writer puts it first */
+    } else {
+        p = memmem(rec, len, key, sizeof(key) - 1);
+        if (!p)
+            return TG_ENOENT;
+        p += sizeof(key) - 1;
+    }
+    struct tg_time t;
+    size_t used = tg_time_parse_iso(p, len - (size_t)(p - rec), &t);
+    if (used == 0)
+        return TG_ENOENT;
+    *ns = t.sec * 1000000000 + t.nsec;
+    return 0;
+}
+
+/* --- reader */
+#define TG_SEG_IO 65536
+
+struct tg_seg_reader {
+    int fd;
+    z_stream z;
+    uint64_t file_off;   /* offset in the file after the bytes read */
+    uint64_t in_bytes;   /* bytes read from the file */
+    uint64_t member_end; /* offset after the last complete member */
+    uint64_t raw;
+    size_t out_pos, out_len;
+    bool eof, in_member, member_pending, drop_line;
+    struct tg_buf line;
+    uint8_t in[TG_SEG_IO];
+    uint8_t out[TG_SEG_IO];
+};
+
+int tg_seg_reader_open(const char *path, struct tg_seg_reader **out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return TG_EIO;
+    struct tg_seg_reader *r = tg_xcalloc(1, sizeof(*r));
+    r->fd = fd;
+    if (inflateInit2(&r->z, 16 + MAX_WBITS) != Z_OK)
+        abort();
+    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    *out = r;
+    return 0;
+}
+
+int tg_seg_reader_next(struct tg_seg_reader *r, struct tg_str *rec)
+{
+    if (r->drop_line) {
+        r->line.len = 0;
+        r->drop_line = false;
+    }
+    for (;;) {
+        if (r->out_pos < r->out_len) {
+            const uint8_t *s = r->out + r->out_pos;
+            size_t avail = r->out_len - r->out_pos;
+            const uint8_t *nl = memchr(s, '\n', avail);
+            if (!nl) {
+                tg_buf_append(&r->line, s, avail);
+                r->out_pos = r->out_len;
+                continue;
+            }
+            size_t k = (size_t)(nl - s);
+            r->out_pos += k + 1;
+            if (r->line.len == 0) {
+                *rec = tg_str_make((const char *)s, k);
+                return TG_SEG_RECORD;
+            }
+            tg_buf_append(&r->line, s, k);
+            *rec = tg_str_make(r->line.data, r->line.len);
+            r->drop_line = true;
+            return TG_SEG_RECORD;
+        }
+        if (r->member_pending) {
+            if (r->line.len) { /* a member that does not end in LF: still a record */
+                *rec = tg_str_make(r->line.data, r->line.len);
+                r->drop_line = true;
+                return TG_SEG_RECORD;
+            }
+            r->member_pending = false;
+            return TG_SEG_MEMBER;
+        }
+        if (r->z.avail_in == 0 && !r->eof) {
+            ssize_t k = read(r->fd, r->in, sizeof(r->in));
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k < 0)
+                return TG_EIO;
+            if (k == 0)
+                r->eof = true;
+            r->z.next_in = r->in;
+            r->z.avail_in = (uInt)k;
+            r->file_off += (uint64_t)k;
+            r->in_bytes += (uint64_t)k;
+        }
+        if (r->z.avail_in == 0 && r->eof)
+            return r->in_member || r->line.len ? TG_ETRUNC : TG_SEG_END;
+        r->in_member = true;
+        r->z.next_out = r->out;
+        r->z.avail_out = sizeof(r->out);
+        int zrc = inflate(&r->z, Z_NO_FLUSH);
+        r->out_pos = 0;
+        r->out_len = sizeof(r->out) - r->z.avail_out;
+        r->raw += r->out_len;
+        if (zrc == Z_STREAM_END) {
+            r->member_end = r->file_off - r->z.avail_in;
+            r->member_pending = true;
+            r->in_member = false;
+            inflateReset(&r->z);
+        } else if (zrc != Z_OK && zrc != Z_BUF_ERROR) {
+            return TG_ECORRUPT;
+        }
+    }
+}
+
+uint64_t tg_seg_reader_offset(const struct tg_seg_reader *r)
+{
+    return r->member_end;
+}
+
+uint64_t tg_seg_reader_raw_bytes(const struct tg_seg_reader *r)
+{
+    return r->raw;
+}
+
+uint64_t tg_seg_reader_in_bytes(const struct tg_seg_reader *r)
+{
+    return r->in_bytes;
+}
+
+int tg_seg_reader_seek(struct tg_seg_reader *r, uint64_t offset)
+{
+    if (lseek(r->fd, (off_t)offset, SEEK_SET) < 0)
+        return TG_EIO;
+    inflateReset(&r->z);
+    r->z.avail_in = 0;
+    r->file_off = r->member_end = offset;
+    r->out_pos = r->out_len = 0;
+    r->eof = r->in_member = r->member_pending = r->drop_line = false;
+    r->line.len = 0;
+    return 0;
+}
+
+void tg_seg_reader_close(struct tg_seg_reader *r)
+{
+    if (!r)
+        return;
+    inflateEnd(&r->z);
+    close(r->fd);
+    tg_buf_free(&r->line);
+    free(r);
+}

@@ -1,0 +1,65 @@
+#!/bin/bash
+# bench_store.sh - the file store: events/s into the file sink (against the
+# stdout sink as the baseline), the compression ratio, query MB/s and
+# events/s for a full scan and a field filter, the time saved by skipping
+# segments by their index, and verify's speed.  Not part of `make check`
+# (`make bench` runs it).
+# Usage: tests/bench/bench_store.sh [RECORDS] (default 2000000)
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+tg=${TG_BIN:-$top/_build/trailguard}
+n=${1:-2000000}
+work=$(mktemp -d /tmp/tg-bench-store.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+. "$top/tests/integration/store_lib.sh"
+
+secs() { # secs CMD...: wall seconds of CMD (output discarded)
+    local t0 t1
+    t0=$(date +%s.%N)
+    "$@" >/dev/null 2>&1
+    t1=$(date +%s.%N)
+    echo "$t1 - $t0" | bc -l
+}
+rate() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", a / b }'; }
+mbs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b / 1048576 }'; }
+
+gen_records "$n" 0 1 >"$work/feed" # one record per second from Nov 1 on
+echo "feed: $n snoopy records over $((n / 86400 + 1)) days, $(du -m "$work/feed" | cut -f1) MB"
+
+printf '[collector]\nworkers = 2\n' >"$work/stdout.ini"
+printf '[collector]\nworkers = 2\nfsync = interval\n\n[sink.file]\ndir = %s\nrotate_bytes = 8M\n' \
+    "$work/store" >"$work/file.ini"
+t_out=$(secs "$tg" ingest -q -c "$work/stdout.ini" "$work/feed")
+t_file=$(secs "$tg" ingest -q -c "$work/file.ini" "$work/feed")
+printf '%-44s %9s events/s\n' "ingest -> stdout sink (baseline)" "$(rate "$n" "$t_out")"
+printf '%-44s %9s events/s  (%.2f s)\n' "ingest -> file sink (gzip 6, chain, fsync 1s)" \
+    "$(rate "$n" "$t_file")" "$t_file"
+
+raw=$(cat "$work"/store/seg-*.ndjson.gz | zcat | wc -c)
+gz=$(cat "$work"/store/seg-*.ndjson.gz | wc -c)
+side=$(cat "$work"/store/seg-*.chain "$work"/store/seg-*.idx | wc -c)
+nseg=$(ls "$work"/store/seg-*.ndjson.gz | wc -l)
+awk -v r="$raw" -v g="$gz" -v s="$side" -v n="$nseg" 'BEGIN {
+    printf "store: %d segments, NDJSON %.1f MB -> gzip %.1f MB: ratio %.1f:1; sidecars + indexes %.1f MB (%.1f%% of the data)\n",
+        n, r / 1048576, g / 1048576, r / g, s / 1048576, 100 * s / g }'
+
+t_scan=$(secs "$tg" query "$work/store" --format ndjson)
+printf '%-44s %7s MB/s %9s events/s\n' "query, full scan, NDJSON out" "$(mbs "$raw" "$t_scan")" "$(rate "$n" "$t_scan")"
+t_host=$(secs "$tg" query "$work/store" --host web3 --format ndjson)
+printf '%-44s %7s MB/s %9s events/s\n' "query --host (JSON parse per event)" "$(mbs "$raw" "$t_host")" "$(rate "$n" "$t_host")"
+t_grep=$(secs "$tg" query "$work/store" --grep 'shadow|hosts' --format csv)
+printf '%-44s %7s MB/s %9s events/s\n' "query --grep, CSV out" "$(mbs "$raw" "$t_grep")" "$(rate "$n" "$t_grep")"
+
+# one hour in the middle: with the indexes, and with them moved away
+since=$(date -u -d "2026-11-01 + $((n / 2 / 3600)) hours" +%Y-%m-%dT%H:00:00Z)
+until=$(date -u -d "$since + 1 hour" +%Y-%m-%dT%H:00:00Z)
+t_skip=$(secs "$tg" query "$work/store" --since "$since" --until "$until")
+"$tg" query "$work/store" --since "$since" --until "$until" --stats 2>"$work/stats" >"$work/hour"
+mkdir "$work/noidx" && ln "$work"/store/seg-* "$work/noidx"/ && rm "$work"/noidx/*.idx
+t_noskip=$(secs "$tg" query "$work/noidx" --since "$since" --until "$until")
+echo "query one hour ($(wc -l <"$work/hour") events): $(sed -n 's/.*; \([0-9]* segments, [0-9]* skipped by time\).*/\1/p' "$work/stats")"
+awk -v a="$t_skip" -v b="$t_noskip" 'BEGIN {
+    printf "  with segment skipping %.3f s, scanning every segment %.3f s: %.0fx faster, %.2f s saved\n",
+        a, b, b / a, b - a }'
+t_verify=$(secs "$tg" verify "$work/store")
+printf '%-44s %7s MB/s %9s events/s\n' "verify (inflate + SHA-256 chain)" "$(mbs "$raw" "$t_verify")" "$(rate "$n" "$t_verify")"

@@ -1,0 +1,53 @@
+#!/bin/bash
+# relp_file.sh - [input.file]: follow a file across rename rotation and
+# copytruncate, resume from the remembered position after a restart (no
+# record read twice, none missed while stopped), read a .gz file once;
+# SIGHUP reloads the policy snapshot (events carry verdicts) and reopens.
+. "$TG_SRCDIR/tests/lib.sh"
+. "$TG_SRCDIR/tests/integration/relp_lib.sh"
+D=$TG_TMP
+L=$D/app.log
+rec() { # FIRST LAST: snoopy syslog lines rec-FIRST..rec-LAST
+    for i in $(seq "$1" "$2"); do
+        printf '2026-11-24T13:44:13.000000+00:00 web2 snoopy[%d]: [login:bob ssh:((undefined)) sid:1 tty:(none) ((none)/(none)) uid:bob(1001)/bob(1001) cwd:/]: /bin/echo rec-%d\n' $((100 + i)) "$i"
+    done
+}
+rec 1000 1019 | gzip >"$D/old.log.gz"
+cat >"$D/tg.conf" <<EOC
+[collector]
+spool_dir = $D/spool
+metrics_listen =
+workers = 2
+[input.file]
+path = $L
+[input.file.old]
+path = $D/old.log.gz
+[policy]
+snapshot_dir = $TG_SRCDIR/deploy/policy-example
+EOC
+have() { [ "$(count_recs "$D"/out*)" -ge "$1" ]; }
+rec 1 100 >"$L"
+check "serve starts" serve_start "$D/tg.conf" "$D/out1" "$D/serve.log"
+check "100 lines of the followed file" wait_for 100 have 100
+check "and the 20 of the .gz file" wait_for 100 have 120
+rec 101 110 >>"$L"
+mv "$L" "$L.1"
+rec 111 150 >"$L"
+check "rename rotation: the old file's tail and the new file" wait_for 100 have 160
+kill -HUP "$SERVE_PID"
+check "SIGHUP reloads the policy and reopens the files" wait_for 50 grep -q 'SIGHUP: reloading the policy snapshot, reopening 2 file inputs' "$D/serve.log"
+check "the snapshot was loaded again" wait_for 50 sh -c "[ \$(grep -c 'policy: snapshot .* loaded' '$D/serve.log') -ge 2 ]"
+cp "$L" "$L.2"
+: >"$L"
+rec 151 155 >>"$L"
+check "copytruncate: read from the start again" wait_for 100 have 165
+check "serve stops" serve_stop
+rec 156 170 >>"$L"
+check "serve restarts" serve_start "$D/tg.conf" "$D/out2" "$D/serve.log"
+check "lines written while stopped are read" wait_for 100 have 190
+check "serve stops again" serve_stop
+check_eq "every record once, none read twice" "190 190" \
+    "$(cat "$D"/out* | grep -c '^{') $(count_recs "$D"/out*)"
+check_eq "every event has a policy verdict" 190 "$(cat "$D"/out* | grep -c '"trailguard":{"policy":{"decision"')"
+check_eq "events are file input" 190 "$(cat "$D"/out* | grep -c '"input":{"type":"file"')"
+tap_done

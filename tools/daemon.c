@@ -1,0 +1,155 @@
+/*
+ * daemon.c - the set-up shared by `serve` and `omprog`.  See daemon.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/errors.h"
+#include "core/log.h"
+#include "core/registry.h"
+#include "policy/policy.h"
+#include "policy/snapshot.h"
+#include "tools/daemon.h"
+
+static void tg_daemon_replay_one(void *ctx, const struct tg_spool_rec *rec, uint64_t seq)
+{
+    struct tg_daemon *d = ctx;
+    tg_source_add(d->replay_src, tg_spool_event(rec, seq));
+}
+
+/* Metrics refresh (HTTP or summary thread): gauges owned by the spool and
+ * the policy stage. */
+static void tg_daemon_refresh_metrics(void *ctx)
+{
+    struct tg_daemon *d = ctx;
+    struct tg_spool_stats ss;
+    tg_spool_stats(d->spool, &ss);
+    tg_metrics_set(TG_G_SPOOL_BYTES, (int64_t)ss.bytes);
+    struct tg_snapshot *snap = d->chain.policy ? tg_policy_acquire(d->chain.policy) : NULL;
+    if (snap) { /* a new id: its load time is now (about: within one refresh) */
+        tg_metrics_set_snapshot(snap->id, (int64_t)time(NULL));
+        tg_snapshot_unref(snap);
+    }
+}
+
+/* Free what tg_daemon_open set up; the pipeline is drained or never ran. */
+static void tg_daemon_release(struct tg_daemon *d)
+{
+    tg_metrics_stop(d->metrics);
+    tg_pipeline_free(d->pipe);
+    tg_dedup_free(d->dedup);
+    tg_spool_close(d->spool);
+    tg_policy_free(d->chain.policy);
+    tg_parse_ctx_free(d->chain.parse);
+    tg_config_free(d->cfg);
+}
+
+int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path)
+{
+    memset(d, 0, sizeof(*d));
+    d->cmd = cmd;
+    if (tg_config_load(config_path, &d->cfg) != 0)
+        return TG_EXIT_USAGE;
+    d->cc = tg_config_get(d->cfg, "collector");
+    char *err = NULL;
+    d->chain.parse = tg_parse_ctx_new(tg_config_get(d->cfg, "parsers"), TG_FMT_AUTO, &err);
+    if (!d->chain.parse) {
+        fprintf(stderr, "%s: [parsers]: %s\n", config_path ? config_path : "trailguard", err);
+        free(err);
+        tg_config_free(d->cfg);
+        return TG_EXIT_USAGE;
+    }
+    d->chain.policy = tg_policy_new(tg_config_get(d->cfg, "policy"), NULL);
+    struct tg_spool_conf sc = {
+        .dir = d->cc->spool_dir,
+        .fsync = d->cc->fsync,
+        .fsync_interval_ms = d->cc->fsync_interval_ms,
+        .max_bytes = d->cc->spool_max_bytes,
+    };
+    if (tg_spool_open(&sc, &d->spool) != 0) {
+        tg_err("%s: cannot open the spool %s; fix [collector] spool_dir", cmd, sc.dir);
+        goto fail;
+    }
+    if (d->cc->dedup_window > 0)
+        d->dedup = tg_dedup_new(d->cc->dedup_window, 0);
+    struct tg_pipeline_conf pc = {
+        .workers = (int)d->cc->workers,
+        .process = tg_process_event,
+        .process_ctx = &d->chain,
+        .is_duplicate = d->dedup ? tg_dedup_is_duplicate : NULL,
+        .dedup_ctx = d->dedup,
+        .on_confirm = tg_spool_confirm,
+        .confirm_ctx = d->spool,
+    };
+    d->pipe = tg_pipeline_new(&pc);
+    tg_registry_add_sinks(d->cfg, d->pipe);
+    if (tg_pipeline_start(d->pipe) != 0) {
+        tg_err("%s: cannot start the sinks; nothing was received", cmd);
+        goto fail;
+    }
+    /* /metrics and the per-minute summary line.  rsyslog may run several
+     * omprog children: there a busy metrics port only loses /metrics. */
+    struct tg_metrics_conf mc = {.listen = d->cc->metrics_listen,
+                                 .pipe = d->pipe,
+                                 .summary_interval_s = 60,
+                                 .refresh = tg_daemon_refresh_metrics,
+                                 .refresh_ctx = d};
+    if (tg_metrics_start(&mc, &d->metrics) != 0) {
+        if (strcmp(cmd, "omprog") != 0) {
+            tg_pipeline_drain(d->pipe);
+            goto fail;
+        }
+        tg_warn("%s: continuing without /metrics", cmd);
+        mc.listen = NULL;
+        tg_metrics_start(&mc, &d->metrics);
+    }
+    d->replay_src = tg_pipeline_source(d->pipe);
+    return TG_EXIT_OK;
+fail:
+    tg_daemon_release(d);
+    return TG_EXIT_RUNTIME;
+}
+
+void tg_daemon_replay(struct tg_daemon *d)
+{
+    d->replayed = tg_spool_replay(d->spool, tg_daemon_replay_one, d);
+    tg_source_flush(d->replay_src);
+    if (d->replayed)
+        tg_info("%s: replayed %llu unconfirmed records from the spool %s", d->cmd,
+                (unsigned long long)d->replayed, d->cc->spool_dir);
+}
+
+void tg_daemon_close(struct tg_daemon *d)
+{
+    tg_pipeline_drain(d->pipe);
+    struct tg_pipeline_stats ps;
+    struct tg_spool_stats ss;
+    tg_pipeline_stats(d->pipe, &ps);
+    tg_spool_stats(d->spool, &ss);
+    uint64_t delivered = 0, failed = 0;
+    for (size_t i = 0; i < tg_pipeline_sink_count(d->pipe); i++) {
+        struct tg_sink *s = tg_pipeline_sink(d->pipe, i);
+        delivered += atomic_load(&s->delivered);
+        failed += atomic_load(&s->failed);
+    }
+    tg_info("%s: stopped: %llu events in (%llu replayed), %llu duplicates dropped, %llu "
+            "delivered, %llu failed; spool: %llu appended, %llu confirmed, %llu corrupt records "
+            "skipped, %llu full waits, %llu fsyncs, %llu bytes left in %llu segments",
+            d->cmd, (unsigned long long)ps.events_in, (unsigned long long)d->replayed,
+            (unsigned long long)ps.duplicates, (unsigned long long)delivered,
+            (unsigned long long)failed, (unsigned long long)ss.appended,
+            (unsigned long long)ss.confirmed, (unsigned long long)ss.corrupt_records,
+            (unsigned long long)ss.full_waits, (unsigned long long)ss.fsyncs,
+            (unsigned long long)ss.bytes, (unsigned long long)ss.segments);
+    if (d->dedup) {
+        struct tg_dedup_stats ds;
+        tg_dedup_stats(d->dedup, &ds);
+        if (ds.evicted_early)
+            tg_warn("%s: dedup: %llu ids left the window early (table full); repeats of them "
+                    "passed",
+                    d->cmd, (unsigned long long)ds.evicted_early);
+    }
+    tg_daemon_release(d);
+}

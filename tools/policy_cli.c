@@ -1,0 +1,199 @@
+/*
+ * policy_cli.c - `trailguard policy check` and `trailguard policy lint`.
+ *
+ * check explains one verdict like `ipa hbactest` / `sudo -l -U U -h H CMD`:
+ * with --command it is a sudo check (plus HBAC service sudo), with
+ * --service an HBAC check of that service, otherwise an HBAC check of the
+ * session services.  It uses the same verdict functions as the collector.
+ * lint loads a snapshot and prints what it holds and every problem.
+ * Main thread only.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/config.h"
+#include "core/errors.h"
+#include "core/json.h"
+#include "policy/policy.h"
+#include "tools/commands.h"
+
+const char tg_policy_usage[] =
+    "usage: trailguard policy check --snapshot DIR --user U --host H [--service S]\n"
+    "                               [--runas R] [--command 'CMD ARGS'] [--json] [-c FILE]\n"
+    "       trailguard policy lint --snapshot DIR\n"
+    "\n"
+    "check: explain a verdict.  With --command: may U run CMD ARGS with sudo (as R,\n"
+    "default root) on H, and does HBAC grant U the service sudo there (like\n"
+    "`sudo -l -U U -h H [-u R] CMD`).  With --service: HBAC for that service (like\n"
+    "`ipa hbactest`).  Otherwise: HBAC for [policy] session_services.\n"
+    "Prints the decision, the deciding rule and the reason.\n"
+    "Exit status: 0 allow or not_applicable, 1 deny, 2 usage, 3 snapshot unreadable.\n"
+    "\n"
+    "lint: load the snapshot, print what it holds (counts of users, groups, hosts,\n"
+    "rules by kind) and every problem with file:line.\n"
+    "Exit status: 0 no errors (warnings allowed), 1 errors found, 2 usage,\n"
+    "3 snapshot unreadable.\n"
+    "\n"
+    "  -c, --config FILE  take [policy] (session_services, min_uid, usrmerge) from FILE\n";
+
+static const char *const tg_decision_names[] = {"none", "allow", "deny", "not_applicable"};
+static const char *const tg_check_names[] = {NULL, "hbac", "sudo", "hbac+sudo"};
+
+static int tg_policy_lint(const char *dir)
+{
+    struct tg_snapshot *s;
+    char *err = NULL;
+    if (tg_snapshot_load(dir, &s, &err) != 0) {
+        fprintf(stderr, "trailguard policy lint: %s\n", err);
+        free(err);
+        return TG_EXIT_RUNTIME;
+    }
+    size_t errors = tg_snapshot_report(s, stdout);
+    tg_snapshot_unref(s);
+    return errors ? TG_EXIT_NEGATIVE : TG_EXIT_OK;
+}
+
+static void tg_print_json(const struct tg_verdict *v, const struct tg_snapshot *s)
+{
+    struct tg_buf b = TG_BUF_INIT;
+    struct tg_jw w;
+    tg_jw_begin(&w, &b);
+    tg_jw_cstr(&w, "decision", tg_decision_names[v->decision]);
+    if (tg_check_names[v->check])
+        tg_jw_cstr(&w, "check", tg_check_names[v->check]);
+    else
+        tg_jw_null(&w, "check");
+    if (v->rule)
+        tg_jw_cstr(&w, "rule", v->rule);
+    else
+        tg_jw_null(&w, "rule");
+    tg_jw_cstr(&w, "reason", v->reason);
+    tg_jw_cstr(&w, "snapshot", s->id);
+    tg_jw_end(&w);
+    fwrite(b.data, 1, b.len, stdout);
+    fputc('\n', stdout);
+    tg_buf_free(&b);
+}
+
+int tg_cmd_policy(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"snapshot", required_argument, NULL, 'S'}, {"user", required_argument, NULL, 'u'},
+        {"host", required_argument, NULL, 'H'},     {"service", required_argument, NULL, 's'},
+        {"runas", required_argument, NULL, 'r'},    {"command", required_argument, NULL, 'C'},
+        {"json", no_argument, NULL, 'j'},           {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        if (argc < 2)
+            return tg_usage_error("policy", "missing subcommand: check or lint");
+        fputs(tg_policy_usage, stdout);
+        return TG_EXIT_OK;
+    }
+    const char *sub = argv[1];
+    if (strcmp(sub, "check") != 0 && strcmp(sub, "lint") != 0)
+        return tg_usage_error("policy", "unknown subcommand '%s' (use check or lint)", sub);
+    const char *dir = NULL, *user = NULL, *host = NULL, *service = NULL, *runas = NULL,
+               *command = NULL, *config = NULL;
+    bool json = false;
+    int c;
+    optind = 2;
+    while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'S':
+            dir = optarg;
+            break;
+        case 'u':
+            user = optarg;
+            break;
+        case 'H':
+            host = optarg;
+            break;
+        case 's':
+            service = optarg;
+            break;
+        case 'r':
+            runas = optarg;
+            break;
+        case 'C':
+            command = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 'c':
+            config = optarg;
+            break;
+        case 'h':
+            fputs(tg_policy_usage, stdout);
+            return TG_EXIT_OK;
+        default:
+            return tg_usage_error("policy", "unknown option");
+        }
+    }
+    if (optind < argc)
+        return tg_usage_error("policy", "unexpected argument '%s'", argv[optind]);
+    struct tg_config *cfg = NULL;
+    if (config && tg_config_load(config, &cfg) != 0)
+        return TG_EXIT_USAGE;
+    const struct tg_policy_conf *pc = cfg ? tg_config_get(cfg, "policy") : NULL;
+    struct tg_policy_conf defaults = {0};
+    if (!pc) {
+        tg_config_defaults(&tg_policy_section, &defaults);
+        pc = &defaults;
+    }
+    if (!dir)
+        dir = pc->snapshot_dir;
+    int rc = TG_EXIT_OK;
+    if (!dir) {
+        rc = tg_usage_error("policy", "--snapshot DIR is required");
+        goto out;
+    }
+    if (strcmp(sub, "lint") == 0) {
+        rc = tg_policy_lint(dir);
+        goto out;
+    }
+    if (!user || !host) {
+        rc = tg_usage_error("policy", "check needs --user and --host");
+        goto out;
+    }
+    if (service && command) {
+        rc = tg_usage_error("policy", "--service and --command exclude each other (a --command "
+                                      "check uses the HBAC service sudo)");
+        goto out;
+    }
+    struct tg_snapshot *s;
+    char *err = NULL;
+    if (tg_snapshot_load(dir, &s, &err) != 0) {
+        fprintf(stderr, "trailguard policy check: %s\n", err);
+        free(err);
+        rc = TG_EXIT_RUNTIME;
+        goto out;
+    }
+    struct tg_verdict v = {0};
+    if (command)
+        tg_verdict_sudo(s, pc, user, host, runas, command, (int64_t)time(NULL), &v);
+    else
+        tg_verdict_hbac(s, pc, user, host, service ? service : pc->session_services, &v);
+    if (json) {
+        tg_print_json(&v, s);
+    } else {
+        printf("decision: %s\n", tg_decision_names[v.decision]);
+        printf("check: %s\n", tg_check_names[v.check] ? tg_check_names[v.check] : "-");
+        printf("rule: %s\n", v.rule ? v.rule : "-");
+        printf("reason: %s\n", v.reason);
+        printf("snapshot: %s\n", s->id);
+    }
+    rc = v.decision == TG_DECISION_DENY ? TG_EXIT_NEGATIVE : TG_EXIT_OK;
+    tg_snapshot_unref(s);
+out:
+    if (pc == &defaults) {
+        free(defaults.snapshot_dir);
+        free(defaults.session_services);
+        free(defaults.db_service);
+    }
+    tg_config_free(cfg);
+    return rc;
+}

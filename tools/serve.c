@@ -1,0 +1,189 @@
+/*
+ * serve.c - `trailguard serve`: the collector daemon.
+ *
+ * Set-up order (daemon.c): config, spool, sinks, replay of the unconfirmed
+ * spool records; then the sources ([input.relp*] listeners, [input.file*]
+ * followers).  With no -c the built-in defaults apply: one RELP listener
+ * on 127.0.0.1:2514 and the data under ./trailguard-data.
+ *
+ * Signals are blocked in every thread and taken by the main thread with
+ * sigtimedwait, which also wakes every few milliseconds to submit the RELP
+ * listeners' partial batches (librelp gives no "no more pending" hint, so a
+ * short timer keeps latency low).  SIGTERM/SIGINT: stop the sources, drain
+ * the pipeline, exit 0.  SIGHUP: tg_serve_on_hup() (policy reload, file
+ * reopen).  /metrics is started by the shared daemon set-up (daemon.c).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include "core/errors.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "ingest/inputs.h"
+#include "policy/policy.h"
+#include "tools/commands.h"
+#include "tools/daemon.h"
+
+#define TG_SERVE_FLUSH_MS 5
+
+const char tg_serve_usage[] =
+    "usage: trailguard serve [-c FILE]\n"
+    "\n"
+    "Run the collector in the foreground: RELP listeners ([input.relp...]) and\n"
+    "followed files ([input.file...]) -> spool -> parse -> policy -> sinks.\n"
+    "A RELP message is acknowledged only once it is in the spool; on start every\n"
+    "spooled record the sinks had not confirmed is replayed.  Logs go to stderr.\n"
+    "\n"
+    "  -c, --config FILE   configuration (INI); see `trailguard help config`.\n"
+    "                      Without it: listen on 127.0.0.1:2514, spool under\n"
+    "                      ./trailguard-data, NDJSON to stdout.\n"
+    "\n"
+    "Signals: TERM/INT drain and exit 0; HUP reopens files (and reloads the policy).\n"
+    "Exit status: 0 stopped by a signal, 2 usage or configuration error,\n"
+    "3 runtime failure (cannot bind, cannot open the spool or a sink).\n";
+
+struct tg_serve {
+    struct tg_daemon d;
+    struct tg_relp_conf default_relp; /* with no -c */
+    struct tg_relp_listener **relp;
+    size_t nrelp;
+    struct tg_file_input **files;
+    size_t nfiles;
+};
+
+/* SIGHUP: reload the policy snapshot (the old one stays if the new one
+ * does not load) and reopen the followed files. */
+static void tg_serve_on_hup(struct tg_serve *s)
+{
+    const struct tg_policy_conf *pc = tg_config_get(s->d.cfg, "policy");
+    bool policy = pc && pc->snapshot_dir;
+    tg_info("serve: SIGHUP: %sreopening %zu file input%s",
+            policy ? "reloading the policy snapshot, " : "", s->nfiles, s->nfiles == 1 ? "" : "s");
+    if (policy)
+        tg_policy_reload(s->d.chain.policy);
+    for (size_t i = 0; i < s->nfiles; i++)
+        tg_file_reopen(s->files[i]);
+}
+
+/* Start every configured source; 0 or TG_EXIT_RUNTIME. */
+static int tg_serve_start_inputs(struct tg_serve *s, bool defaults)
+{
+    const struct tg_config *cfg = s->d.cfg;
+    size_t it = 0;
+    const struct tg_relp_conf *rc;
+    size_t n = 0;
+    while (tg_config_next(cfg, "input.relp", &it))
+        n++;
+    if (defaults) {
+        tg_config_defaults(&tg_relp_section, &s->default_relp);
+        n = 1;
+    }
+    s->relp = tg_xcalloc(n + 1, sizeof(*s->relp));
+    it = 0;
+    while (s->nrelp < n) {
+        rc = defaults ? &s->default_relp : tg_config_next(cfg, "input.relp", &it);
+        if (tg_relp_start(rc, s->d.spool, s->d.pipe, &s->relp[s->nrelp]) != 0)
+            return TG_EXIT_RUNTIME;
+        s->nrelp++;
+    }
+    n = 0;
+    it = 0;
+    while (tg_config_next(cfg, "input.file", &it))
+        n++;
+    s->files = tg_xcalloc(n + 1, sizeof(*s->files));
+    it = 0;
+    const struct tg_file_conf *fc;
+    while ((fc = tg_config_next(cfg, "input.file", &it)) != NULL) {
+        if (tg_file_start(fc, s->d.cc->spool_dir, s->d.spool, s->d.pipe, &s->files[s->nfiles]) != 0)
+            return TG_EXIT_RUNTIME;
+        s->nfiles++;
+    }
+    if (s->nrelp + s->nfiles == 0)
+        tg_warn("serve: the configuration has no [input.relp] or [input.file] section: only the "
+                "spool replay runs");
+    return 0;
+}
+
+static void tg_serve_stop_inputs(struct tg_serve *s)
+{
+    for (size_t i = 0; i < s->nrelp; i++)
+        tg_relp_stop(s->relp[i]);
+    for (size_t i = 0; i < s->nfiles; i++)
+        tg_file_stop(s->files[i]);
+    free(s->relp);
+    free(s->files);
+    s->relp = NULL;
+    s->files = NULL;
+    s->nrelp = s->nfiles = 0;
+    free(s->default_relp.listen);
+}
+
+int tg_cmd_serve(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    const char *config_path = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            config_path = optarg;
+            break;
+        case 'h':
+            fputs(tg_serve_usage, stdout);
+            return TG_EXIT_OK;
+        default:
+            return tg_usage_error("serve", "unknown option");
+        }
+    }
+    if (optind < argc)
+        return tg_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+
+    /* block before any thread exists, so that only sigtimedwait sees them */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    sigaddset(&sigs, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+    /* the stdout sink flushes once per batch: let a batch be one write */
+    static char outbuf[1 << 20];
+    setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+
+    struct tg_serve s;
+    memset(&s, 0, sizeof(s));
+    int code = tg_daemon_open(&s.d, "serve", config_path);
+    if (code != TG_EXIT_OK)
+        return code;
+    tg_daemon_replay(&s.d); /* before the sources: replayed records go first */
+    code = tg_serve_start_inputs(&s, config_path == NULL);
+    if (code == TG_EXIT_OK) {
+        tg_info("serve: running (pid %ld)", (long)getpid());
+        struct timespec tick = {0, TG_SERVE_FLUSH_MS * 1000000L};
+        for (;;) {
+            int sig = sigtimedwait(&sigs, NULL, &tick);
+            if (sig == SIGTERM || sig == SIGINT) {
+                tg_info("serve: %s: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+                break;
+            }
+            if (sig == SIGHUP)
+                tg_serve_on_hup(&s);
+            for (size_t i = 0; i < s.nrelp; i++)
+                tg_relp_flush(s.relp[i]);
+        }
+    }
+    tg_serve_stop_inputs(&s);
+    tg_daemon_close(&s.d);
+    return code;
+}
