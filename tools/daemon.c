@@ -31,6 +31,7 @@ int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path
         tg_config_free(d->cfg);
         return TG_EXIT_USAGE;
     }
+    d->chain.policy = tg_policy_new(tg_config_get(d->cfg, "policy"), NULL);
     struct tg_spool_conf sc = {
         .dir = d->cc->spool_dir,
         .fsync = d->cc->fsync,
@@ -70,6 +71,7 @@ fail:
     tg_dedup_free(d->dedup);
     tg_spool_close(d->spool);
     tg_parse_ctx_free(d->chain.parse);
+    tg_policy_free(d->chain.policy);
     tg_config_free(d->cfg);
     return TG_EXIT_RUNTIME;
 }
@@ -100,5 +102,6 @@ void tg_daemon_close(struct tg_daemon *d)
     tg_dedup_free(d->dedup);
     tg_spool_close(d->spool);
     tg_parse_ctx_free(d->chain.parse);
+    tg_policy_free(d->chain.policy);
     tg_config_free(d->cfg);
 }
