@@ -136,8 +136,7 @@ int tg_cmd_query(int argc, char **argv)
                 " members); %.1f MB compressed, %.1f MB NDJSON in %.3f s (%.1f MB/s, %.0f "
                 "events/s)\n",
                 st.matched, st.records, st.segments, st.skipped, st.members_skipped,
-                (double)st.bytes / 1e6,
-                (double)st.raw_bytes / 1e6, st.seconds,
+                (double)st.bytes / 1e6, (double)st.raw_bytes / 1e6, st.seconds,
                 st.seconds > 0 ? (double)st.raw_bytes / 1e6 / st.seconds : 0.0,
                 st.seconds > 0 ? (double)st.records / st.seconds : 0.0);
 out:
