@@ -175,8 +175,9 @@ void tg_metrics_render(struct tg_pipeline *p, struct tg_buf *out)
     struct tg_pipeline_stats st = {0};
     if (p) {
         tg_pipeline_stats(p, &st);
-        tg_metrics_family(out, "received_total", "counter",
-                          "records received by every input (each becomes one event)");
+        tg_metrics_family(
+            out, "received_total", "counter",
+            "events entering the pipeline: records from every input, and spool replays");
         tg_buf_printf(out, "trailguard_received_total %" PRIu64 "\n", st.events_in);
         tg_metrics_family(out, "deduplicated_total", "counter",
                           "events dropped as repeats of an event.id within dedup_window");

@@ -56,11 +56,11 @@
 #define TG_SPOOL_MAX_BODY    (64u << 20)
 
 struct tg_spool_seg {
-    uint64_t first_seq;
-    uint64_t nrec;  /* valid records (for the active one: appended so far) */
-    uint64_t nconf; /* confirmed among them */
-    uint64_t bytes; /* file size */
-    uint8_t *ack;   /* shared mapping of the .ack file */
+    uint64_t first_seq, last_seq; /* last_seq: highest record in it (0: none) */
+    uint64_t nrec;                /* valid records (for the active one: appended so far) */
+    uint64_t nconf;               /* confirmed among them */
+    uint64_t bytes;               /* file size */
+    uint8_t *ack;                 /* shared mapping of the .ack file */
     bool sealed;
     /* for replay of segments found at open: the valid records' offsets */
     uint64_t *offs;
@@ -272,6 +272,8 @@ static int tg_seg_load(struct tg_spool *sp, uint64_t first)
             g->nconf++;
         if (seq >= sp->next_seq)
             sp->next_seq = seq + 1;
+        if (seq > g->last_seq)
+            g->last_seq = seq;
         off = next;
     }
     rc = 0;
@@ -667,6 +669,7 @@ int tg_spool_append(struct tg_spool *sp, const struct tg_spool_rec *rec, uint64_
         dst += iov[i].iov_len;
     }
     sp->next_seq++;
+    sp->active->last_seq = s;
     sp->active->nrec++;
     sp->active->bytes += reclen;
     sp->total_bytes += reclen;
@@ -710,8 +713,7 @@ void tg_spool_confirm(void *spool, uint64_t seq)
         else
             hi = mid;
     }
-    if (sp->nsegs && sp->segs[lo]->first_seq <= seq &&
-        seq - sp->segs[lo]->first_seq < TG_SPOOL_SEG_RECORDS) {
+    if (sp->nsegs && sp->segs[lo]->first_seq <= seq && seq <= sp->segs[lo]->last_seq) {
         struct tg_spool_seg *g = sp->segs[lo];
         uint64_t idx = seq - g->first_seq;
         uint8_t bit = (uint8_t)(1u << (idx % 8));

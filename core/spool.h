@@ -93,8 +93,9 @@ int tg_spool_open(const struct tg_spool_conf *conf, struct tg_spool **out);
 
 /*
  * Call `cb` for every valid record of the segments found at open that was
- * not confirmed, in sequence order.  Call once, after open and before the
- * first append.  Returns the number of records replayed.
+ * not confirmed, in sequence order.  Call once, after open; appends may run
+ * meanwhile (they go to new segments).  Returns the number of records
+ * replayed.
  */
 uint64_t tg_spool_replay(struct tg_spool *sp,
                          void (*cb)(void *ctx, const struct tg_spool_rec *rec, uint64_t seq),

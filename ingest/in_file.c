@@ -58,6 +58,7 @@ struct tg_file_input {
     struct tg_buf line; /* the incomplete last line */
     bool cut;           /* the current line passed TG_FILE_MAX_LINE */
     uint64_t last_seq;
+    bool unstored; /* a line could not be spooled while stopping */
     uint64_t lines, truncated;
 };
 
@@ -105,8 +106,10 @@ static void tg_file_emit(struct tg_file_input *f, const char *p, size_t n, bool 
                                .len = n};
     uint64_t seq;
     while (tg_spool_append(f->sp, &rec, &seq) != 0) {
-        if (atomic_load(&f->stop))
-            return; /* not stored: the position is not advanced past it either */
+        if (atomic_load(&f->stop)) {
+            f->unstored = true; /* keep the saved position before this line */
+            return;
+        }
         sleep(1);
     }
     f->last_seq = seq;
@@ -325,7 +328,8 @@ void tg_file_stop(struct tg_file_input *f)
     pthread_join(f->thread, NULL);
     if (f->fd >= 0) {
         tg_source_flush(f->src);
-        tg_file_save_pos(f, false);
+        if (!f->unstored)
+            tg_file_save_pos(f, false);
         close(f->fd);
     }
     tg_info("[input.file] %s: %" PRIu64 " lines read (%" PRIu64 " truncated)", f->conf->path,

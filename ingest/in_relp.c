@@ -307,5 +307,12 @@ void tg_relp_stop(struct tg_relp_listener *l)
     pthread_join(l->thread, NULL);
     relpEngineDestruct(&l->eng);
     tg_source_flush(l->src);
+    struct tg_relp_stats st;
+    tg_relp_stats(l, &st);
+    tg_info("%s: stopped: %llu messages (%llu bytes), %llu truncated, %llu TLS peers refused, "
+            "%llu session errors, %llu spool retries",
+            l->label, (unsigned long long)st.messages, (unsigned long long)st.bytes,
+            (unsigned long long)st.truncated, (unsigned long long)st.auth_failures,
+            (unsigned long long)st.errors, (unsigned long long)st.spool_retries);
     free(l);
 }

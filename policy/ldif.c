@@ -523,17 +523,6 @@ static void tg_role_free(struct tg_role *r)
     free(r->runasgroups.v);
 }
 
-static int64_t tg_gentime(const char *s)
-{
-    struct tm tm = {0};
-    if (!s || sscanf(s, "%4d%2d%2d%2d%2d%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                     &tm.tm_min, &tm.tm_sec) < 4)
-        return TG_STRMAP_NONE; /* caller checks */
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return (int64_t)timegm(&tm);
-}
-
 /* Fill list from values: positive entries first, negated last (sudo's LDAP
  * code puts negations at the end so that, scanned from the end, they win). */
 static void tg_role_list(struct tg_snapshot_data *d, struct tg_sudo_list *l,
@@ -574,16 +563,13 @@ static void tg_role_build(struct tg_snapshot_data *d, struct tg_role *r, bool ip
         rg = tg_sudo_list_new(d);
         tg_role_list(d, rg, &r->runasgroups, false);
     }
-    int64_t nb = INT64_MIN, na = INT64_MAX;
-    if (r->notbefore) {
-        int64_t t = tg_gentime(r->notbefore);
-        if (t != (int64_t)TG_STRMAP_NONE)
-            nb = t;
-    }
-    if (r->notafter) {
-        int64_t t = tg_gentime(r->notafter);
-        if (t != (int64_t)TG_STRMAP_NONE)
-            na = t;
+    int64_t nb = r->notbefore ? tg_sudo_gentime(r->notbefore) : INT64_MIN;
+    int64_t na = r->notafter ? tg_sudo_gentime(r->notafter) : INT64_MAX;
+    if (na == INT64_MIN) {
+        tg_snap_problem(d, r->file, r->line, false,
+                        "sudo rule %s: sudoNotAfter '%s' is not YYYYMMDDHHMMSSZ; ignored", r->cn,
+                        r->notafter);
+        na = INT64_MAX;
     }
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < r->cmds.n; i++) {

@@ -92,6 +92,8 @@ struct tg_csr {
     uint32_t *rules;
 };
 
+#define TG_HOST_AMBIGUOUS (TG_STRMAP_NONE - 1)
+
 struct tg_gid_group {
     int64_t gid;
     uint32_t group;
@@ -193,8 +195,9 @@ struct tg_snapshot_data {
     size_t nsudo_always;
     struct tg_gid_group *gid_groups; /* (gid, group id) sorted by gid */
     size_t ngid_groups;
-    struct tg_strmap cmd_paths; /* plain command paths named by sudo rules */
-    size_t users_defined;       /* users with a passwd/LDIF entry */
+    struct tg_strmap cmd_paths;  /* plain command paths named by sudo rules */
+    size_t users_defined;        /* users with a passwd/LDIF entry */
+    struct tg_strmap host_short; /* short name -> host id (TG_STRMAP_NONE - 1: ambiguous) */
     char *secure_path;
     char *runas_default;
 
@@ -237,6 +240,9 @@ struct tg_sudo_list *tg_sudo_list_new(struct tg_snapshot_data *d);
  * returns 0 or TG_EINVAL with *err set to a static sentence. */
 int tg_sudo_cmd_parse(struct tg_snapshot_data *d, struct tg_sudo_member *m, const char *text,
                       const char **err);
+/* Seconds since the epoch of a sudoNotBefore/NOTAFTER value
+ * ("YYYYMMDDHHMMSSZ", minutes and seconds optional), or INT64_MIN. */
+int64_t tg_sudo_gentime(const char *s);
 /* Parse a sudoUser/sudoHost/sudoRunAs* value ("%g", "#1", "+ng", "!x", "ALL")
  * into m (str copied).  host: host-list rules (addresses, no ids). */
 void tg_sudo_member_parse(struct tg_snapshot_data *d, struct tg_sudo_member *m, const char *v,

@@ -87,6 +87,18 @@ static bool tg_unknown_user(const struct tg_snapshot *s, const char *user, struc
     return true;
 }
 
+/* The snapshot's FQDN for a dot-less host name when exactly one defined host
+ * has that short name; else the name as given. */
+static const char *tg_canon_host(const struct tg_snapshot *s, const char *host)
+{
+    if (strchr(host, '.') || tg_snapshot_entity(s, TG_NS_HOST, host, strlen(host)))
+        return host;
+    uint32_t id = tg_strmap_get(&s->d.host_short, host, strlen(host));
+    if (id == TG_STRMAP_NONE || id == TG_HOST_AMBIGUOUS)
+        return host;
+    return s->d.ns[TG_NS_HOST].v[id].name;
+}
+
 /* ------------------------------------------------------------------ HBAC */
 
 /* Evaluate HBAC for each service of a comma list; returns the rule or NULL
@@ -129,6 +141,7 @@ void tg_verdict_hbac(const struct tg_snapshot *s, const struct tg_policy_conf *c
              "session_services (or db_service) to the PAM services to check.");
         return;
     }
+    host = tg_canon_host(s, host);
     char svc[128];
     const struct tg_hbac_rule *r = tg_hbac_any(s, user, host, services, svc, sizeof(svc));
     if (r)
@@ -151,8 +164,10 @@ struct tg_sudo_ask {
 };
 
 static void tg_sudo_decide(const struct tg_snapshot *s, const struct tg_policy_conf *conf,
-                           const struct tg_sudo_ask *a, struct tg_verdict *v)
+                           const struct tg_sudo_ask *ask, struct tg_verdict *v)
 {
+    struct tg_sudo_ask canon = *ask, *a = &canon;
+    canon.host = tg_canon_host(s, ask->host);
     char what[600];
     snprintf(what, sizeof(what), "'%s%s%s' as %s%s%s", a->cmnd, a->args ? " " : "",
              a->args ? a->args : "", a->runas, a->group ? ":" : "", a->group ? a->group : "");
@@ -357,6 +372,13 @@ void tg_verdict_exec(const struct tg_snapshot *s, const struct tg_policy_conf *c
     const struct tg_entity *e = tg_snapshot_entity(s, TG_NS_USER, user, strlen(user));
     if (e && e->file && e->uid >= 0)
         uid = e->uid;
+    if (uid == 65534) { /* the kernel's overflow uid: no person logs in as it */
+        tg_v(v, TG_DECISION_NOT_APPLICABLE, TG_CHECK_NONE, NULL,
+             "%s (uid 65534) is the unprivileged overflow account, which the policy does not "
+             "cover.",
+             user);
+        return;
+    }
     if (uid >= 0 && uid < conf->min_uid) {
         tg_v(v, TG_DECISION_NOT_APPLICABLE, TG_CHECK_NONE, NULL,
              "%s (uid %lld) is a system account below [policy] min_uid %lld, which the policy "
@@ -496,20 +518,18 @@ static void tg_policy_decide(struct tg_policy *p, const struct tg_snapshot *s, s
                  : "The record was not recognised as a command or login, so no policy applies.");
         return;
     }
+    if (connect && !p->conf.db_service) {
+        tg_v(v, TG_DECISION_NOT_APPLICABLE, TG_CHECK_NONE, NULL,
+             "Database logins are not checked; set [policy] db_service to the HBAC service "
+             "that grants them.");
+        return;
+    }
     if (!user || !host) {
         tg_v(v, TG_DECISION_NOT_APPLICABLE, TG_CHECK_NONE, NULL,
              "The record names no %s, so the policy cannot be applied.", !user ? "user" : "host");
         return;
     }
     if (connect) {
-        if (!p->conf.db_service) {
-            tg_v(v, TG_DECISION_NOT_APPLICABLE, TG_CHECK_NONE, NULL,
-                 "Database logins are not checked; set [policy] db_service to the HBAC service "
-                 "that grants them.");
-            return;
-        }
-        if (tg_unknown_user(s, user, v))
-            return;
         tg_verdict_hbac(s, &p->conf, user, host, p->conf.db_service, v);
         return;
     }

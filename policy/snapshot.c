@@ -380,6 +380,23 @@ static void tg_sudo_order(struct tg_snapshot_data *d)
     d->capsudo = n;
 }
 
+/* Short names of defined hosts, for records that log "web1" for the IdM host
+ * web1.example.com (ipa hbactest canonicalises dot-less names the same way). */
+static void tg_short_hosts(struct tg_snapshot_data *d)
+{
+    const struct tg_nstable *t = &d->ns[TG_NS_HOST];
+    tg_strmap_init(&d->host_short);
+    for (uint32_t i = 0; i < t->n; i++) {
+        const char *dot = strchr(t->v[i].name, '.');
+        if (!t->v[i].file || !dot || dot == t->v[i].name)
+            continue;
+        size_t n = (size_t)(dot - t->v[i].name);
+        uint32_t had = tg_strmap_put(&d->host_short, t->v[i].name, n, i);
+        if (had != i)
+            tg_strmap_set(&d->host_short, t->v[i].name, n, TG_HOST_AMBIGUOUS);
+    }
+}
+
 static void tg_snapshot_data_free(struct tg_snapshot_data *d)
 {
     for (int ns = 0; ns < TG_NS_COUNT; ns++) {
@@ -430,6 +447,7 @@ static void tg_snapshot_data_free(struct tg_snapshot_data *d)
         free(d->problems[i].msg);
     free(d->problems);
     tg_strmap_free(&d->cmd_paths);
+    tg_strmap_free(&d->host_short);
     tg_strmap_free(&d->sudo_ukeys);
     free(d->sudo_by_user.off);
     free(d->sudo_by_user.rules);
@@ -495,6 +513,7 @@ int tg_snapshot_load(const char *dir, struct tg_snapshot **out, char **err)
     tg_closures(d);
     tg_hbac_index(d);
     tg_sudo_index(d);
+    tg_short_hosts(d);
     d->users_defined = tg_defined(&d->ns[TG_NS_USER]);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     s->load_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -548,6 +567,24 @@ size_t tg_snapshot_report(const struct tg_snapshot *s, FILE *out)
         const struct tg_problem *p = &d->problems[i];
         fprintf(out, "%s:%d: %s: %s\n", p->file, p->line, p->warning ? "warning" : "error", p->msg);
         errors += !p->warning;
+    }
+    /* sudo rules naming accounts an account-bearing snapshot does not hold */
+    for (size_t i = 0; i < d->nsudo; i++) {
+        const struct tg_sudo_spec *sp = &d->sudo[i];
+        for (size_t k = 0; k < sp->users.n; k++) {
+            const struct tg_sudo_member *m = &sp->users.v[k];
+            bool user = m->type == TG_SM_NAME && m->str[0] != '#' && d->users_defined;
+            bool group = m->type == TG_SM_GROUP && tg_defined(&d->ns[TG_NS_GROUP]);
+            enum tg_ns ns = user ? TG_NS_USER : TG_NS_GROUP;
+            if (!user && !group)
+                continue;
+            uint32_t id = tg_snap_find(d, ns, m->str, strlen(m->str));
+            if (id == TG_STRMAP_NONE || !d->ns[ns].v[id].file)
+                fprintf(out,
+                        "%s:%d: warning: sudo rule %s names %s '%s', which is not in the "
+                        "snapshot\n",
+                        sp->file, sp->line, sp->name, user ? "user" : "group", m->str);
+        }
     }
     static const char *const what[TG_NS_COUNT] = {
         "user", "user group", "host", "host group", "HBAC service", "HBAC service group", NULL};

@@ -95,3 +95,15 @@ uint32_t tg_strmap_put(struct tg_strmap *m, const char *key, size_t len, uint32_
     m->n++;
     return value;
 }
+
+void tg_strmap_set(struct tg_strmap *m, const char *key, size_t len, uint32_t value)
+{
+    uint32_t h = tg_strmap_hash(key, len);
+    for (size_t i = h & (m->cap - 1); m->slots[i].key; i = (i + 1) & (m->cap - 1)) {
+        struct tg_strmap_slot *s = &m->slots[i];
+        if (s->hash == h && s->len == len && tg_strmap_keyeq(s->key, key, len)) {
+            s->value = value;
+            return;
+        }
+    }
+}

@@ -37,5 +37,7 @@ uint32_t tg_strmap_get(const struct tg_strmap *m, const char *key, size_t len);
 /* Insert key -> value unless present; returns the value now stored.  The key
  * bytes must outlive the map. */
 uint32_t tg_strmap_put(struct tg_strmap *m, const char *key, size_t len, uint32_t value);
+/* Replace the value of a present key (no-op when absent). */
+void tg_strmap_set(struct tg_strmap *m, const char *key, size_t len, uint32_t value);
 
 #endif

@@ -8,9 +8,11 @@
  * here can be read side by side with sudo's match.c.
  */
 #include <fnmatch.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/errors.h"
@@ -83,19 +85,27 @@ struct tg_sudo_list *tg_sudo_list_new(struct tg_snapshot_data *d)
     return l;
 }
 
+int64_t tg_sudo_gentime(const char *s)
+{
+    struct tm tm = {0};
+    if (!s || sscanf(s, "%4d%2d%2d%2d%2d%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                     &tm.tm_min, &tm.tm_sec) < 4)
+        return INT64_MIN;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (int64_t)timegm(&tm);
+}
+
+/* An IPv4/IPv6 address or network ("10.20.0.0/16", "fe80::1"), as opposed
+ * to a host name: only digits, hex, '.', ':' and '/', and either a ':' or a
+ * leading digit with a '.'. */
 static bool tg_is_addr(const char *v)
 {
-    /* IPv4/IPv6 address or network: digits, dots, colons, hex, '/' only,
-     * with at least one '.' or ':' */
-    bool sep = false;
-    for (const char *p = v; *p; p++) {
-        if (*p == '.' || *p == ':')
-            sep = true;
-        else if (!(*p == '/' || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') ||
-                   (*p >= 'A' && *p <= 'F')))
-            return false;
-    }
-    return sep && (v[0] != '.' && strspn(v, "0123456789") > 0 ? true : strchr(v, ':') != NULL);
+    if (v[strspn(v, "0123456789abcdefABCDEF.:/")] != '\0')
+        return false;
+    if (strchr(v, ':'))
+        return true;
+    return v[0] >= '0' && v[0] <= '9' && strchr(v, '.');
 }
 
 void tg_sudo_member_parse(struct tg_snapshot_data *d, struct tg_sudo_member *m, const char *v,
@@ -379,7 +389,7 @@ struct tg_who {
     const struct tg_entity *e; /* NULL: not in the snapshot */
 };
 
-static const struct tg_snapshot_data *tg_D(const struct tg_snapshot *s)
+static const struct tg_snapshot_data *tg_data(const struct tg_snapshot *s)
 {
     return &s->d;
 }
@@ -389,10 +399,10 @@ static bool tg_user_in_group(const struct tg_snapshot *s, const struct tg_who *u
 {
     if (!u->e)
         return false;
-    uint32_t gid = tg_snap_find(tg_D(s), TG_NS_GROUP, grp, strlen(grp));
+    uint32_t gid = tg_snap_find(tg_data(s), TG_NS_GROUP, grp, strlen(grp));
     if (gid == TG_STRMAP_NONE)
         return false;
-    const struct tg_entity *g = &tg_D(s)->ns[TG_NS_GROUP].v[gid];
+    const struct tg_entity *g = &tg_data(s)->ns[TG_NS_GROUP].v[gid];
     if (u->e->gid >= 0 && g->gid == u->e->gid)
         return true;
     return tg_idlist_has(&u->e->closure, gid);
@@ -405,7 +415,7 @@ static bool tg_user_has_gid(const struct tg_snapshot *s, const struct tg_who *u,
     if (u->e->gid == gid)
         return true;
     for (uint32_t k = 0; k < u->e->closure.n; k++)
-        if (tg_D(s)->ns[TG_NS_GROUP].v[u->e->closure.v[k]].gid == gid)
+        if (tg_data(s)->ns[TG_NS_GROUP].v[u->e->closure.v[k]].gid == gid)
             return true;
     return false;
 }
@@ -414,10 +424,10 @@ static bool tg_user_has_gid(const struct tg_snapshot *s, const struct tg_who *u,
 static bool tg_innetgr(const struct tg_snapshot *s, const char *ng, const char *host,
                        const char *shost, const char *user, int depth)
 {
-    uint32_t id = tg_snap_find(tg_D(s), TG_NS_NETGROUP, ng, strlen(ng));
+    uint32_t id = tg_snap_find(tg_data(s), TG_NS_NETGROUP, ng, strlen(ng));
     if (id == TG_STRMAP_NONE || depth > TG_ALIAS_DEPTH)
         return false;
-    const struct tg_entity *e = &tg_D(s)->ns[TG_NS_NETGROUP].v[id];
+    const struct tg_entity *e = &tg_data(s)->ns[TG_NS_NETGROUP].v[id];
     for (size_t i = 0; i < e->ntriples; i++) {
         const struct tg_netgr_triple *t = &e->triples[i];
         bool hok = !host || !t->host || strcasecmp(t->host, host) == 0 ||
@@ -427,8 +437,8 @@ static bool tg_innetgr(const struct tg_snapshot *s, const char *ng, const char *
             return true;
     }
     for (uint32_t k = 0; k < e->children.n; k++)
-        if (tg_innetgr(s, tg_D(s)->ns[TG_NS_NETGROUP].v[e->children.v[k]].name, host, shost, user,
-                       depth + 1))
+        if (tg_innetgr(s, tg_data(s)->ns[TG_NS_NETGROUP].v[e->children.v[k]].name, host, shost,
+                       user, depth + 1))
             return true;
     return false;
 }
@@ -518,7 +528,7 @@ static int tg_hostlist(const struct tg_snapshot *s, const struct tg_sudo_list *l
         case TG_SM_NETGROUP: {
             bool in = tg_innetgr(s, m->str, host, shost, NULL, 0);
             if (!in && he) { /* IdM host groups are netgroups of their hosts */
-                uint32_t hg = tg_snap_find(tg_D(s), TG_NS_HOSTGROUP, m->str, strlen(m->str));
+                uint32_t hg = tg_snap_find(tg_data(s), TG_NS_HOSTGROUP, m->str, strlen(m->str));
                 in = hg != TG_STRMAP_NONE && tg_idlist_has(&he->closure, hg);
             }
             if (in)
@@ -552,8 +562,8 @@ static bool tg_group_matches(const struct tg_runas_ctx *c, const char *pat)
 {
     const char *g = c->q->runas_group;
     if (pat[0] == '#' && pat[1]) {
-        uint32_t id = tg_snap_find(tg_D(c->s), TG_NS_GROUP, g, strlen(g));
-        int64_t gid = id == TG_STRMAP_NONE ? -1 : tg_D(c->s)->ns[TG_NS_GROUP].v[id].gid;
+        uint32_t id = tg_snap_find(tg_data(c->s), TG_NS_GROUP, g, strlen(g));
+        int64_t gid = id == TG_STRMAP_NONE ? -1 : tg_data(c->s)->ns[TG_NS_GROUP].v[id].gid;
         if (g[0] == '#')
             return strcmp(pat, g) == 0;
         return gid >= 0 && gid == strtoll(pat + 1, NULL, 10);
@@ -643,7 +653,7 @@ static int tg_runaslist(const struct tg_runas_ctx *c, const struct tg_sudo_cmnds
 {
     int um = TG_SUDO_UNSPEC, gm = TG_SUDO_UNSPEC;
     if (!cs->runasusers && !cs->runasgroups) {
-        const char *def = tg_D(c->s)->runas_default ? tg_D(c->s)->runas_default : "root";
+        const char *def = tg_data(c->s)->runas_default ? tg_data(c->s)->runas_default : "root";
         return tg_userpw_matches(def, &c->runas) ? TG_SUDO_ALLOW : TG_SUDO_DENY;
     }
     if (cs->runasusers)
@@ -656,10 +666,10 @@ static int tg_runaslist(const struct tg_runas_ctx *c, const struct tg_sudo_cmnds
         if (gm == TG_SUDO_UNSPEC && c->runas.e) {
             /* the runas group is one of the target user's own groups */
             const char *g = c->q->runas_group;
-            uint32_t id = tg_snap_find(tg_D(c->s), TG_NS_GROUP, g, strlen(g));
+            uint32_t id = tg_snap_find(tg_data(c->s), TG_NS_GROUP, g, strlen(g));
             if (id != TG_STRMAP_NONE &&
                 ((c->runas.e->gid >= 0 &&
-                  tg_D(c->s)->ns[TG_NS_GROUP].v[id].gid == c->runas.e->gid) ||
+                  tg_data(c->s)->ns[TG_NS_GROUP].v[id].gid == c->runas.e->gid) ||
                  tg_idlist_has(&c->runas.e->closure, id)))
                 gm = TG_SUDO_ALLOW;
         }
@@ -766,7 +776,7 @@ static struct tg_who tg_who_of(const struct tg_snapshot *s, const char *name)
     struct tg_who w = {name, NULL};
     if (name[0] == '#' && name[1]) { /* -u #uid */
         long long uid = strtoll(name + 1, NULL, 10);
-        const struct tg_nstable *t = &tg_D(s)->ns[TG_NS_USER];
+        const struct tg_nstable *t = &tg_data(s)->ns[TG_NS_USER];
         for (uint32_t i = 0; i < t->n; i++)
             if (t->v[i].uid == uid && t->v[i].file) {
                 w.e = &t->v[i];
@@ -781,7 +791,7 @@ static struct tg_who tg_who_of(const struct tg_snapshot *s, const char *name)
 void tg_sudo_eval(const struct tg_snapshot *s, const struct tg_sudo_req *q,
                   struct tg_sudo_result *res)
 {
-    const struct tg_snapshot_data *d = tg_D(s);
+    const struct tg_snapshot_data *d = tg_data(s);
     struct tg_runas_ctx rc = {s, q, tg_who_of(s, q->user), tg_who_of(s, q->runas_user)};
     char shost[256];
     size_t sl = strcspn(q->host, ".");
@@ -824,17 +834,17 @@ done:
 
 void tg_sudo_resolve(const struct tg_snapshot *s, const char *name, char *buf, size_t n)
 {
-    const char *sp = tg_D(s)->secure_path
-                         ? tg_D(s)->secure_path
+    const char *sp = tg_data(s)->secure_path
+                         ? tg_data(s)->secure_path
                          : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     for (int pass = 0; pass < 2; pass++) {
         const char *p = sp;
         while (*p) {
             size_t dl = strcspn(p, ":");
             snprintf(buf, n, "%.*s/%s", (int)dl, p, name);
-            bool hit = pass == 0
-                           ? tg_strmap_get(&tg_D(s)->cmd_paths, buf, strlen(buf)) != TG_STRMAP_NONE
-                           : access(buf, X_OK) == 0;
+            bool hit = pass == 0 ? tg_strmap_get(&tg_data(s)->cmd_paths, buf, strlen(buf)) !=
+                                       TG_STRMAP_NONE
+                                 : access(buf, X_OK) == 0;
             if (hit)
                 return;
             p += dl + (p[dl] == ':');

@@ -57,17 +57,6 @@ static struct tg_sudo_list *tg_alias_get(struct tg_json_ctx *c, enum tg_alias_ki
     return l;
 }
 
-static int64_t tg_json_time(const char *s)
-{
-    struct tm tm = {0};
-    if (sscanf(s, "%4d%2d%2d%2d%2d%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-               &tm.tm_min, &tm.tm_sec) < 4)
-        return INT64_MIN;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return (int64_t)timegm(&tm);
-}
-
 /* Fill m from one Member object; problems are reported with `line`. */
 static void tg_json_member(struct tg_json_ctx *c, struct tg_sudo_member *m, json_object *o,
                            int line, bool host)
@@ -183,9 +172,9 @@ static void tg_json_cmndspec(struct tg_json_ctx *c, struct tg_sudo_priv *p, json
         for (size_t i = 0; i < json_object_array_length(v); i++) {
             json_object *opt = json_object_array_get_idx(v, i), *t;
             if (json_object_object_get_ex(opt, "notbefore", &t))
-                nb = tg_json_time(json_object_get_string(t));
+                nb = tg_sudo_gentime(json_object_get_string(t));
             if (json_object_object_get_ex(opt, "notafter", &t)) {
-                na = tg_json_time(json_object_get_string(t));
+                na = tg_sudo_gentime(json_object_get_string(t));
                 if (na == INT64_MIN)
                     na = INT64_MAX;
             }

@@ -4,16 +4,46 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/registry.h"
+#include "policy/policy.h"
+#include "policy/snapshot.h"
 #include "tools/daemon.h"
 
 static void tg_daemon_replay_one(void *ctx, const struct tg_spool_rec *rec, uint64_t seq)
 {
     struct tg_daemon *d = ctx;
     tg_source_add(d->replay_src, tg_spool_event(rec, seq));
+}
+
+/* Metrics refresh (HTTP or summary thread): gauges owned by the spool and
+ * the policy stage. */
+static void tg_daemon_refresh_metrics(void *ctx)
+{
+    struct tg_daemon *d = ctx;
+    struct tg_spool_stats ss;
+    tg_spool_stats(d->spool, &ss);
+    tg_metrics_set(TG_G_SPOOL_BYTES, (int64_t)ss.bytes);
+    struct tg_snapshot *snap = d->chain.policy ? tg_policy_acquire(d->chain.policy) : NULL;
+    if (snap) { /* a new id: its load time is now (about: within one refresh) */
+        tg_metrics_set_snapshot(snap->id, (int64_t)time(NULL));
+        tg_snapshot_unref(snap);
+    }
+}
+
+/* Free what tg_daemon_open set up; the pipeline is drained or never ran. */
+static void tg_daemon_release(struct tg_daemon *d)
+{
+    tg_metrics_stop(d->metrics);
+    tg_pipeline_free(d->pipe);
+    tg_dedup_free(d->dedup);
+    tg_spool_close(d->spool);
+    tg_policy_free(d->chain.policy);
+    tg_parse_ctx_free(d->chain.parse);
+    tg_config_free(d->cfg);
 }
 
 int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path)
@@ -31,6 +61,7 @@ int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path
         tg_config_free(d->cfg);
         return TG_EXIT_USAGE;
     }
+    d->chain.policy = tg_policy_new(tg_config_get(d->cfg, "policy"), NULL);
     struct tg_spool_conf sc = {
         .dir = d->cc->spool_dir,
         .fsync = d->cc->fsync,
@@ -58,20 +89,36 @@ int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path
         tg_err("%s: cannot start the sinks; nothing was received", cmd);
         goto fail;
     }
+    /* /metrics and the per-minute summary line.  rsyslog may run several
+     * omprog children: there a busy metrics port only loses /metrics. */
+    struct tg_metrics_conf mc = {.listen = d->cc->metrics_listen,
+                                 .pipe = d->pipe,
+                                 .summary_interval_s = 60,
+                                 .refresh = tg_daemon_refresh_metrics,
+                                 .refresh_ctx = d};
+    if (tg_metrics_start(&mc, &d->metrics) != 0) {
+        if (strcmp(cmd, "omprog") != 0) {
+            tg_pipeline_drain(d->pipe);
+            goto fail;
+        }
+        tg_warn("%s: continuing without /metrics", cmd);
+        mc.listen = NULL;
+        tg_metrics_start(&mc, &d->metrics);
+    }
     d->replay_src = tg_pipeline_source(d->pipe);
+    return TG_EXIT_OK;
+fail:
+    tg_daemon_release(d);
+    return TG_EXIT_RUNTIME;
+}
+
+void tg_daemon_replay(struct tg_daemon *d)
+{
     d->replayed = tg_spool_replay(d->spool, tg_daemon_replay_one, d);
     tg_source_flush(d->replay_src);
     if (d->replayed)
-        tg_info("%s: replayed %llu unconfirmed records from the spool %s", cmd,
-                (unsigned long long)d->replayed, sc.dir);
-    return TG_EXIT_OK;
-fail:
-    tg_pipeline_free(d->pipe);
-    tg_dedup_free(d->dedup);
-    tg_spool_close(d->spool);
-    tg_parse_ctx_free(d->chain.parse);
-    tg_config_free(d->cfg);
-    return TG_EXIT_RUNTIME;
+        tg_info("%s: replayed %llu unconfirmed records from the spool %s", d->cmd,
+                (unsigned long long)d->replayed, d->cc->spool_dir);
 }
 
 void tg_daemon_close(struct tg_daemon *d)
@@ -96,9 +143,13 @@ void tg_daemon_close(struct tg_daemon *d)
             (unsigned long long)ss.confirmed, (unsigned long long)ss.corrupt_records,
             (unsigned long long)ss.full_waits, (unsigned long long)ss.fsyncs,
             (unsigned long long)ss.bytes, (unsigned long long)ss.segments);
-    tg_pipeline_free(d->pipe);
-    tg_dedup_free(d->dedup);
-    tg_spool_close(d->spool);
-    tg_parse_ctx_free(d->chain.parse);
-    tg_config_free(d->cfg);
+    if (d->dedup) {
+        struct tg_dedup_stats ds;
+        tg_dedup_stats(d->dedup, &ds);
+        if (ds.evicted_early)
+            tg_warn("%s: dedup: %llu ids left the window early (table full); repeats of them "
+                    "passed",
+                    d->cmd, (unsigned long long)ds.evicted_early);
+    }
+    tg_daemon_release(d);
 }

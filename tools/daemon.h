@@ -14,6 +14,7 @@
 #include "core/collector_conf.h"
 #include "core/config.h"
 #include "core/dedup.h"
+#include "core/metrics.h"
 #include "core/pipeline.h"
 #include "core/process.h"
 #include "core/spool.h"
@@ -26,18 +27,23 @@ struct tg_daemon {
     struct tg_dedup *dedup;
     struct tg_process chain;
     struct tg_pipeline *pipe;
+    struct tg_metrics_server *metrics;
     struct tg_source *replay_src;
     uint64_t replayed;
 };
 
 /*
  * Load `config_path` (NULL: built-in defaults), open the spool, build the
- * chain and the pipeline with the configured sinks, start it and replay the
- * unconfirmed spool records.  Returns an exit code: 0, TG_EXIT_USAGE
- * (config) or TG_EXIT_RUNTIME (spool or sink cannot be opened); on failure
- * everything is released.
+ * chain (parsers, the [policy] snapshot) and the pipeline with the
+ * configured sinks and start it.  Returns
+ * an exit code: 0, TG_EXIT_USAGE (config) or TG_EXIT_RUNTIME (spool or sink
+ * cannot be opened); on failure everything is released.
  */
 int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path);
+
+/* Replay the unconfirmed spool records into the pipeline (once; may block
+ * on backpressure while the sinks catch up).  Any one thread. */
+void tg_daemon_replay(struct tg_daemon *d);
 
 /* Drain the pipeline (sources must be stopped), log a summary, close the
  * spool and free everything. */

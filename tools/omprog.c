@@ -8,7 +8,8 @@
  *   "BEGIN TRANSACTION"       "OK"
  *   a message in a txn        "DEFER_COMMIT" once it is written to the spool
  *   "COMMIT TRANSACTION"      one group fsync of the spool, then "OK"
- *   EOF                       drain the pipeline and exit 0
+ *   EOF, SIGTERM, SIGINT      drain the pipeline and exit 0 (omprog's
+ *                             signalOnClose sends SIGTERM)
  * Every line gets exactly one reply, so the protocol stays in step with
  * rsyslog whether or not confirmMessages/useTransactions are on (with
  * confirmMessages off, rsyslog discards stdout).  If a message cannot be
@@ -22,13 +23,15 @@
  * Use one instance per spool directory (omprog forceSingleInstance="on");
  * a second instance finds the spool locked and exits 3.
  *
- * The main thread reads stdin and writes the replies; the pipeline runs on
- * its own threads (daemon.c).
+ * The main thread reads stdin and writes the replies; a thread replays the
+ * spool's unconfirmed records meanwhile; the pipeline runs on its own
+ * threads (daemon.c).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +135,19 @@ static void tg_omprog_line(struct tg_omprog *o, const char *p, size_t n)
     tg_omprog_reply(o, o->in_txn ? "DEFER_COMMIT" : "OK");
 }
 
+static volatile sig_atomic_t tg_omprog_stop;
+
+static void tg_omprog_on_term(int sig)
+{
+    tg_omprog_stop = 1;
+}
+
+static void *tg_omprog_replay(void *daemon)
+{
+    tg_daemon_replay(daemon);
+    return NULL;
+}
+
 /* Read stdin to EOF, one reply per line.  Lines longer than the limit are cut. */
 static void tg_omprog_loop(struct tg_omprog *o)
 {
@@ -147,6 +163,8 @@ static void tg_omprog_loop(struct tg_omprog *o)
             cap *= 2;
             buf = tg_xrealloc(buf, cap);
         }
+        if (tg_omprog_stop)
+            break;
         ssize_t r = read(0, buf + len, cap - len);
         if (r < 0 && errno == EINTR)
             continue;
@@ -223,18 +241,35 @@ int tg_cmd_omprog(int argc, char **argv)
         return TG_EXIT_RUNTIME;
     }
     signal(SIGPIPE, SIG_IGN);
+    /* TERM/INT interrupt the main thread's read (no SA_RESTART); the other
+     * threads, created while they are blocked, never take them */
+    struct sigaction sa = {.sa_handler = tg_omprog_on_term};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigset_t term;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    sigaddset(&term, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &term, NULL);
     int code = tg_daemon_open(&o.d, "omprog", config_path);
     if (code != TG_EXIT_OK)
         return code;
     o.src = tg_pipeline_source(o.d.pipe);
+    /* rsyslog waits confirmTimeout (10 s) for the first OK: a large spool
+     * is replayed beside the protocol, not before it */
+    pthread_t replayer;
+    pthread_create(&replayer, NULL, tg_omprog_replay, &o.d);
+    pthread_sigmask(SIG_UNBLOCK, &term, NULL);
     tg_omprog_reply(&o, "OK");
     tg_omprog_loop(&o);
+    pthread_join(replayer, NULL);
     tg_source_flush(o.src);
     tg_spool_sync(o.d.spool);
-    tg_info("omprog: end of input: %llu messages stored (%llu transactions), %llu empty lines, "
+    tg_info("omprog: %s: %llu messages stored (%llu transactions), %llu empty lines, "
             "%llu refused",
-            (unsigned long long)o.messages, (unsigned long long)o.txns, (unsigned long long)o.empty,
-            (unsigned long long)o.failed);
+            tg_omprog_stop ? "stopped by a signal" : "end of input", (unsigned long long)o.messages,
+            (unsigned long long)o.txns, (unsigned long long)o.empty, (unsigned long long)o.failed);
     tg_daemon_close(&o.d);
     close(o.reply_fd);
     return TG_EXIT_OK;

@@ -10,7 +10,8 @@
  * sigtimedwait, which also wakes every few milliseconds to submit the RELP
  * listeners' partial batches (librelp gives no "no more pending" hint, so a
  * short timer keeps latency low).  SIGTERM/SIGINT: stop the sources, drain
- * the pipeline, exit 0.  SIGHUP: tg_serve_on_hup().
+ * the pipeline, exit 0.  SIGHUP: tg_serve_on_hup() (policy reload, file
+ * reopen).  /metrics is started by the shared daemon set-up (daemon.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -26,6 +27,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "ingest/inputs.h"
+#include "policy/policy.h"
 #include "tools/commands.h"
 #include "tools/daemon.h"
 
@@ -56,13 +58,16 @@ struct tg_serve {
     size_t nfiles;
 };
 
-/*
- * SIGHUP: reopen the followed files.  This is also the hook point for the
- * policy snapshot reload (SPEC.md section 1): call it from here.
- */
+/* SIGHUP: reload the policy snapshot (the old one stays if the new one
+ * does not load) and reopen the followed files. */
 static void tg_serve_on_hup(struct tg_serve *s)
 {
-    tg_info("serve: SIGHUP: reopening %zu file input%s", s->nfiles, s->nfiles == 1 ? "" : "s");
+    const struct tg_policy_conf *pc = tg_config_get(s->d.cfg, "policy");
+    bool policy = pc && pc->snapshot_dir;
+    tg_info("serve: SIGHUP: %sreopening %zu file input%s",
+            policy ? "reloading the policy snapshot, " : "", s->nfiles, s->nfiles == 1 ? "" : "s");
+    if (policy)
+        tg_policy_reload(s->d.chain.policy);
     for (size_t i = 0; i < s->nfiles; i++)
         tg_file_reopen(s->files[i]);
 }
@@ -152,11 +157,16 @@ int tg_cmd_serve(int argc, char **argv)
     sigaddset(&sigs, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
+    /* the stdout sink flushes once per batch: let a batch be one write */
+    static char outbuf[1 << 20];
+    setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+
     struct tg_serve s;
     memset(&s, 0, sizeof(s));
     int code = tg_daemon_open(&s.d, "serve", config_path);
     if (code != TG_EXIT_OK)
         return code;
+    tg_daemon_replay(&s.d); /* before the sources: replayed records go first */
     code = tg_serve_start_inputs(&s, config_path == NULL);
     if (code == TG_EXIT_OK) {
         tg_info("serve: running (pid %ld)", (long)getpid());

@@ -18,7 +18,7 @@ CONF
 "$SERVE" -c "$TG_TMP/conf.ini" -i 1 "$S/rsyslog-local-RSYSLOG_TraditionalFileFormat.log" \
     "$S/percona-audit.json" >/dev/null 2>"$TG_TMP/serve.err" &
 PID=$!
-trap 'kill $PID 2>/dev/null; rm -rf "$TG_TMP"' EXIT
+trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$TG_TMP"' EXIT
 
 scrape() { curl -fsS "http://127.0.0.1:$PORT/metrics" >"$TG_TMP/m.txt"; }
 all_delivered() {
@@ -52,4 +52,60 @@ kill "$PID"
 wait "$PID"
 check_eq "exits 0 on SIGTERM" 0 $?
 check "logs a last summary on exit" sh -c "[ \$(grep -c 'summary: ' '$TG_TMP/serve.err') -ge 2 ]"
+
+# --- the same through `trailguard serve` (RELP -> spool -> sinks)
+LOAD=$TG_BUILDDIR/tests/bench/relp_load
+if ! "$TG_BIN" help serve >/dev/null 2>&1 || [ ! -x "$LOAD" ]; then
+    skip "trailguard serve or tests/bench/relp_load not built: no serve scrape"
+    tap_done
+    exit
+fi
+SPORT=20716
+cat >"$TG_TMP/serve.ini" <<CONF
+[collector]
+spool_dir = $TG_TMP/spool
+workers = 2
+metrics_listen = 127.0.0.1:$SPORT
+[input.relp]
+listen = 127.0.0.1:20717
+[policy]
+snapshot_dir = $TG_SRCDIR/deploy/policy-example
+CONF
+"$TG_BIN" serve -c "$TG_TMP/serve.ini" >"$TG_TMP/serve.out" 2>"$TG_TMP/serve2.err" &
+PID=$!
+scrape2() { curl -fsS "http://127.0.0.1:$SPORT/metrics" >"$TG_TMP/m2.txt"; }
+check "serve serves /metrics" wait_for 100 scrape2
+M=500
+"$LOAD" -p 20717 -n $M -q "$S/snoopy-2.5.1-default.log" >/dev/null
+check_eq "relp_load: every message acknowledged" 0 $?
+serve_delivered() {
+    scrape2 && grep -qx "trailguard_sink_delivered_total{sink=\"stdout\"} $M" "$TG_TMP/m2.txt"
+}
+check "serve: every event delivered (scraped)" wait_for 300 serve_delivered
+check "serve: the exposition parses strictly" python3 \
+    "$TG_SRCDIR/tests/integration/prom_parse.py" <"$TG_TMP/m2.txt"
+python3 "$TG_SRCDIR/tests/integration/prom_parse.py" <"$TG_TMP/m2.txt" >"$TG_TMP/samples.txt"
+check_eq "serve: received_total" "$M" "$(val 'trailguard_received_total{}')"
+for ds in snoopy syslog; do
+    check_eq "serve: parsed $ds events counted as in the output" \
+        "$(jq -r "select(.event.dataset == \"$ds\" and .trailguard.parse.status != \"unparsed\") | 1" "$TG_TMP/serve.out" | wc -l)" \
+        "$(val "trailguard_events_parsed_total{dataset=\"$ds\"}")"
+done
+check_eq "serve: unparsed events counted as in the output" \
+    "$(jq -r 'select(.trailguard.parse.status == "unparsed") | 1' "$TG_TMP/serve.out" | wc -l)" \
+    "$(val 'trailguard_events_unparsed_total{}')"
+check "serve: the spool size is exposed" grep -q '^trailguard_spool_bytes{} [0-9]' "$TG_TMP/samples.txt"
+if grep -q '"policy":{' "$TG_TMP/serve.out"; then
+    check "serve: the snapshot in use is exposed" grep -q \
+        "^trailguard_policy_snapshot_info{id=\"$(jq -r '.trailguard.policy.snapshot' "$TG_TMP/serve.out" | head -1)\"} 1" \
+        "$TG_TMP/samples.txt"
+    decided=$(awk '/^trailguard_policy_decisions_total/ { s += $2 } END { print s }' "$TG_TMP/samples.txt")
+    check_eq "serve: every event has a counted decision" "$M" "$decided"
+else
+    skip "serve does not evaluate the policy yet: snapshot metrics not checked"
+fi
+kill "$PID"
+wait "$PID"
+check_eq "serve exits 0 on SIGTERM" 0 $?
+check "serve logs the summary line on exit" grep -q "summary: received=$M " "$TG_TMP/serve2.err"
 tap_done

@@ -38,7 +38,9 @@ with open(sys.argv[2], "rb") as f:
 ' "$D/out1" "$D/fifo" "$D/drain" &
 READER_PID=$!
 _tg_pids="$_tg_pids $READER_PID"
+exec 7<>"$D/fifo" # so that opening it for writing cannot block on the reader
 check "serve listens" serve_start "$D/tg.conf" "$D/fifo" "$D/serve1.log"
+exec 7>&-
 rsyslog_start "$D/rs" "$(rsyslog_fwd_conf "$D/rs" 20621 20620)"
 check "rsyslog imtcp is up" wait_for 100 tcp_port_open 20621
 feed_tcp 20621 1 $N 0.02 &

@@ -1,7 +1,8 @@
 #!/bin/bash
 # relp_file.sh - [input.file]: follow a file across rename rotation and
 # copytruncate, resume from the remembered position after a restart (no
-# record read twice, none missed while stopped), read a .gz file once.
+# record read twice, none missed while stopped), read a .gz file once;
+# SIGHUP reloads the policy snapshot (events carry verdicts) and reopens.
 . "$TG_SRCDIR/tests/lib.sh"
 . "$TG_SRCDIR/tests/integration/relp_lib.sh"
 D=$TG_TMP
@@ -21,6 +22,8 @@ workers = 2
 path = $L
 [input.file.old]
 path = $D/old.log.gz
+[policy]
+snapshot_dir = $TG_SRCDIR/deploy/policy-example
 EOC
 have() { [ "$(count_recs "$D"/out*)" -ge "$1" ]; }
 rec 1 100 >"$L"
@@ -32,7 +35,8 @@ mv "$L" "$L.1"
 rec 111 150 >"$L"
 check "rename rotation: the old file's tail and the new file" wait_for 100 have 160
 kill -HUP "$SERVE_PID"
-check "SIGHUP reopens the files" wait_for 50 grep -q 'SIGHUP: reopening 2 file inputs' "$D/serve.log"
+check "SIGHUP reloads the policy and reopens the files" wait_for 50 grep -q 'SIGHUP: reloading the policy snapshot, reopening 2 file inputs' "$D/serve.log"
+check "the snapshot was loaded again" wait_for 50 sh -c "[ \$(grep -c 'policy: snapshot .* loaded' '$D/serve.log') -ge 2 ]"
 cp "$L" "$L.2"
 : >"$L"
 rec 151 155 >>"$L"
@@ -44,5 +48,6 @@ check "lines written while stopped are read" wait_for 100 have 190
 check "serve stops again" serve_stop
 check_eq "every record once, none read twice" "190 190" \
     "$(cat "$D"/out* | grep -c '^{') $(count_recs "$D"/out*)"
+check_eq "every event has a policy verdict" 190 "$(cat "$D"/out* | grep -c '"trailguard":{"policy":{"decision"')"
 check_eq "events are file input" 190 "$(cat "$D"/out* | grep -c '"input":{"type":"file"')"
 tap_done

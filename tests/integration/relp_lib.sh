@@ -37,7 +37,7 @@ lines_at_least() { [ -f "$1" ] && [ "$(grep -c '^{' "$1")" -ge "$2" ]; }
 # serve_start CONF OUT LOG: start `trailguard serve -c CONF`, stdout to OUT
 # (appended), stderr to LOG; sets SERVE_PID; waits until it listens.
 serve_start() {
-    "$TG_BIN" serve -c "$1" >>"$2" 2>>"$3" &
+    "$TG_BIN" serve -c "$1" 2>>"$3" >>"$2" &
     SERVE_PID=$!
     _tg_pids="$_tg_pids $SERVE_PID"
     wait_for 100 grep -q 'serve: running' "$3"

@@ -46,16 +46,19 @@ ruleset(name="fwd") {
 EOC
 )"
     check "$mode: rsyslog imtcp is up" wait_for 100 tcp_port_open "$port"
-    feed_tcp "$port" 1 $N 0.02 &
+    # the first half, paced, with the kill in the middle of it; the second
+    # half after it, so rsyslog must restart the child whatever the timing
+    feed_tcp "$port" 1 $((N / 2)) 0.1 &
     local feed=$!
     _tg_pids="$_tg_pids $feed"
-    check "$mode: first events arrive" wait_for 300 lines_at_least "$dir/events" $((N / 5))
+    check "$mode: first events arrive" wait_for 300 lines_at_least "$dir/events" $((N / 8))
     local child
     child=$(omprog_child "$RSYSLOG_PID")
     kill -KILL "$child"
     diag "$mode: killed the omprog child $child after $(grep -c '^{' "$dir/events") events"
-    check "$mode: rsyslog restarts the child" wait_for 100 sh -c "c=\$(cat /proc/$RSYSLOG_PID/task/*/children); [ -n \"\$c\" ] && ! echo \"\$c\" | grep -qw $child"
     wait "$feed"
+    feed_tcp "$port" $((N / 2 + 1)) $N
+    check "$mode: rsyslog restarts the child" wait_for 100 sh -c "c=\$(cat /proc/$RSYSLOG_PID/task/*/children); [ -n \"\$c\" ] && ! echo \"\$c\" | grep -qw $child"
     if wait_for 600 sh -c "[ \$(grep -o 'echo rec-[0-9]*' '$dir/events' | sort -u | wc -l) -ge $N ]"; then
         ok "$mode: all $N records arrived"
     else
@@ -71,6 +74,33 @@ EOC
     diag "$mode: $(grep -o 'replayed [0-9]* unconfirmed' "$dir/events" | head -1)" \
         "$(grep -o 'omprog: end of input: .*' "$dir/events" | tail -1)"
 }
+
+# The protocol itself, line by line: replies in order, SIGTERM drains.
+mkdir -p "$D/proto"
+printf '[collector]\nspool_dir = %s\nmetrics_listen =\n' "$D/proto/spool" >"$D/proto/tg.conf"
+python3 - "$TG_BIN" "$D/proto/tg.conf" >"$D/proto/out" 2>"$D/proto/err" <<'PYEOF'
+import signal, subprocess, sys, time
+p = subprocess.Popen([sys.argv[1], "omprog", "-c", sys.argv[2]], stdin=subprocess.PIPE,
+                     stdout=subprocess.PIPE, stderr=open(sys.argv[2] + ".events", "wb"))
+def say(line):
+    p.stdin.write(line + b"\n"); p.stdin.flush()
+    return p.stdout.readline().strip().decode()
+got = [p.stdout.readline().strip().decode()]
+got.append(say(b"<86>Nov 24 13:44:13 h1 snoopy[1]: proto-one"))
+got.append(say(b""))
+got.append(say(b"BEGIN TRANSACTION"))
+got.append(say(b"<86>Nov 24 13:44:13 h1 snoopy[2]: proto-two"))
+got.append(say(b"<86>Nov 24 13:44:13 h1 snoopy[3]: proto-three"))
+got.append(say(b"COMMIT TRANSACTION"))
+p.send_signal(signal.SIGTERM)
+rc = p.wait(timeout=30)
+print(" ".join(got), "rc=%d" % rc)
+PYEOF
+check_eq "omprog replies: ready, per message, empty line, transaction" \
+    "OK OK OK OK DEFER_COMMIT DEFER_COMMIT OK rc=0" "$(cat "$D/proto/out")"
+check_eq "omprog: the three messages are events (on stderr)" 3 \
+    "$(grep -c '^{.*proto-' "$D/proto/tg.conf.events")"
+check "omprog: SIGTERM drains and says so" grep -q 'stopped by a signal: 3 messages stored (1 transactions)' "$D/proto/tg.conf.events"
 
 run_mode per-message off 20640
 run_mode transactions on 20641

@@ -36,6 +36,10 @@ while read -r _ user _ host _ svc _; do
     check_eq "hbac $user@$host/$svc" "$exp" "$dec $rule"
 done <"$TG_TMP/reqs"
 
+# a dot-less host name is taken as the one snapshot host with that short name
+got=$("$TG_BIN" policy check --snapshot "$TG_TMP/hbac" --user alice --host WEB1 --service sshd --json | jq -r '.decision + " " + .rule')
+check_eq "hbac short host name" "allow admins_ssh_web" "$got"
+
 # check: sudo cases (decision and deciding rule)
 sudo_case() { # NAME SNAP USER HOST RUNAS CMD EXPECTED_DECISION EXPECTED_RULE
     if [ -n "$5" ]; then r="--runas $5"; else r=; fi

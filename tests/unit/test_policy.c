@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -376,6 +377,46 @@ static void test_events(void **state)
     tg_policy_free(p);
 }
 
+/* ------------------------------------------------------------ concurrency */
+
+static void *eval_thread(void *arg)
+{
+    struct tg_policy *p = arg;
+    for (int i = 0; i < 3000; i++) {
+        struct tg_event *ev = exec_event("alice", "1500", "/usr/bin/ls", "ls");
+        tg_policy_evaluate(p, ev);
+        assert_int_equal(ev->policy.decision, TG_DECISION_ALLOW);
+        tg_event_free(ev);
+    }
+    return NULL;
+}
+
+/* Workers decide while the control thread swaps snapshots (run under
+ * ThreadSanitizer by `make threads`). */
+static void test_reload_while_deciding(void **state)
+{
+    put("idm.ldif", ldif);
+    struct tg_policy_conf c = conf();
+    struct tg_policy *p = tg_policy_new(&c, NULL);
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, eval_thread, p), 0);
+    for (int i = 0; i < 10; i++) {
+        char extra[64];
+        snprintf(extra, sizeof(extra), "dn: cn=svc%d,cn=hbacservices,cn=hbac,dc=x\ncn: svc%d\n", i,
+                 i);
+        put("extra.ldif", extra);
+        assert_int_equal(tg_policy_reload_if_changed(p), 0);
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    struct tg_policy_stats st;
+    tg_policy_stats(p, &st);
+    assert_int_equal(st.decisions[TG_DECISION_ALLOW], 4 * 3000);
+    assert_int_equal(st.loads, 11);
+    tg_policy_free(p);
+}
+
 /* ------------------------------------------------------------ robustness */
 
 static void load_damaged(const char *name, const char *data, size_t len)
@@ -440,6 +481,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ldif, mkdir_setup, rm_teardown),
         cmocka_unit_test_setup_teardown(test_json, mkdir_setup, rm_teardown),
         cmocka_unit_test_setup_teardown(test_events, mkdir_setup, rm_teardown),
+        cmocka_unit_test_setup_teardown(test_reload_while_deciding, mkdir_setup, rm_teardown),
         cmocka_unit_test_setup_teardown(test_damaged_samples, mkdir_setup, rm_teardown),
     };
     return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
