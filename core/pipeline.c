@@ -69,6 +69,7 @@ static struct tg_batch *tg_batch_new(struct tg_pipeline *p)
     b->cap = cap;
     b->pipe = p;
     atomic_init(&b->pending_sinks, 0);
+    atomic_init(&b->abandoned, false);
     return b;
 }
 
@@ -84,11 +85,17 @@ void tg_batch_done(struct tg_batch *b)
     if (atomic_fetch_sub(&b->pending_sinks, 1) != 1)
         return;
     struct tg_pipeline *p = b->pipe;
-    if (p->conf.on_confirm)
+    if (p->conf.on_confirm && !atomic_load(&b->abandoned))
         for (size_t i = 0; i < b->n; i++)
             if (b->ev[i]->spool_seq)
                 p->conf.on_confirm(p->conf.confirm_ctx, b->ev[i]->spool_seq);
     tg_batch_free(b);
+}
+
+void tg_batch_abandon(struct tg_batch *b)
+{
+    atomic_store(&b->abandoned, true);
+    tg_batch_done(b);
 }
 
 bool tg_sink_stopping(const struct tg_sink *s)

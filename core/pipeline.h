@@ -32,6 +32,7 @@ struct tg_batch {
     uint64_t seq; /* submission order */
     size_t n, cap;
     atomic_int pending_sinks; /* sinks that have not called tg_batch_done */
+    atomic_bool abandoned;    /* some sink gave up on it: never confirmed */
     struct tg_pipeline *pipe;
     struct tg_event *ev[];
 };
@@ -74,6 +75,10 @@ bool tg_sink_stopping(const struct tg_sink *s);
 
 /* The sink has durably delivered batch b.  Any thread. */
 void tg_batch_done(struct tg_batch *b);
+/* The sink gives up on batch b at shutdown without delivering it: b is freed
+ * once every sink is done with it, and none of its events is confirmed (the
+ * spool replays them on the next start).  Any thread. */
+void tg_batch_abandon(struct tg_batch *b);
 
 struct tg_pipeline_conf {
     int workers;                                     /* 0: one per core */

@@ -30,8 +30,9 @@
  * pipeline (backpressure).
  *
  * Shutdown: close() keeps serving reports and retries for at most
- * flush_timeout_ms, then leaves what was not delivered unconfirmed (serve
- * replays it from the spool on its next start) and logs how much.
+ * flush_timeout_ms, then abandons what was not delivered (tg_batch_abandon:
+ * unconfirmed, so serve replays it from the spool on its next start) and
+ * logs how much.
  *
  * Threads: every callback of the sink runs on the sink's thread; delivery
  * reports and error callbacks run inside rd_kafka_poll()/rd_kafka_flush() on
@@ -235,7 +236,9 @@ static void tg_kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *op
         km->state = TG_KMSG_FAILED;
         kb->nfailed++;
         atomic_fetch_add(&k->sink->failed, 1);
-        if (!k->failing)
+        bool purged = m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
+                      m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT; /* our own disconnect */
+        if (!k->failing && !purged)
             tg_err("kafka: delivery to %s failed: %s; the events stay in the spool and are "
                    "produced again (check the brokers and the topic)",
                    rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
@@ -445,8 +448,10 @@ static int tg_kafka_write(struct tg_sink *s, struct tg_batch *b)
         if (tg_sink_stopping(s)) {
             if (!deadline)
                 deadline = tg_kafka_now_ms() + k->conf->flush_timeout_ms;
-            if (tg_kafka_now_ms() >= deadline)
-                return TG_EFULL; /* the batch stays unconfirmed, in the spool */
+            if (tg_kafka_now_ms() >= deadline) {
+                tg_batch_abandon(b); /* unconfirmed: it stays in the spool */
+                return TG_EFULL;
+            }
         }
         tg_kafka_service(k, 100, deadline);
     }
@@ -511,6 +516,7 @@ static void tg_kafka_close(struct tg_sink *s)
         tg_kafka_disconnect(k);
     for (struct tg_kbatch *kb = k->head, *next; kb; kb = next) {
         next = kb->next;
+        tg_batch_abandon(kb->b);
         free(kb);
     }
     free(k);
