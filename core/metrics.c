@@ -49,6 +49,9 @@ static const struct tg_metric_row tg_counter_rows[TG_C_COUNT_] = {
                              "policy verdicts, by decision"},
     [TG_C_DECISION_DENY] = {"policy_decisions", "decision=\"deny\"", NULL},
     [TG_C_DECISION_NOT_APPLICABLE] = {"policy_decisions", "decision=\"not_applicable\"", NULL},
+    [TG_C_SNAPSHOT_LOAD_FAILURES] =
+        {"policy_snapshot_load_failures", NULL,
+         "policy snapshot loads that failed (the previous one is kept)"},
 };
 
 static const struct tg_metric_row tg_gauge_rows[TG_G_COUNT_] = {

@@ -29,6 +29,7 @@ enum tg_counter {
     TG_C_DECISION_ALLOW,
     TG_C_DECISION_DENY,
     TG_C_DECISION_NOT_APPLICABLE,
+    TG_C_SNAPSHOT_LOAD_FAILURES, /* policy snapshot loads that failed (old one kept) */
     TG_C_COUNT_
 };
 

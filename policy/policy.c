@@ -15,9 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "core/errors.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/mem.h"
 #include "policy/hbac.h"
 #include "policy/policy.h"
@@ -442,9 +444,12 @@ int tg_policy_reload(struct tg_policy *p)
 {
     struct tg_snapshot *s = NULL;
     char *err = NULL;
+    if (!p || !p->conf.snapshot_dir)
+        return 0; /* no policy configured */
     int rc = tg_snapshot_load(p->conf.snapshot_dir, &s, &err);
     if (rc != 0) {
         __atomic_add_fetch(&p->load_failures, 1, __ATOMIC_RELAXED);
+        tg_metrics_inc(TG_C_SNAPSHOT_LOAD_FAILURES, 1);
         pthread_mutex_lock(&p->mu);
         bool kept = p->cur != NULL;
         free(p->load_error);
@@ -459,6 +464,7 @@ int tg_policy_reload(struct tg_policy *p)
             s->id, s->dir, s->load_seconds, s->d.nhbac, s->d.nsudo, problems,
             problems == 1 ? "" : "s", s->dir);
     __atomic_add_fetch(&p->loads, 1, __ATOMIC_RELAXED);
+    tg_metrics_set_snapshot(s->id, (int64_t)time(NULL));
     pthread_mutex_lock(&p->mu);
     struct tg_snapshot *old = p->cur;
     p->cur = s;
@@ -470,7 +476,7 @@ int tg_policy_reload(struct tg_policy *p)
 int tg_policy_reload_if_changed(struct tg_policy *p)
 {
     char id[17];
-    if (!p->conf.snapshot_dir)
+    if (!p || !p->conf.snapshot_dir)
         return 0;
     int rc = tg_snapshot_dir_id(p->conf.snapshot_dir, id);
     if (rc != 0)

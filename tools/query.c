@@ -24,9 +24,10 @@ const char tg_query_usage[] =
     "\n"
     "Search the file store in DIR (the [sink.file] dir) and print the matching\n"
     "events, oldest segment first.  Filters combine with AND.  Segments whose index\n"
-    "shows them outside --since/--until are skipped without being read; the scan\n"
-    "streams, so it runs in constant memory on any store, and it only reads, so it\n"
-    "may run while a collector writes.\n"
+    "shows them outside --since/--until are skipped without being read, and so are\n"
+    "the gzip members whose chain entry shows them outside it; the scan streams, so\n"
+    "it runs in constant memory on any store, and it only reads, so it may run\n"
+    "while a collector writes.\n"
     "\n" TG_FILTER_USAGE
     "  --format F       table (default on a terminal): an aligned, readable table;\n"
     "                   ndjson (default when piped): the stored events, one per line;\n"
@@ -135,8 +136,7 @@ int tg_cmd_query(int argc, char **argv)
                 " members); %.1f MB compressed, %.1f MB NDJSON in %.3f s (%.1f MB/s, %.0f "
                 "events/s)\n",
                 st.matched, st.records, st.segments, st.skipped, st.members_skipped,
-                (double)st.bytes / 1e6,
-                (double)st.raw_bytes / 1e6, st.seconds,
+                (double)st.bytes / 1e6, (double)st.raw_bytes / 1e6, st.seconds,
                 st.seconds > 0 ? (double)st.raw_bytes / 1e6 / st.seconds : 0.0,
                 st.seconds > 0 ? (double)st.records / st.seconds : 0.0);
 out:

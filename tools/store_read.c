@@ -275,7 +275,7 @@ static int tg_scan_records(struct tg_scan *sc, struct tg_seg_reader *r, bool one
 {
     struct tg_scan_stats *st = sc->st;
     struct tg_str line;
-    int rc;
+    int rc = TG_SEG_END;
     while (sc->go && (rc = tg_seg_reader_next(r, &line)) > 0) {
         if (rc == TG_SEG_MEMBER) {
             if (one_member)

@@ -6,6 +6,14 @@
  * CC=clang: a real fuzzer) or with replay.c (a plain main that feeds every
  * file of tests/fuzz/corpus/<name>/ once and speaks TAP; `make check` runs
  * it).  A harness aborts on any broken invariant so that both notice.
+ *
+ * Fuzzing (not part of make check), from a build directory:
+ *   ../configure --enable-fuzzers CC=clang && make tests/fuzz/fuzz_snoopy
+ *   mkdir -p work && cp ../tests/fuzz/corpus/snoopy/\* work/
+ *   ./tests/fuzz/fuzz_snoopy -max_total_time=300 -max_len=12000 work
+ *   ./tests/fuzz/fuzz_snoopy -merge=1 NEWDIR ../tests/fuzz/corpus/snoopy work
+ * then replace the corpus with NEWDIR, and turn every crash-* file into a
+ * golden case (tests/golden/) before fixing it.
  */
 #ifndef TG_FUZZ_H
 #define TG_FUZZ_H

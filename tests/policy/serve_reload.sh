@@ -1,0 +1,62 @@
+#!/bin/bash
+# serve_reload.sh - `serve` with [policy]: every event carries a verdict and
+# the snapshot id; SIGHUP swaps in an edited snapshot; a reload that fails
+# (directory gone) keeps the last good snapshot; the metrics count it.
+. "$TG_SRCDIR/tests/lib.sh"
+. "$TG_SRCDIR/tests/integration/relp_lib.sh"
+D=$TG_TMP
+L=$D/app.log
+P=$D/policy
+mkdir -p "$P"
+rec() { # FIRST LAST: snoopy syslog lines by bob on web2
+    for i in $(seq "$1" "$2"); do
+        printf '2026-11-24T13:44:13.000000+00:00 web2 snoopy[%d]: [login:bob ssh:((undefined)) sid:1 tty:(none) ((none)/(none)) uid:bob(1001)/bob(1001) cwd:/]: /bin/echo rec-%d\n' $((100 + i)) "$i"
+    done
+}
+rule() { # ENABLED
+    cat >"$P/hbac.ldif" <<EOL
+dn: ipaUniqueID=1,cn=hbac,dc=x
+objectClass: ipahbacrule
+cn: everyone_ssh
+accessRuleType: allow
+ipaEnabledFlag: $1
+userCategory: all
+hostCategory: all
+memberService: cn=sshd,cn=hbacservices,cn=hbac,dc=x
+EOL
+}
+echo 'bob:x:1001:1001::/home/bob:/bin/bash' >"$P/passwd"
+rule TRUE
+cat >"$D/tg.conf" <<EOC
+[collector]
+spool_dir = $D/spool
+metrics_listen =
+workers = 2
+[input.file]
+path = $L
+[policy]
+snapshot_dir = $P
+EOC
+verdicts() { grep '^{' "$D/out" | jq -r '.trailguard.policy.decision + " " + .trailguard.policy.snapshot' | sort | uniq -c | awk '{print $1, $2}' | tr '\n' ' '; }
+count() { [ "$(grep -c '^{' "$D/out" 2>/dev/null)" -ge "$1" ]; }
+rec 1 10 >"$L"
+check "serve starts with a snapshot" serve_start "$D/tg.conf" "$D/out" "$D/serve.log"
+check "10 events" wait_for 100 count 10
+id1=$(grep '^{' "$D/out" | head -1 | jq -r '.trailguard.policy.snapshot')
+check_eq "all allowed by everyone_ssh" "10 allow " "$(verdicts)"
+rule FALSE
+kill -HUP "$SERVE_PID"
+check "SIGHUP loads the edited snapshot" wait_for 100 grep -q "snapshot [0-9a-f]* loaded from $P" <(grep -v "$id1" "$D/serve.log")
+rec 11 15 >>"$L"
+check "5 more events" wait_for 100 count 15
+check_eq "then denied, under the new snapshot" "10 allow 5 deny " "$(verdicts)"
+id2=$(grep '^{' "$D/out" | tail -1 | jq -r '.trailguard.policy.snapshot')
+check "the ids differ" test "$id1" != "$id2"
+mv "$P" "$P.gone"
+kill -HUP "$SERVE_PID"
+check "a failed reload is logged" wait_for 100 grep -q 'keeping the previous snapshot' "$D/serve.log"
+rec 16 18 >>"$L"
+check "3 more events" wait_for 100 count 18
+check_eq "judged by the last good snapshot" "$id2" "$(grep '^{' "$D/out" | tail -1 | jq -r '.trailguard.policy.snapshot')"
+check "serve stops" serve_stop
+tap_done
