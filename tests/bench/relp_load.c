@@ -21,6 +21,7 @@
  */
 #include <getopt.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -144,6 +145,9 @@ int main(int argc, char **argv)
     struct tg_load ld = {.host = "127.0.0.1", .window = 1024};
     int sessions = 1, quiet = 0, c;
     long total = 1000;
+    /* A server that refuses us closes the connection: that must be a failed
+     * session (exit 1), not death by SIGPIPE. */
+    signal(SIGPIPE, SIG_IGN);
     while ((c = getopt_long(argc, argv, "p:H:s:w:n:q", lo, NULL)) != -1) {
         switch (c) {
         case 'p':
