@@ -70,7 +70,10 @@ EOC
     local uniq
     uniq=$(grep '^{' "$dir/events" | jq -rR 'fromjson? | select(.event.original | test("rec-")) | .event.id' | sort -u | wc -l)
     check_eq "$mode: exactly once after dedup by event.id" $N "$uniq"
-    check_eq "$mode: events are omprog input" "$(grep -c '^{.*"input":{"type":"omprog"' "$dir/events")" "$(grep -c '^{' "$dir/events")"
+    # whole JSON lines only: the kill -9 can leave one torn line behind
+    check_eq "$mode: events are omprog input" \
+        "$(grep '^{' "$dir/events" | jq -R 'fromjson? | objects | 1' | wc -l)" \
+        "$(grep '^{' "$dir/events" | jq -R 'fromjson? | select(.trailguard.input.type == "omprog") | 1' | wc -l)"
     diag "$mode: $(grep -o 'replayed [0-9]* unconfirmed' "$dir/events" | head -1)" \
         "$(grep -o 'omprog: end of input: .*' "$dir/events" | tail -1)"
 }
