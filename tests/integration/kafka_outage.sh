@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # kafka_outage.sh - the broker goes down mid-stream and comes back: every
 # event still arrives (duplicates allowed, deduplicated by event.id here).
 # Also: injected retriable Produce errors are retried, and messages that time

@@ -14,7 +14,9 @@ command -v kcat >/dev/null || { echo "1..0 # SKIP kcat not installed"; exit 0; }
 broker_start audit.events:2
 trap 'broker_stop; relp_cleanup' EXIT
 D=$TG_TMP
-serve_conf "$D/spool" 20720 "[sink.kafka]
+RELP_PORT=$(free_port 20720 20739)
+TCP_PORT=$(free_port 20740 20759)
+serve_conf "$D/spool" "$RELP_PORT" "[sink.kafka]
 brokers = $BROKER
 topic = audit.events
 flush_timeout_ms = 3000
@@ -26,13 +28,13 @@ kafka_recs() { # distinct rec-N in the topic
 kafka_has() { [ "$(kafka_recs)" -ge "$1" ]; }
 
 check "serve listens" serve_start "$D/tg.conf" "$D/out" "$D/serve.log"
-rsyslog_start "$D/rs" "$(rsyslog_fwd_conf "$D/rs" 20721 20720)"
-check "rsyslog imtcp is up" wait_for 100 tcp_port_open 20721
-feed_tcp 20721 1 1000
+rsyslog_start "$D/rs" "$(rsyslog_fwd_conf "$D/rs" "$TCP_PORT" "$RELP_PORT")"
+check "rsyslog imtcp is up" wait_for 100 tcp_port_open "$TCP_PORT"
+feed_tcp "$TCP_PORT" 1 1000
 check "1000 records reach the topic through serve" wait_for 300 kafka_has 1000
 
 check "broker down" broker_cmd down
-feed_tcp 20721 1001 2000
+feed_tcp "$TCP_PORT" 1001 2000
 check "serve spools while the broker is down" wait_for 300 grep -q 'delivery to audit.events failed' "$D/serve.log"
 check "serve exits 0 on SIGTERM with deliveries pending" serve_stop
 check "... and says they stay in the spool" grep -q 'left unconfirmed' "$D/serve.log"

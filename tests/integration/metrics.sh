@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # metrics.sh - /metrics: scraped with curl while a pipeline runs, parsed by a
 # strict exposition-format parser (prom_parse.py), totals checked against
 # the input; 404 elsewhere; the summary log line; a busy port is exit 3.
@@ -6,7 +6,7 @@
 . "$TG_SRCDIR/tests/integration/kafka_lib.sh" # wait_for
 
 command -v curl >/dev/null || { echo "1..0 # SKIP curl not installed"; exit 0; }
-PORT=20710
+PORT=$(free_port 20760 20779)
 SERVE=$TG_BUILDDIR/tests/tools/tg_pipeline_serve
 S=$TG_SHARED/samples
 N=$(cat "$S/rsyslog-local-RSYSLOG_TraditionalFileFormat.log" "$S/percona-audit.json" | grep -c .)
@@ -60,14 +60,15 @@ if ! "$TG_BIN" help serve >/dev/null 2>&1 || [ ! -x "$LOAD" ]; then
     tap_done
     exit
 fi
-SPORT=20716
+SPORT=$(free_port 20780 20789)
+RPORT=$(free_port 20790 20799)
 cat >"$TG_TMP/serve.ini" <<CONF
 [collector]
 spool_dir = $TG_TMP/spool
 workers = 2
 metrics_listen = 127.0.0.1:$SPORT
 [input.relp]
-listen = 127.0.0.1:20717
+listen = 127.0.0.1:$RPORT
 [policy]
 snapshot_dir = $TG_SRCDIR/deploy/policy-example
 CONF
@@ -76,7 +77,7 @@ PID=$!
 scrape2() { curl -fsS "http://127.0.0.1:$SPORT/metrics" >"$TG_TMP/m2.txt"; }
 check "serve serves /metrics" wait_for 100 scrape2
 M=500
-"$LOAD" -p 20717 -n $M -q "$S/snoopy-2.5.1-default.log" >/dev/null
+"$LOAD" -p "$RPORT" -n $M -q "$S/snoopy-2.5.1-default.log" >/dev/null
 check_eq "relp_load: every message acknowledged" 0 $?
 serve_delivered() {
     scrape2 && grep -qx "trailguard_sink_delivered_total{sink=\"stdout\"} $M" "$TG_TMP/m2.txt"

@@ -35,7 +35,7 @@ mv "$L" "$L.1"
 rec 111 150 >"$L"
 check "rename rotation: the old file's tail and the new file" wait_for 100 have 160
 kill -HUP "$SERVE_PID"
-check "SIGHUP reloads the policy and reopens the files" wait_for 50 grep -q 'SIGHUP: reloading the policy snapshot, reopening 2 file inputs' "$D/serve.log"
+check "SIGHUP reloads the policy and reopens the files" wait_for 50 grep -q 'SIGHUP: reopening 2 file inputs, reloading the policy snapshot' "$D/serve.log"
 check "the snapshot was loaded again" wait_for 50 sh -c "[ \$(grep -c 'policy: snapshot .* loaded' '$D/serve.log') -ge 2 ]"
 cp "$L" "$L.2"
 : >"$L"

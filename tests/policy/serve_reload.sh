@@ -46,7 +46,8 @@ id1=$(grep '^{' "$D/out" | head -1 | jq -r '.trailguard.policy.snapshot')
 check_eq "all allowed by everyone_ssh" "10 allow " "$(verdicts)"
 rule FALSE
 kill -HUP "$SERVE_PID"
-check "SIGHUP loads the edited snapshot" wait_for 100 grep -q "snapshot [0-9a-f]* loaded from $P" <(grep -v "$id1" "$D/serve.log")
+# (a process substitution would be read once: wait_for must re-read the log)
+check "SIGHUP loads the edited snapshot" wait_for 100 sh -c "grep -v '$id1' '$D/serve.log' | grep -q 'snapshot [0-9a-f]* loaded from $P'"
 rec 11 15 >>"$L"
 check "5 more events" wait_for 100 count 15
 check_eq "then denied, under the new snapshot" "10 allow 5 deny " "$(verdicts)"

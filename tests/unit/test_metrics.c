@@ -125,23 +125,31 @@ static void test_http_with_refresh(void **state)
 {
     int64_t spool = 123456;
     struct tg_metrics_server *m = NULL;
-    struct tg_metrics_conf mc = {
-        .listen = "127.0.0.1:20713", .refresh = refresh, .refresh_ctx = &spool};
-    assert_int_equal(tg_metrics_start(&mc, &m), 0);
+    char listen[32];
+    int port;
+    /* a free port of this suite's range (another build may run it too) */
+    for (port = 20700; port < 20710; port++) {
+        snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+        struct tg_metrics_conf mc = {.listen = listen, .refresh = refresh, .refresh_ctx = &spool};
+        if (tg_metrics_start(&mc, &m) == 0)
+            break;
+    }
+    assert_non_null(m);
     struct tg_buf b = TG_BUF_INIT;
-    http_get(20713, "/metrics", &b);
+    http_get(port, "/metrics", &b);
     const char *t = tg_buf_cstr(&b);
     assert_true(strncmp(t, "HTTP/1.", 7) == 0 && strncmp(t + 8, " 200 ", 5) == 0);
     assert_non_null(strstr(t, "Content-Type: text/plain; version=0.0.4"));
     assert_non_null(strstr(t, "\ntrailguard_spool_bytes 123456\n"));
     assert_int_equal(refreshed, 1);
     tg_buf_reset(&b);
-    http_get(20713, "/", &b);
+    http_get(port, "/", &b);
     assert_non_null(strstr(tg_buf_cstr(&b), " 404 "));
     tg_buf_free(&b);
     /* the port is taken: a second server cannot start */
     struct tg_metrics_server *m2 = NULL;
-    assert_int_equal(tg_metrics_start(&mc, &m2), TG_EIO);
+    struct tg_metrics_conf mc2 = {.listen = listen};
+    assert_int_equal(tg_metrics_start(&mc2, &m2), TG_EIO);
     tg_metrics_stop(m);
 }
 
