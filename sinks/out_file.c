@@ -35,8 +35,8 @@
  * with a backoff up to 1 s (s->retried), blocking the sink thread: the
  * pipeline backs up into the spool, nothing is lost.  A later attempt
  * recompresses the whole pending member, so retries never leave gaps.  Once
- * shutdown has begun (tg_sink_stopping) it gives up and leaves the batches
- * unconfirmed for the spool to replay on the next start.
+ * shutdown has begun (tg_sink_stopping) it gives up and abandons the batches
+ * (tg_batch_abandon): unconfirmed, the spool replays them on the next start.
  *
  * Concurrency: everything runs on the sink's thread; readers (query,
  * export, verify) may read the files at any time, and see at worst a torn
@@ -134,7 +134,7 @@ struct tg_file_sink {
     int64_t first_pend_ms;
 
     /* failure state */
-    bool failing;
+    bool failing, gave_up;
     int64_t fail_since_ms, next_log_ms;
 };
 
@@ -428,9 +428,11 @@ static int tg_file_flush_retry(struct tg_sink *s, struct tg_file_sink *fs)
             fs->next_log_ms = now + TG_FILE_LOG_EVERY_MS;
         }
         if (tg_sink_stopping(s)) {
-            tg_err("file sink: shutting down with %" PRIu64 " events not written to %s; they "
-                   "stay in the spool and are replayed on the next start",
-                   fs->pend_events, fs->conf->dir);
+            if (!fs->gave_up)
+                tg_err("file sink: shutting down with %" PRIu64 " events not written to %s; "
+                       "they stay in the spool and are replayed on the next start",
+                       fs->pend_events, fs->conf->dir);
+            fs->gave_up = true;
             return TG_EIO;
         }
         atomic_fetch_add(&s->retried, 1);
@@ -702,11 +704,15 @@ static int tg_file_tick(struct tg_sink *s)
 static void tg_file_close(struct tg_sink *s)
 {
     struct tg_file_sink *fs = s->ctx;
-    if (tg_file_flush_retry(s, fs) == 0)
+    if (tg_file_flush_retry(s, fs) == 0) {
         tg_file_segment_close(fs);
-    else if (fs->seg_fd >= 0) {
-        close(fs->seg_fd);
-        close(fs->chain_fd);
+    } else {
+        for (size_t i = 0; i < fs->npend; i++)
+            tg_batch_abandon(fs->pend[i]); /* unconfirmed: the spool replays them */
+        if (fs->seg_fd >= 0) {
+            close(fs->seg_fd);
+            close(fs->chain_fd);
+        }
     }
     deflateEnd(&fs->z);
     tg_chain_free(&fs->chain);
