@@ -299,6 +299,9 @@ void tg_pipeline_drain(struct tg_pipeline *p)
 {
     if (!p->started)
         return;
+    /* From here on a failing sink gives up instead of retrying: one blocked
+     * on a full disk would otherwise hold the workers and this drain. */
+    atomic_store(&p->stopping, true);
     for (struct tg_source *s = p->sources; s; s = s->next)
         tg_source_flush(s);
     tg_queue_close(p->work);
@@ -306,7 +309,6 @@ void tg_pipeline_drain(struct tg_pipeline *p)
         pthread_join(p->workers[i], NULL);
     tg_queue_close(p->done);
     pthread_join(p->dispatcher, NULL);
-    atomic_store(&p->stopping, true);
     for (size_t s = 0; s < p->nsinks; s++)
         pthread_join(p->sinks[s].thread, NULL);
     p->started = false;

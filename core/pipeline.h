@@ -69,7 +69,8 @@ struct tg_sink {
     atomic_uint_fast64_t delivered, failed, retried; /* counters for metrics */
 };
 
-/* True once shutdown has begun; a sink retrying a failing write should give up
+/* True once shutdown (tg_pipeline_drain) has begun, while the last batches still
+ * flow: a sink retrying a failing write should give up
  * (leaving the batch unconfirmed, so the spool replays it on the next start). */
 bool tg_sink_stopping(const struct tg_sink *s);
 

@@ -37,10 +37,13 @@ lines_at_least() { [ -f "$1" ] && [ "$(grep -c '^{' "$1")" -ge "$2" ]; }
 # serve_start CONF OUT LOG: start `trailguard serve -c CONF`, stdout to OUT
 # (appended), stderr to LOG; sets SERVE_PID; waits until it listens.
 serve_start() {
+    # the log may already hold an earlier run's "running": wait for one more
+    local before
+    before=$(grep -c 'serve: running' "$3" 2>/dev/null)
     "$TG_BIN" serve -c "$1" 2>>"$3" >>"$2" &
     SERVE_PID=$!
     _tg_pids="$_tg_pids $SERVE_PID"
-    wait_for 100 grep -q 'serve: running' "$3"
+    wait_for 100 sh -c "[ \$(grep -c 'serve: running' '$3') -gt ${before:-0} ]"
 }
 
 # serve_stop: SIGTERM, wait (bounded); returns the exit status.
