@@ -44,6 +44,18 @@ static inline bool tg_str_eq(struct tg_str a, const char *lit)
     return a.p && a.len == n && memcmp(a.p, lit, n) == 0;
 }
 
+/* Value of a hex digit (either case), or -1. */
+static inline int tg_hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 struct tg_buf {
     char *data;
     size_t len;

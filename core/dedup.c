@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/buf.h"
 #include "core/dedup.h"
 #include "core/mem.h"
 
@@ -31,22 +32,11 @@ struct tg_dedup {
     struct tg_dedup_stats st;
 };
 
-static int tg_hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return 0;
-}
-
 static uint64_t tg_hex64(const char *p)
 {
     uint64_t v = 0;
     for (int i = 0; i < 16; i++)
-        v = (v << 4) | (uint64_t)tg_hexval(p[i]);
+        v = (v << 4) | (uint64_t)(tg_hex_value(p[i]) & 15);
     return v;
 }
 

@@ -17,6 +17,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "core/buf.h"
 #include "core/errors.h"
 #include "core/mem.h"
 #include "sinks/chain.h"
@@ -135,23 +136,12 @@ void tg_link_hex(const uint8_t link[TG_LINK_LEN], char out[2 * TG_LINK_LEN + 1])
     out[2 * TG_LINK_LEN] = '\0';
 }
 
-static int tg_hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int tg_link_unhex(const char *hex, size_t n, uint8_t link[TG_LINK_LEN])
 {
     if (n != 2 * TG_LINK_LEN)
         return TG_EINVAL;
     for (size_t i = 0; i < TG_LINK_LEN; i++) {
-        int hi = tg_hexval(hex[2 * i]), lo = tg_hexval(hex[2 * i + 1]);
+        int hi = tg_hex_value(hex[2 * i]), lo = tg_hex_value(hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return TG_EINVAL;
         link[i] = (uint8_t)(hi << 4 | lo);
