@@ -38,6 +38,14 @@ void *tg_xrealloc(void *p, size_t n)
     return q;
 }
 
+void *tg_xgrow(void *p, size_t n, size_t *cap, size_t elem, size_t first)
+{
+    if (n < *cap)
+        return p;
+    *cap = *cap ? *cap * 2 : first;
+    return tg_xrealloc(p, *cap * elem);
+}
+
 char *tg_xstrndup(const char *s, size_t n)
 {
     char *p = tg_xmalloc(n + 1);

@@ -14,6 +14,12 @@
 void *tg_xmalloc(size_t n);
 void *tg_xcalloc(size_t nmemb, size_t size);
 void *tg_xrealloc(void *p, size_t n);
+/*
+ * Growing arrays: when n == *cap, double *cap (from `first`) and realloc p to
+ * *cap elements of `elem` bytes; returns p, moved or not.  Use as
+ *   v = tg_xgrow(v, n, &cap, sizeof(*v), 16); v[n++] = x;
+ */
+void *tg_xgrow(void *p, size_t n, size_t *cap, size_t elem, size_t first);
 char *tg_xstrdup(const char *s);
 char *tg_xstrndup(const char *s, size_t n);
 /* Formatted allocation; aborts on OOM. Caller frees. */

@@ -186,10 +186,7 @@ static void tg_seg_delete(struct tg_spool *sp, size_t i)
 
 static void tg_seg_push(struct tg_spool *sp, struct tg_spool_seg *g)
 {
-    if (sp->nsegs == sp->capsegs) {
-        sp->capsegs = sp->capsegs ? 2 * sp->capsegs : 16;
-        sp->segs = tg_xrealloc(sp->segs, sp->capsegs * sizeof(*sp->segs));
-    }
+    sp->segs = tg_xgrow(sp->segs, sp->nsegs, &sp->capsegs, sizeof(*sp->segs), 16);
     sp->segs[sp->nsegs++] = g;
 }
 
@@ -261,10 +258,7 @@ static int tg_seg_load(struct tg_spool *sp, uint64_t first)
             sp->st.corrupt_bytes += off - bad;
             continue;
         }
-        if (g->noffs == cap) {
-            cap = cap ? 2 * cap : 1024;
-            g->offs = tg_xrealloc(g->offs, cap * sizeof(*g->offs));
-        }
+        g->offs = tg_xgrow(g->offs, g->noffs, &cap, sizeof(*g->offs), 1024);
         g->offs[g->noffs++] = off;
         g->nrec++;
         uint64_t idx = seq - first;
@@ -313,10 +307,7 @@ static int tg_spool_scan(struct tg_spool *sp)
         if (sscanf(de->d_name, "seg-%16" SCNx64 ".%7s", &first, ext) != 2 ||
             strcmp(ext, "log") != 0)
             continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 16;
-            firsts = tg_xrealloc(firsts, cap * sizeof(*firsts));
-        }
+        firsts = tg_xgrow(firsts, n, &cap, sizeof(*firsts), 16);
         firsts[n++] = first;
     }
     closedir(d);

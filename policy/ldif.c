@@ -155,10 +155,7 @@ static void tg_ldif_line(struct tg_snapshot_data *d, struct tg_ldif_entry *e, co
                             "'%s' outside an entry (no dn: before it); ignored", name);
         return;
     }
-    if (e->n == e->cap) {
-        e->cap = e->cap ? e->cap * 2 : 16;
-        e->a = tg_xrealloc(e->a, e->cap * sizeof(*e->a));
-    }
+    e->a = tg_xgrow(e->a, e->n, &e->cap, sizeof(*e->a), 16);
     e->a[e->n++] = (struct tg_ldif_attr){name, value, line};
 }
 
@@ -443,10 +440,7 @@ static void tg_ldif_hbac_rule(struct tg_snapshot_data *d, const struct tg_ldif_e
         tg_snap_problem(d, e->file, e->line, false, "HBAC rule %s has no cn; entry ignored", e->dn);
         return;
     }
-    if (d->nhbac == d->caphbac) {
-        d->caphbac = d->caphbac ? d->caphbac * 2 : 64;
-        d->hbac = tg_xrealloc(d->hbac, d->caphbac * sizeof(*d->hbac));
-    }
+    d->hbac = tg_xgrow(d->hbac, d->nhbac, &d->caphbac, sizeof(*d->hbac), 64);
     struct tg_hbac_rule *r = &d->hbac[d->nhbac++];
     memset(r, 0, sizeof(*r));
     r->name = cn;
@@ -499,10 +493,7 @@ struct tg_strv {
 
 static void tg_strv_add(struct tg_strv *s, const char *v)
 {
-    if (s->n == s->cap) {
-        s->cap = s->cap ? s->cap * 2 : 8;
-        s->v = tg_xrealloc(s->v, s->cap * sizeof(*s->v));
-    }
+    s->v = tg_xgrow(s->v, s->n, &s->cap, sizeof(*s->v), 8);
     s->v[s->n++] = v;
 }
 
@@ -646,10 +637,7 @@ static struct tg_ldif_pending *tg_pending(struct tg_snapshot_data *d)
 static void tg_keep(struct tg_ldif_entry **arr, size_t *n, size_t *cap,
                     const struct tg_ldif_entry *e)
 {
-    if (*n == *cap) {
-        *cap = *cap ? *cap * 2 : 16;
-        *arr = tg_xrealloc(*arr, *cap * sizeof(**arr));
-    }
+    *arr = tg_xgrow(*arr, *n, cap, sizeof(**arr), 16);
     struct tg_ldif_entry *c = &(*arr)[(*n)++];
     *c = *e;
     c->a = tg_xmalloc((e->n ? e->n : 1) * sizeof(*e->a));
@@ -666,10 +654,7 @@ static void tg_ldif_sudocmd(struct tg_snapshot_data *d, const struct tg_ldif_ent
                         e->dn);
         return;
     }
-    if (p->ncmds == p->capcmds) {
-        p->capcmds = p->capcmds ? p->capcmds * 2 : 16;
-        p->cmds = tg_xrealloc(p->cmds, p->capcmds * sizeof(*p->cmds));
-    }
+    p->cmds = tg_xgrow(p->cmds, p->ncmds, &p->capcmds, sizeof(*p->cmds), 16);
     uint32_t idx = (uint32_t)p->ncmds;
     p->cmds[p->ncmds++] = cmd;
     const char *uid = tg_attr1(e, "ipauniqueid");

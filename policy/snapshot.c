@@ -48,10 +48,7 @@ char *tg_snap_printf(struct tg_snapshot_data *d, const char *fmt, ...)
 void tg_snap_problem(struct tg_snapshot_data *d, const char *file, int line, bool warning,
                      const char *fmt, ...)
 {
-    if (d->nproblems == d->capproblems) {
-        d->capproblems = d->capproblems ? d->capproblems * 2 : 16;
-        d->problems = tg_xrealloc(d->problems, d->capproblems * sizeof(*d->problems));
-    }
+    d->problems = tg_xgrow(d->problems, d->nproblems, &d->capproblems, sizeof(*d->problems), 16);
     va_list ap;
     va_start(ap, fmt);
     char *msg;
@@ -72,7 +69,7 @@ uint32_t tg_snap_intern(struct tg_snapshot_data *d, enum tg_ns ns, const char *n
     uint32_t id = tg_strmap_get(&t->map, name, len);
     if (id != TG_STRMAP_NONE)
         return id;
-    if (t->n == t->cap) {
+    if (t->n == t->cap) { /* uint32_t counts: tg_xgrow takes size_t */
         t->cap = t->cap ? t->cap * 2 : 64;
         t->v = tg_xrealloc(t->v, t->cap * sizeof(*t->v));
     }
@@ -87,7 +84,7 @@ uint32_t tg_snap_intern(struct tg_snapshot_data *d, enum tg_ns ns, const char *n
 
 void tg_idlist_add(struct tg_idlist *l, uint32_t id)
 {
-    if (l->n == l->cap) {
+    if (l->n == l->cap) { /* uint32_t counts keep id lists small */
         l->cap = l->cap ? l->cap * 2 : 4;
         l->v = tg_xrealloc(l->v, l->cap * sizeof(*l->v));
     }
@@ -163,10 +160,7 @@ static int tg_read_dir(const char *dir, struct tg_file **out, size_t *nout, char
             free(path);
             continue;
         }
-        if (n == cap) {
-            cap = cap ? cap * 2 : 8;
-            f = tg_xrealloc(f, cap * sizeof(*f));
-        }
+        f = tg_xgrow(f, n, &cap, sizeof(*f), 8);
         f[n++] = (struct tg_file){path, NULL, 0};
     }
     closedir(dp);

@@ -26,10 +26,7 @@
 struct tg_sudo_spec *tg_sudo_spec_new(struct tg_snapshot_data *d, const char *name,
                                       const char *file, int line)
 {
-    if (d->nsudo == d->capsudo) {
-        d->capsudo = d->capsudo ? d->capsudo * 2 : 32;
-        d->sudo = tg_xrealloc(d->sudo, d->capsudo * sizeof(*d->sudo));
-    }
+    d->sudo = tg_xgrow(d->sudo, d->nsudo, &d->capsudo, sizeof(*d->sudo), 32);
     struct tg_sudo_spec *s = &d->sudo[d->nsudo++];
     memset(s, 0, sizeof(*s));
     s->name = name;
@@ -41,10 +38,7 @@ struct tg_sudo_spec *tg_sudo_spec_new(struct tg_snapshot_data *d, const char *na
 
 struct tg_sudo_priv *tg_sudo_priv_new(struct tg_sudo_spec *s)
 {
-    if (s->nprivs == s->capprivs) {
-        s->capprivs = s->capprivs ? s->capprivs * 2 : 2;
-        s->privs = tg_xrealloc(s->privs, s->capprivs * sizeof(*s->privs));
-    }
+    s->privs = tg_xgrow(s->privs, s->nprivs, &s->capprivs, sizeof(*s->privs), 2);
     struct tg_sudo_priv *p = &s->privs[s->nprivs++];
     memset(p, 0, sizeof(*p));
     return p;
@@ -52,10 +46,7 @@ struct tg_sudo_priv *tg_sudo_priv_new(struct tg_sudo_spec *s)
 
 struct tg_sudo_cmndspec *tg_sudo_cs_new(struct tg_sudo_priv *p)
 {
-    if (p->ncs == p->capcs) {
-        p->capcs = p->capcs ? p->capcs * 2 : 4;
-        p->cs = tg_xrealloc(p->cs, p->capcs * sizeof(*p->cs));
-    }
+    p->cs = tg_xgrow(p->cs, p->ncs, &p->capcs, sizeof(*p->cs), 4);
     struct tg_sudo_cmndspec *cs = &p->cs[p->ncs++];
     memset(cs, 0, sizeof(*cs));
     cs->notbefore = INT64_MIN;
@@ -65,10 +56,7 @@ struct tg_sudo_cmndspec *tg_sudo_cs_new(struct tg_sudo_priv *p)
 
 struct tg_sudo_member *tg_sudo_list_add(struct tg_sudo_list *l)
 {
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 4;
-        l->v = tg_xrealloc(l->v, l->cap * sizeof(*l->v));
-    }
+    l->v = tg_xgrow(l->v, l->n, &l->cap, sizeof(*l->v), 4);
     struct tg_sudo_member *m = &l->v[l->n++];
     memset(m, 0, sizeof(*m));
     return m;
@@ -76,10 +64,7 @@ struct tg_sudo_member *tg_sudo_list_add(struct tg_sudo_list *l)
 
 struct tg_sudo_list *tg_sudo_list_new(struct tg_snapshot_data *d)
 {
-    if (d->nlists == d->caplists) {
-        d->caplists = d->caplists ? d->caplists * 2 : 16;
-        d->lists = tg_xrealloc(d->lists, d->caplists * sizeof(*d->lists));
-    }
+    d->lists = tg_xgrow(d->lists, d->nlists, &d->caplists, sizeof(*d->lists), 16);
     struct tg_sudo_list *l = tg_xcalloc(1, sizeof(*l));
     d->lists[d->nlists++] = l;
     return l;
@@ -150,10 +135,7 @@ static pcre2_code *tg_re_compile(struct tg_snapshot_data *d, const char *re, con
         *err = "invalid regular expression; the command never matches";
         return NULL;
     }
-    if (d->nres == d->capres) {
-        d->capres = d->capres ? d->capres * 2 : 8;
-        d->res = tg_xrealloc(d->res, d->capres * sizeof(*d->res));
-    }
+    d->res = tg_xgrow(d->res, d->nres, &d->capres, sizeof(*d->res), 8);
     d->res[d->nres++] = c;
     return c;
 }

@@ -305,10 +305,7 @@ static void tg_file_add(struct tg_file_sink *fs, const struct tg_event *ev)
 {
     tg_buf_append(&fs->raw, ev->json.data, ev->json.len);
     tg_buf_putc(&fs->raw, '\n');
-    if (fs->nfp == fs->capfp) {
-        fs->capfp = fs->capfp ? 2 * fs->capfp : 1024;
-        fs->fp = tg_xrealloc(fs->fp, fs->capfp * sizeof(*fs->fp));
-    }
+    fs->fp = tg_xgrow(fs->fp, fs->nfp, &fs->capfp, sizeof(*fs->fp), 1024);
     fs->fp[fs->nfp++] = tg_seg_fingerprint(ev->json.data, ev->json.len);
     tg_chain_add(&fs->chain, ev->json.data, ev->json.len);
     int64_t ns;
@@ -678,10 +675,7 @@ static int tg_file_write(struct tg_sink *s, struct tg_batch *b)
             fs->pend_events++;
         }
     }
-    if (fs->npend == fs->cappend) {
-        fs->cappend = fs->cappend ? 2 * fs->cappend : 64;
-        fs->pend = tg_xrealloc(fs->pend, fs->cappend * sizeof(*fs->pend));
-    }
+    fs->pend = tg_xgrow(fs->pend, fs->npend, &fs->cappend, sizeof(*fs->pend), 64);
     if (fs->npend == 0)
         fs->first_pend_ms = tg_now_ms();
     fs->pend[fs->npend++] = b;

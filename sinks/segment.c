@@ -74,10 +74,7 @@ int tg_seg_list(const char *dir, struct tg_seg_entry **out, size_t *n)
         while (i < nv && v[i].seq != seq)
             i++;
         if (i == nv) {
-            if (nv == cap) {
-                cap = cap ? 2 * cap : 64;
-                v = tg_xrealloc(v, cap * sizeof(*v));
-            }
+            v = tg_xgrow(v, nv, &cap, sizeof(*v), 64);
             v[nv++] = (struct tg_seg_entry){.seq = seq};
         }
         v[i].has[kind] = true;
@@ -232,10 +229,7 @@ int tg_sidecar_load(const char *path, struct tg_sidecar *sc, uint64_t *where)
         uint32_t recs = tg_get32(d + pos + 4);
         if (n - pos - TG_SEG_ENTRY_LEN < 4 * (size_t)recs)
             break;
-        if (sc->nm == capm) {
-            capm = capm ? 2 * capm : 64;
-            sc->m = tg_xrealloc(sc->m, capm * sizeof(*sc->m));
-        }
+        sc->m = tg_xgrow(sc->m, sc->nm, &capm, sizeof(*sc->m), 64);
         struct tg_seg_member *m = &sc->m[sc->nm++];
         tg_seg_member_decode(d + pos, m);
         m->first_fp = sc->nfp;

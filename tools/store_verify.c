@@ -55,10 +55,7 @@ static void tg_vset(char **slot, const char *fmt, ...)
 
 static void tg_vpush(struct tg_vctx *c, uint32_t fp)
 {
-    if (c->nf == c->capf) {
-        c->capf = c->capf ? 2 * c->capf : 4096;
-        c->f = tg_xrealloc(c->f, c->capf * sizeof(*c->f));
-    }
+    c->f = tg_xgrow(c->f, c->nf, &c->capf, sizeof(*c->f), 4096);
     c->f[c->nf++] = fp;
 }
 
