@@ -12,6 +12,7 @@
  * loss.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -234,11 +235,18 @@ int tg_pipeline_start(struct tg_pipeline *p)
         }
     }
     p->started = true;
-    for (size_t s = 0; s < p->nsinks; s++)
+    for (size_t s = 0; s < p->nsinks; s++) {
         pthread_create(&p->sinks[s].thread, NULL, tg_sink_main, &p->sinks[s].sink);
+        char name[16];
+        snprintf(name, sizeof(name), "tg-%.12s", p->sinks[s].sink.ops->name);
+        pthread_setname_np(p->sinks[s].thread, name);
+    }
     pthread_create(&p->dispatcher, NULL, tg_dispatcher_main, p);
-    for (int i = 0; i < p->nworkers; i++)
+    pthread_setname_np(p->dispatcher, "tg-dispatch");
+    for (int i = 0; i < p->nworkers; i++) {
         pthread_create(&p->workers[i], NULL, tg_worker_main, p);
+        pthread_setname_np(p->workers[i], "tg-worker");
+    }
     return 0;
 }
 

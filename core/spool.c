@@ -510,6 +510,7 @@ int tg_spool_open(const struct tg_spool_conf *conf, struct tg_spool **out)
     sp->synced_seq = sp->next_seq - 1;
     if (sp->conf.fsync == TG_FSYNC_INTERVAL) {
         pthread_create(&sp->syncer, NULL, tg_spool_syncer, sp);
+        pthread_setname_np(sp->syncer, "tg-spool-sync");
         sp->have_syncer = true;
     }
     *out = sp;

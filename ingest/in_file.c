@@ -310,6 +310,7 @@ int tg_file_start(const struct tg_file_conf *conf, const char *state_dir, struct
                                crc32(0L, (const Bytef *)conf->path, (uInt)strlen(conf->path)));
     f->src = tg_pipeline_source(p);
     pthread_create(&f->thread, NULL, tg_file_main, f);
+    pthread_setname_np(f->thread, "tg-in-file");
     tg_info("[input.file] %s: following", conf->path);
     *out = f;
     return 0;

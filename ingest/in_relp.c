@@ -264,6 +264,7 @@ int tg_relp_start(const struct tg_relp_conf *conf, struct tg_spool *sp, struct t
     l->src = tg_pipeline_source(p);
     atomic_store(&l->running, true);
     pthread_create(&l->thread, NULL, tg_relp_main, l);
+    pthread_setname_np(l->thread, "tg-in-relp");
     tg_info("%s: listening%s", l->label, conf->tls ? " (TLS)" : "");
     free(host);
     free(port);
