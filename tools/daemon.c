@@ -46,11 +46,15 @@ static void tg_daemon_release(struct tg_daemon *d)
     tg_config_free(d->cfg);
 }
 
-int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path)
+int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path,
+                   const char *builtin)
 {
     memset(d, 0, sizeof(*d));
     d->cmd = cmd;
-    if (tg_config_load(config_path, &d->cfg) != 0)
+    int rc = config_path || !builtin
+                 ? tg_config_load(config_path, &d->cfg)
+                 : tg_config_load_string("(built-in defaults)", builtin, NULL, 0, &d->cfg);
+    if (rc != 0)
         return TG_EXIT_USAGE;
     d->cc = tg_config_get(d->cfg, "collector");
     char *err = NULL;

@@ -33,13 +33,14 @@ struct tg_daemon {
 };
 
 /*
- * Load `config_path` (NULL: built-in defaults), open the spool, build the
- * chain (parsers, the [policy] snapshot) and the pipeline with the
- * configured sinks and start it.  Returns
- * an exit code: 0, TG_EXIT_USAGE (config) or TG_EXIT_RUNTIME (spool or sink
- * cannot be opened); on failure everything is released.
+ * Load `config_path` (NULL: the INI text `builtin`, or no sections at all
+ * when that is NULL too), open the spool, build the chain (parsers, the
+ * [policy] snapshot) and the pipeline with the configured sinks and start
+ * it.  Returns an exit code: 0, TG_EXIT_USAGE (config) or TG_EXIT_RUNTIME
+ * (spool or sink cannot be opened); on failure everything is released.
  */
-int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path);
+int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path,
+                   const char *builtin);
 
 /* Replay the unconfirmed spool records into the pipeline (once; may block
  * on backpressure while the sinks catch up).  Any one thread. */

@@ -252,7 +252,7 @@ int tg_cmd_omprog(int argc, char **argv)
     sigaddset(&term, SIGTERM);
     sigaddset(&term, SIGINT);
     pthread_sigmask(SIG_BLOCK, &term, NULL);
-    int code = tg_daemon_open(&o.d, "omprog", config_path);
+    int code = tg_daemon_open(&o.d, "omprog", config_path, NULL);
     if (code != TG_EXIT_OK)
         return code;
     o.src = tg_pipeline_source(o.d.pipe);

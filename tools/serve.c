@@ -3,8 +3,9 @@
  *
  * Set-up order (daemon.c): config, spool, sinks, replay of the unconfirmed
  * spool records; then the sources ([input.relp*] listeners, [input.file*]
- * followers).  With no -c the built-in defaults apply: one RELP listener
- * on 127.0.0.1:2514 and the data under ./trailguard-data.
+ * followers).  With no -c the built-in configuration applies
+ * (tg_serve_builtin): one RELP listener on 127.0.0.1:2514, the spool and
+ * the file store under ./trailguard-data.
  *
  * Signals are blocked in every thread and taken by the main thread with
  * sigtimedwait, which also wakes every few milliseconds to submit the RELP
@@ -44,16 +45,21 @@ const char tg_serve_usage[] =
     "spooled record the sinks had not confirmed is replayed.  Logs go to stderr.\n"
     "\n"
     "  -c, --config FILE   configuration (INI); see `trailguard help config`.\n"
-    "                      Without it: listen on 127.0.0.1:2514, spool under\n"
-    "                      ./trailguard-data, NDJSON to stdout.\n"
+    "                      Without it: listen on 127.0.0.1:2514, spool in\n"
+    "                      ./trailguard-data/spool, the file store in\n"
+    "                      ./trailguard-data/events (query it with `trailguard query`).\n"
     "\n"
     "Signals: TERM/INT drain and exit 0; HUP reopens files (and reloads the policy).\n"
     "Exit status: 0 stopped by a signal, 2 usage or configuration error,\n"
     "3 runtime failure (cannot bind, cannot open the spool or a sink).\n";
 
+/* `serve` without -c: the defaults of these sections (RELP on
+ * 127.0.0.1:2514, the store in ./trailguard-data/events, the spool in
+ * ./trailguard-data/spool). */
+static const char tg_serve_builtin[] = "[input.relp]\n[sink.file]\n";
+
 struct tg_serve {
     struct tg_daemon d;
-    struct tg_relp_conf default_relp; /* with no -c */
     struct tg_relp_listener **relp;
     size_t nrelp;
     struct tg_file_input **files;
@@ -74,7 +80,7 @@ static void tg_serve_on_hup(struct tg_serve *s)
 }
 
 /* Start every configured source; 0 or TG_EXIT_RUNTIME. */
-static int tg_serve_start_inputs(struct tg_serve *s, bool defaults)
+static int tg_serve_start_inputs(struct tg_serve *s)
 {
     const struct tg_config *cfg = s->d.cfg;
     size_t it = 0;
@@ -82,14 +88,9 @@ static int tg_serve_start_inputs(struct tg_serve *s, bool defaults)
     size_t n = 0;
     while (tg_config_next(cfg, "input.relp", &it))
         n++;
-    if (defaults) {
-        tg_config_defaults(&tg_relp_section, &s->default_relp);
-        n = 1;
-    }
     s->relp = tg_xcalloc(n + 1, sizeof(*s->relp));
     it = 0;
-    while (s->nrelp < n) {
-        rc = defaults ? &s->default_relp : tg_config_next(cfg, "input.relp", &it);
+    while ((rc = tg_config_next(cfg, "input.relp", &it)) != NULL) {
         if (tg_relp_start(rc, s->d.spool, s->d.pipe, &s->relp[s->nrelp]) != 0)
             return TG_EXIT_RUNTIME;
         s->nrelp++;
@@ -123,7 +124,6 @@ static void tg_serve_stop_inputs(struct tg_serve *s)
     s->relp = NULL;
     s->files = NULL;
     s->nrelp = s->nfiles = 0;
-    free(s->default_relp.listen);
 }
 
 int tg_cmd_serve(int argc, char **argv)
@@ -164,11 +164,11 @@ int tg_cmd_serve(int argc, char **argv)
 
     struct tg_serve s;
     memset(&s, 0, sizeof(s));
-    int code = tg_daemon_open(&s.d, "serve", config_path);
+    int code = tg_daemon_open(&s.d, "serve", config_path, tg_serve_builtin);
     if (code != TG_EXIT_OK)
         return code;
     tg_daemon_replay(&s.d); /* before the sources: replayed records go first */
-    code = tg_serve_start_inputs(&s, config_path == NULL);
+    code = tg_serve_start_inputs(&s);
     if (code == TG_EXIT_OK) {
         tg_info("serve: running (pid %ld)", (long)getpid());
         struct timespec tick = {0, TG_SERVE_FLUSH_MS * 1000000L};
