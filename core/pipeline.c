@@ -58,7 +58,7 @@ struct tg_pipeline {
     struct tg_source *sources;
     atomic_bool stopping;
     bool started;
-    atomic_uint_fast64_t events_in, duplicates, batches;
+    atomic_uint_fast64_t events_in, duplicates, batches, abandoned;
 };
 
 static struct tg_batch *tg_batch_new(struct tg_pipeline *p)
@@ -86,7 +86,9 @@ void tg_batch_done(struct tg_batch *b)
     if (atomic_fetch_sub(&b->pending_sinks, 1) != 1)
         return;
     struct tg_pipeline *p = b->pipe;
-    if (p->conf.on_confirm && !atomic_load(&b->abandoned))
+    if (atomic_load(&b->abandoned))
+        atomic_fetch_add(&p->abandoned, b->n);
+    else if (p->conf.on_confirm)
         for (size_t i = 0; i < b->n; i++)
             if (b->ev[i]->spool_seq)
                 p->conf.on_confirm(p->conf.confirm_ctx, b->ev[i]->spool_seq);
@@ -350,6 +352,7 @@ void tg_pipeline_stats(struct tg_pipeline *p, struct tg_pipeline_stats *st)
     st->events_in = atomic_load(&p->events_in);
     st->duplicates = atomic_load(&p->duplicates);
     st->batches = atomic_load(&p->batches);
+    st->abandoned = atomic_load(&p->abandoned);
     st->work_queue = tg_queue_len(p->work);
     st->done_queue = tg_queue_len(p->done);
 }

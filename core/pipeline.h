@@ -103,6 +103,7 @@ void tg_pipeline_free(struct tg_pipeline *p);
 
 struct tg_pipeline_stats {
     uint64_t events_in, duplicates, batches;
+    uint64_t abandoned; /* events of batches a sink gave up on (tg_batch_abandon) */
     size_t work_queue, done_queue;
 };
 void tg_pipeline_stats(struct tg_pipeline *p, struct tg_pipeline_stats *st);

@@ -5,7 +5,8 @@
  * runs them through the same pipeline as `serve` (parse, policy, sinks),
  * writing NDJSON to stdout unless the config names sinks.  Exit status: 0
  * when every input was read, 3 when some could not be (the others are still
- * processed), 2 for usage/config errors.
+ * processed, or a sink failed and events were not delivered), 2 for
+ * usage/config errors.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -41,7 +42,8 @@ const char tg_ingest_usage[] =
     "  -q, --quiet         no summary line on stderr\n"
     "\n"
     "Exit status: 0 every input read, 2 usage or configuration error,\n"
-    "3 some input could not be read (the rest was still processed).\n";
+    "3 some input could not be read (the rest was still processed), or a sink\n"
+    "failed and some events were not delivered.\n";
 
 struct tg_ingest_totals {
     uint64_t records, empty, truncated, files, failed;
@@ -196,6 +198,15 @@ int tg_cmd_ingest(int argc, char **argv)
                 (unsigned long long)t.failed, t.failed == 1 ? "" : "s");
     if (t.failed)
         exit_code = TG_EXIT_RUNTIME;
+    struct tg_pipeline_stats ps;
+    tg_pipeline_stats(p, &ps);
+    if (ps.abandoned) { /* batch mode has no spool to keep them for a retry */
+        fprintf(stderr,
+                "trailguard ingest: %llu events were not delivered: a sink failed (see the "
+                "messages above); fix it and ingest the input again\n",
+                (unsigned long long)ps.abandoned);
+        exit_code = TG_EXIT_RUNTIME;
+    }
 out:
     tg_pipeline_free(p);
     tg_parse_ctx_free(chain.parse);

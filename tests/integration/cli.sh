@@ -87,4 +87,21 @@ code=$(run ingest -c "$TG_TMP/bad.ini" /dev/null)
 check_eq "a bad config exits 2" 2 "$code"
 check "the config error names file:line and key" grep -q "bad.ini:3: \[collector\] fsync: invalid value 'sometimes'" "$TG_TMP/err"
 
+# a sink that fails for good: batch mode has no spool, so ingest says how many
+# events were not delivered and exits 3 (a 16 KiB tmpfs fills at once)
+mkdir -p "$TG_TMP/full"
+if mount -t tmpfs -o size=16k tmpfs "$TG_TMP/full" 2>/dev/null; then
+    awk 'BEGIN { for (i = 1; i <= 20000; i++)
+        printf "[uid:0 sid:1 tty:(none) cwd:/ filename:/bin/echo]: /bin/echo %d %d\n", i, i * 7919 }' \
+        >"$TG_TMP/many.log"
+    printf '[sink.file]\ndir = %s/store\n' "$TG_TMP/full" >"$TG_TMP/full.ini"
+    code=$(timeout 120 "$TG_BIN" ingest -q -c "$TG_TMP/full.ini" "$TG_TMP/many.log" 2>"$TG_TMP/err" >/dev/null; echo $?)
+    umount "$TG_TMP/full"
+    check_eq "a sink failing to the end: ingest exits 3" 3 "$code"
+    check "... saying how many events were not delivered" grep -q 'events were not delivered' "$TG_TMP/err"
+else
+    skip "failing sink: cannot mount a tmpfs (needs root)"
+    skip "failing sink: message"
+fi
+
 tap_done
