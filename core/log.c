@@ -18,11 +18,6 @@ void tg_log_set_level(enum tg_log_level lvl)
     tg_log_level = (int)lvl;
 }
 
-enum tg_log_level tg_log_get_level(void)
-{
-    return (enum tg_log_level)tg_log_level;
-}
-
 void tg_log(enum tg_log_level lvl, const char *fmt, ...)
 {
     if ((int)lvl > tg_log_level)

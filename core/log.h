@@ -11,7 +11,6 @@
 enum tg_log_level { TG_LOG_ERROR = 0, TG_LOG_WARN, TG_LOG_INFO, TG_LOG_DEBUG };
 
 void tg_log_set_level(enum tg_log_level lvl);
-enum tg_log_level tg_log_get_level(void);
 void tg_log(enum tg_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define tg_err(...)   tg_log(TG_LOG_ERROR, __VA_ARGS__)

@@ -133,8 +133,3 @@ size_t tg_queue_len(struct tg_queue *q)
     pthread_mutex_unlock(&q->mu);
     return n;
 }
-
-size_t tg_queue_capacity(const struct tg_queue *q)
-{
-    return q->cap;
-}

@@ -28,6 +28,5 @@ int tg_queue_pop(struct tg_queue *q, void **item);
 int tg_queue_pop_timed(struct tg_queue *q, void **item, long timeout_ms);
 void tg_queue_close(struct tg_queue *q);
 size_t tg_queue_len(struct tg_queue *q);
-size_t tg_queue_capacity(const struct tg_queue *q);
 
 #endif

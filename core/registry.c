@@ -26,12 +26,6 @@ const struct tg_section_def *const *tg_registry_sections(size_t *n)
     return tg_sections;
 }
 
-const struct tg_sink_ops *const *tg_registry_sinks(size_t *n)
-{
-    *n = sizeof(tg_sinks) / sizeof(tg_sinks[0]);
-    return tg_sinks;
-}
-
 size_t tg_registry_add_sinks(const struct tg_config *cfg, struct tg_pipeline *p)
 {
     size_t added = 0;

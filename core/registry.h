@@ -15,8 +15,6 @@
 
 /* Every configuration section trailguard knows, in documentation order. */
 const struct tg_section_def *const *tg_registry_sections(size_t *n);
-/* Sinks that have a config section ([sink.*]), in registry order. */
-const struct tg_sink_ops *const *tg_registry_sinks(size_t *n);
 /*
  * Add to `p` every sink whose section the config has ([sink.file],
  * [sink.kafka], ...), or the stdout sink when it has none.  Returns the
