@@ -586,6 +586,21 @@ static void tg_role_build(struct tg_snapshot_data *d, struct tg_role *r, bool ip
         d->nsudo_ldap++;
 }
 
+/* The attributes sudoRole and ipaSudoRule share: sudoOrder, sudoNotBefore,
+ * sudoNotAfter.  True when n was one of them. */
+static bool tg_role_shared_attr(struct tg_role *r, const char *n, const char *v)
+{
+    if (strcmp(n, "sudoorder") == 0)
+        r->order = v;
+    else if (strcmp(n, "sudonotbefore") == 0)
+        r->notbefore = v;
+    else if (strcmp(n, "sudonotafter") == 0)
+        r->notafter = v;
+    else
+        return false;
+    return true;
+}
+
 static void tg_ldif_sudorole(struct tg_snapshot_data *d, const struct tg_ldif_entry *e)
 {
     struct tg_role r = {.cn = tg_attr1(e, "cn"), .file = e->file, .line = e->line};
@@ -605,12 +620,8 @@ static void tg_ldif_sudorole(struct tg_snapshot_data *d, const struct tg_ldif_en
         } else if (strcmp(n, "sudorunasgroup") == 0) {
             tg_strv_add(&r.runasgroups, v);
             r.has_rg = true;
-        } else if (strcmp(n, "sudoorder") == 0)
-            r.order = v;
-        else if (strcmp(n, "sudonotbefore") == 0)
-            r.notbefore = v;
-        else if (strcmp(n, "sudonotafter") == 0)
-            r.notafter = v;
+        } else if (tg_role_shared_attr(&r, n, v))
+            continue;
         else if (strcmp(n, "sudooption") == 0 && strcasecmp(r.cn, "defaults") == 0) {
             if (strncmp(v, "secure_path=", 12) == 0)
                 d->secure_path = tg_snap_strdup(d, v + 12, strlen(v + 12));
@@ -885,12 +896,9 @@ static void tg_ipa_rule(struct tg_snapshot_data *d, const struct tg_ldif_entry *
             if (nm)
                 tg_strv_add(&r.runasgroups, nm);
             r.has_rg = true;
-        } else if (strcmp(n, "sudoorder") == 0)
-            r.order = v;
-        else if (strcmp(n, "sudonotbefore") == 0)
-            r.notbefore = v;
-        else if (strcmp(n, "sudonotafter") == 0)
-            r.notafter = v;
+        } else {
+            tg_role_shared_attr(&r, n, v);
+        }
     }
     tg_role_build(d, &r, true);
     tg_role_free(&r);
