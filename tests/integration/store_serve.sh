@@ -65,4 +65,15 @@ check_eq "35000 distinct events, none lost" 35000 "$(unique)"
 "$TG_BIN" verify "$S" >"$D/v.out" 2>&1
 check_eq "verify after the crash and the replay: intact" 0 "$?"
 diag "$(cat "$D/v.out")"
+
+# A burst is stored once the input goes quiet, not an fsync interval later
+# (here 10 minutes, far beyond the 30 s this waits).
+gen_records 300 >"$D/burst.log"
+sed -e "s|^fsync_interval_ms = .*|fsync_interval_ms = 600000|" -e "s|^dir = .*|dir = $D/burst|" \
+    -e "s|^path = .*|path = $D/burst.log|" -e "s|^spool_dir = .*|spool_dir = $D/spool2|" \
+    "$D/tg.conf" >"$D/burst.conf"
+burst_stored() { [ "$("$TG_BIN" query "$D/burst" --format ndjson 2>/dev/null | wc -l)" -ge 300 ]; }
+check "serve starts with fsync_interval_ms = 600000" serve_start "$D/burst.conf" "$D/out" "$D/serve5.log"
+check "a burst is stored when the input goes quiet, before the interval" wait_for 300 burst_stored
+check "and it stops" serve_stop
 tap_done
