@@ -40,7 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include "core/collector_conf.h"
 #include "core/errors.h"
@@ -119,17 +119,19 @@ static char *tg_seg_path(const struct tg_spool *sp, uint64_t first, const char *
     return tg_xasprintf("%s/seg-%016" PRIx64 ".%s", sp->dir, first, ext);
 }
 
-/* crc over seq, len and the body pieces. */
+/* CRC-32 (zlib's) over seq, len and the body pieces; libdeflate's
+ * carry-less-multiply implementation is about 4 times faster than zlib's,
+ * and this runs on the RELP thread for every record. */
 static uint32_t tg_rec_crc(uint64_t seq, uint32_t len, const struct iovec *iov, int n)
 {
     uint8_t sl[12];
     tg_put64(sl, seq);
     tg_put32(sl + 8, len);
-    uLong c = crc32(0L, sl, sizeof(sl));
+    uint32_t c = libdeflate_crc32(0, sl, sizeof(sl));
     for (int i = 0; i < n; i++)
-        if (iov[i].iov_len) /* crc32(c, NULL, 0) would restart the crc */
-            c = crc32(c, iov[i].iov_base, (uInt)iov[i].iov_len);
-    return (uint32_t)c;
+        if (iov[i].iov_len) /* (c, NULL, 0) would restart the crc, as in zlib */
+            c = libdeflate_crc32(c, iov[i].iov_base, iov[i].iov_len);
+    return c;
 }
 
 /* Map (creating) the .ack bitmap of segment `first`.  NULL on error (logged). */

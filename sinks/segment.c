@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <libdeflate.h>
 #include <zlib.h>
 
 #include "core/errors.h"
@@ -306,7 +307,7 @@ void tg_sidecar_free(struct tg_sidecar *sc)
 
 uint32_t tg_seg_fingerprint(const void *rec, size_t len)
 {
-    return (uint32_t)crc32_z(0, rec, len);
+    return libdeflate_crc32(0, rec, len); /* zlib's CRC-32, about 4x faster */
 }
 
 /* --- index */
