@@ -25,9 +25,9 @@
 
 #define TG_MAX_SINKS   8
 #define TG_MAX_WORKERS 64
-#define TG_WORK_QUEUE  64
-#define TG_DONE_QUEUE  64
-#define TG_SINK_QUEUE  32
+#define TG_WORK_QUEUE  16
+#define TG_DONE_QUEUE  16
+#define TG_SINK_QUEUE  8
 #define TG_INFLIGHT    (TG_WORK_QUEUE + TG_DONE_QUEUE)
 
 struct tg_source {
