@@ -20,8 +20,9 @@
  * (never: no fsync), and also as soon as the input goes quiet (tick: no
  * batch for 100 ms), so the end of a burst is stored at once instead of
  * up to an interval later.  That costs ratio only at a trickle (fewer than
- * ~10 batches a second), when there is little to store.  The sink reads [collector] from the whole config,
- * which tg_registry_add_sinks hands every sink as s->config.
+ * ~10 batches a second), when there is little to store.  The sink reads
+ * [collector] from the whole config, which tg_registry_add_sinks hands
+ * every sink as s->config.
  *
  * Rotation: a segment is closed (its .idx written) when it reaches
  * rotate_bytes of compressed data, or rotate_seconds after it was opened;
