@@ -81,7 +81,17 @@ send() {
         -n "$N" $FEED || echo "$2: sender failed" >&2
     LOAD_CPU=$(awk '{ printf "%.2f", $1 + $2 }' "$T/load.time")
 }
-# Each run_* sets RATE, CPU (the receiver's CPU seconds), RSS (kB) and OUT.
+# busiest PID: "NAME US" for the thread (by name, threads of one name
+# summed) with the most CPU per message so far: on a machine with a core
+# for each thread, that thread bounds the rate at 1e6 / US messages/s
+busiest() {
+    for t in /proc/"$1"/task/*; do
+        printf '%s %s\n' "$(tr ' ' _ <"$t/comm")" "$(awk '{ print $14 + $15 }' "$t/stat")"
+    done | awk -v hz="$(getconf CLK_TCK)" -v n="$N" '{ c[$1] += $2 }
+        END { for (k in c) if (c[k] > m) { m = c[k]; b = k }; printf "%s %.2f", b, m / hz * 1e6 / n }'
+}
+# Each run_* sets RATE, CPU (the receiver's CPU seconds), RSS (kB), OUT and
+# (rsyslog, trailguard) BUSIEST.
 
 run_noop() {
     /usr/bin/time -f "%U %S" -o "$T/noop.time" "$NOOP" -p 20690 -n "$N" >"$T/noop.out" 2>&1 &
@@ -120,6 +130,7 @@ EOF
     t1=$(now)
     CPU=$(echo "$(cpu "$pid") - $c0" | bc)
     RSS=$(hwm "$pid")
+    BUSIEST=$(busiest "$pid")
     kill -TERM "$pid"
     wait "$pid"
     RATE=$(rate "$t0" "$t1")
@@ -168,6 +179,7 @@ EOF
     t1=$(now)
     CPU=$(echo "$(cpu "$pid") - $c0" | bc)
     RSS=$(hwm "$pid")
+    BUSIEST=$(busiest "$pid")
     kill -TERM "$pid"
     wait "$pid"
     RATE=$(rate "$t0" "$t1")
@@ -189,6 +201,7 @@ for r in $(seq "$ROUNDS"); do
         printf '%-6s %-11s %10s %11.2f %12.2f %9.1f %13s\n' "$r" "$rx" "$RATE" "$us" "$lus" \
             "$(echo "$RSS / 1024" | bc -l)" "$OUT"
         echo "$rx $RATE $us $RSS" >>"$T/results"
+        [ "$rx" = noop ] || echo "$rx $BUSIEST" >>"$T/busiest"
     done
 done
 # median COLUMN RECEIVER: the median of a column of $T/results
@@ -207,6 +220,12 @@ awk -v t="$(median 2 trailguard)" -v r="$(median 2 rsyslog)" -v n="$(median 2 no
     printf "trailguard / noop    = %.0f%% (target >= 75%%)\n", 100 * t / n
     printf "rsyslog / noop       = %.0f%%\n", 100 * r / n
     printf "CPU per message: trailguard %.2f us = %.2fx rsyslog, %.2fx the no-op receiver\n", tc, tc / rc, tc / nc }'
+echo "busiest thread, CPU per message (median), and the rate it allows when every thread has a core:"
+for rx in rsyslog trailguard; do
+    awk -v rx="$rx" '$1 == rx { print $3, $2 }' "$T/busiest" | sort -g |
+        awk -v rx="$rx" '{ v[NR] = $1; name[NR] = $2 } END { m = int((NR + 1) / 2)
+            printf "  %-11s %-16s %6.2f us -> %.0f/s\n", rx, name[m], v[m], 1e6 / v[m] }'
+done
 echo "(trailguard's RSS includes up to 16 MiB of mapped spool segment: page cache, not heap)"
 echo "trailguard: $LOST events lost over $ROUNDS rounds (distinct event ids in the store vs sent)"
 echo "last round's summary:"
