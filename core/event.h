@@ -116,6 +116,7 @@ struct tg_event {
     struct tg_str id_salt; /* source's position of the record (file:line), part of event.id,
                               so equal lines at different places stay distinct; arena */
     bool duplicate;        /* dropped by dedup: not written to sinks */
+    uint8_t sinks_done;    /* replayed: bit i set = sink i confirmed it in an earlier run */
     struct tg_buf json;    /* the serialized event, without the trailing newline */
 };
 

@@ -81,24 +81,30 @@ static void tg_batch_free(struct tg_batch *b)
     free(b);
 }
 
-void tg_batch_done(struct tg_batch *b)
+/* Sink s (NULL: there are no sinks) is done with b; the last one frees it. */
+static void tg_batch_release(struct tg_batch *b)
 {
     if (atomic_fetch_sub(&b->pending_sinks, 1) != 1)
         return;
-    struct tg_pipeline *p = b->pipe;
     if (atomic_load(&b->abandoned))
-        atomic_fetch_add(&p->abandoned, b->n);
-    else if (p->conf.on_confirm)
-        for (size_t i = 0; i < b->n; i++)
-            if (b->ev[i]->spool_seq)
-                p->conf.on_confirm(p->conf.confirm_ctx, b->ev[i]->spool_seq);
+        atomic_fetch_add(&b->pipe->abandoned, b->n);
     tg_batch_free(b);
 }
 
-void tg_batch_abandon(struct tg_batch *b)
+void tg_batch_done(struct tg_sink *s, struct tg_batch *b)
+{
+    struct tg_pipeline *p = b->pipe;
+    if (p->conf.on_confirm)
+        for (size_t i = 0; i < b->n; i++)
+            if (b->ev[i]->spool_seq)
+                p->conf.on_confirm(p->conf.confirm_ctx, b->ev[i]->spool_seq, s ? s->index : 0);
+    tg_batch_release(b);
+}
+
+void tg_batch_abandon(struct tg_sink *s, struct tg_batch *b)
 {
     atomic_store(&b->abandoned, true);
-    tg_batch_done(b);
+    tg_batch_release(b);
 }
 
 bool tg_sink_stopping(const struct tg_sink *s)
@@ -126,6 +132,13 @@ struct tg_pipeline *tg_pipeline_new(const struct tg_pipeline_conf *conf)
     return p;
 }
 
+void tg_pipeline_set_confirm(struct tg_pipeline *p, void (*on_confirm)(void *, uint64_t, size_t),
+                             void *ctx)
+{
+    p->conf.on_confirm = on_confirm;
+    p->conf.confirm_ctx = ctx;
+}
+
 int tg_pipeline_add_sink(struct tg_pipeline *p, const struct tg_sink_ops *ops, const void *conf)
 {
     if (p->started || p->nsinks == TG_MAX_SINKS)
@@ -133,6 +146,7 @@ int tg_pipeline_add_sink(struct tg_pipeline *p, const struct tg_sink_ops *ops, c
     size_t i = p->nsinks++;
     p->sinks[i].sink.ops = ops;
     p->sinks[i].sink.pipe = p;
+    p->sinks[i].sink.index = i;
     p->sinks[i].conf = conf;
     p->sinks[i].q = tg_queue_new(TG_SINK_QUEUE);
     return 0;
@@ -164,7 +178,7 @@ static void tg_dispatch(struct tg_pipeline *p, struct tg_batch *b)
     atomic_store(&b->pending_sinks, (int)p->nsinks);
     if (p->nsinks == 0) {
         atomic_store(&b->pending_sinks, 1);
-        tg_batch_done(b);
+        tg_batch_done(NULL, b);
         return;
     }
     for (size_t s = 0; s < p->nsinks; s++)

@@ -8,9 +8,11 @@
  *   dispatcher       puts batches back in submission order, drops duplicates
  *                    (conf.is_duplicate), hands each batch to every sink
  *   sink threads     ops->write(batch); when a batch is durably delivered the
- *                    sink calls tg_batch_done(); when every sink has, the
- *                    pipeline calls conf.on_confirm for each spooled event
- *                    and frees the batch.
+ *                    sink calls tg_batch_done(), and the pipeline calls
+ *                    conf.on_confirm for each spooled event with that sink's
+ *                    index (the spool keeps a confirmation per sink, so a
+ *                    replay skips the sinks that already have a record);
+ *                    when every sink is done the batch is freed.
  * Order is kept end to end (so also per origin host within a sink).
  * Shutdown: tg_pipeline_drain() closes the sources, lets every queued event
  * run through, asks the sinks to deliver what they hold, then joins all
@@ -46,8 +48,8 @@ struct tg_sink_ops {
     const struct tg_section_def *section; /* its config section, e.g. [sink.file] */
     /* Set s->ctx up from the section data (may be NULL for built-in defaults). */
     int (*open)(struct tg_sink *s, const void *conf);
-    /* Take the batch: write every event with !ev->duplicate (ev->json), and call
-     * tg_batch_done(b) once it is durable -- now or later from tick(). */
+    /* Take the batch: write every event for which tg_sink_wants() (ev->json),
+     * and call tg_batch_done(s, b) once it is durable -- now or later from tick(). */
     int (*write)(struct tg_sink *s, struct tg_batch *b);
     /* Called about every 100 ms while idle and before close: flush, fsync,
      * poll, confirm.  May be NULL. */
@@ -66,20 +68,29 @@ struct tg_sink {
      * (the file sink reads [collector] fsync); set by tg_registry_add_sinks,
      * NULL when a sink is added directly. */
     const struct tg_config *config;
+    size_t index; /* position in the pipeline: bit `index` of ev->sinks_done */
     atomic_uint_fast64_t delivered, failed, retried; /* counters for metrics */
 };
+
+/* Should sink s write ev?  Not if dedup dropped it, nor if a replayed record
+ * was confirmed by this sink in an earlier run (ev->sinks_done). */
+static inline bool tg_sink_wants(const struct tg_sink *s, const struct tg_event *ev)
+{
+    return !ev->duplicate && !(ev->sinks_done >> s->index & 1u);
+}
 
 /* True once shutdown (tg_pipeline_drain) has begun, while the last batches still
  * flow: a sink retrying a failing write should give up
  * (leaving the batch unconfirmed, so the spool replays it on the next start). */
 bool tg_sink_stopping(const struct tg_sink *s);
 
-/* The sink has durably delivered batch b.  Any thread. */
-void tg_batch_done(struct tg_batch *b);
-/* The sink gives up on batch b at shutdown without delivering it: b is freed
- * once every sink is done with it, and none of its events is confirmed (the
- * spool replays them on the next start).  Any thread. */
-void tg_batch_abandon(struct tg_batch *b);
+/* Sink s has durably delivered batch b: its events are confirmed for s.
+ * Any thread. */
+void tg_batch_done(struct tg_sink *s, struct tg_batch *b);
+/* Sink s gives up on batch b at shutdown without delivering it: none of its
+ * events is confirmed for s (the spool replays them to s on the next start);
+ * b is freed once every sink is done with it.  Any thread. */
+void tg_batch_abandon(struct tg_sink *s, struct tg_batch *b);
 
 struct tg_pipeline_conf {
     int workers;                                     /* 0: one per core */
@@ -88,13 +99,19 @@ struct tg_pipeline_conf {
     void *process_ctx;
     bool (*is_duplicate)(void *ctx, const struct tg_event *ev); /* dispatcher thread; may be NULL */
     void *dedup_ctx;
-    void (*on_confirm)(void *ctx, uint64_t spool_seq); /* any thread; may be NULL */
+    /* sink `sink` (its index) delivered the event of spool record spool_seq;
+     * any thread; may be NULL */
+    void (*on_confirm)(void *ctx, uint64_t spool_seq, size_t sink);
     void *confirm_ctx;
 };
 
 struct tg_pipeline *tg_pipeline_new(const struct tg_pipeline_conf *conf);
 /* Before start: add a sink; `conf` is its section data (borrowed until free). */
 int tg_pipeline_add_sink(struct tg_pipeline *p, const struct tg_sink_ops *ops, const void *conf);
+/* Before start: set conf.on_confirm and its ctx (for a spool opened once the
+ * sinks, and so their names, are known). */
+void tg_pipeline_set_confirm(struct tg_pipeline *p, void (*on_confirm)(void *, uint64_t, size_t),
+                             void *ctx);
 /* Open the sinks and start the threads.  0 or the first sink's error. */
 int tg_pipeline_start(struct tg_pipeline *p);
 /* Drain and stop (see above).  Call once, from the thread that started it. */

@@ -16,10 +16,16 @@
  * A new process never appends to an old segment (its tail may be torn): it
  * always starts a fresh one.
  *
- * The ack bitmap of each segment is a MAP_SHARED mapping of its .ack file:
- * setting a bit is a memory write that the kernel keeps even if the process
- * is killed right after, so confirmation progress costs no syscall.  A bit
- * lost to a power cut only means one replayed record, which dedup drops.
+ * The ack bitmaps of each segment (one per sink, see spool.h) are a
+ * MAP_SHARED mapping of its .ack file: setting a bit is a memory write that
+ * the kernel keeps even if the process is killed right after, so
+ * confirmation progress costs no syscall.  A bit lost to a power cut only
+ * means one replayed record, which dedup drops.  A record is confirmed when
+ * every sink's bit is set; a replay hands the others' bits to the pipeline,
+ * so a sink that already has a record does not get it twice (a Kafka outage
+ * does not duplicate the file store).  An .ack file written for another set
+ * of sinks is rewritten for the current one at open (bits of sinks that are
+ * gone dropped, new sinks start unconfirmed: they get the replay).
  *
  * Group commit: the first committer that finds the data unsynced becomes the
  * syncer (sp->syncing), drops the mutex, fdatasyncs, and wakes the others;
@@ -52,6 +58,7 @@
 
 #include "core/collector_conf.h"
 #include "core/errors.h"
+#include "core/fileio.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/spool.h"
@@ -60,7 +67,10 @@
 #define TG_SPOOL_HDR         20          /* magic, len, seq, crc */
 #define TG_SPOOL_META        16          /* input, flags, peer len, sec, nsec */
 #define TG_SPOOL_SEG_RECORDS (1u << 20)
-#define TG_SPOOL_ACK_BYTES   (TG_SPOOL_SEG_RECORDS / 8)
+#define TG_SPOOL_ACK_BYTES   (TG_SPOOL_SEG_RECORDS / 8) /* one bitmap */
+#define TG_ACK_MAGIC         "TGACK2\n"                 /* 8 bytes with the NUL */
+#define TG_ACK_HDR           4096                       /* magic, sink count, names */
+#define TG_ACK_NAME          32                         /* bytes per sink name */
 #define TG_SPOOL_MAX_BODY    (64u << 20)
 #define TG_SPOOL_AHEAD       (2u << 20) /* populate this far ahead of the writer */
 
@@ -70,6 +80,7 @@ struct tg_spool_seg {
     uint64_t nconf;               /* confirmed among them */
     uint64_t bytes;               /* file size */
     uint8_t *ack;                 /* shared mapping of the .ack file */
+    size_t ack_bytes;             /* its size */
     bool sealed;
     /* for replay of segments found at open: the valid records' offsets */
     uint64_t *offs;
@@ -91,6 +102,8 @@ struct tg_spool {
     uint64_t asize;              /* its preallocated size */
     uint64_t next_seq, synced_seq;
     uint64_t populated; /* active segment's bytes populated so far */
+    char **sinks;       /* the sinks' names, in pipeline order */
+    size_t nsinks;
     bool syncing, stopping, full_logged, populate_wanted;
     uint64_t total_bytes;
     pthread_t syncer;
@@ -144,33 +157,114 @@ static uint32_t tg_rec_crc(uint64_t seq, uint32_t len, const struct iovec *iov, 
     return c;
 }
 
-/* Map (creating) the .ack bitmap of segment `first`.  NULL on error (logged). */
-static uint8_t *tg_ack_map(struct tg_spool *sp, uint64_t first)
+static size_t tg_ack_size(size_t nsinks)
 {
-    char *path = tg_seg_path(sp, first, "ack");
-    uint8_t *m = NULL;
+    return TG_ACK_HDR + nsinks * TG_SPOOL_ACK_BYTES;
+}
+
+/* The .ack content for the current sinks, carrying over the bits of `old`
+ * (osz bytes): in this layout, by sink name, and a sink that is new gets the
+ * records every earlier sink had confirmed (a new sink does not get history,
+ * only what was still owed); in the one-bitmap layout of earlier versions a
+ * bit meant "all sinks"; anything else carries nothing (all is replayed). */
+static uint8_t *tg_ack_convert(const struct tg_spool *sp, const uint8_t *old, size_t osz)
+{
+    uint8_t *nw = tg_xcalloc(1, tg_ack_size(sp->nsinks));
+    memcpy(nw, TG_ACK_MAGIC, 8);
+    tg_put32(nw + 8, (uint32_t)sp->nsinks);
+    for (size_t k = 0; k < sp->nsinks; k++)
+        strncpy((char *)nw + 16 + k * TG_ACK_NAME, sp->sinks[k], TG_ACK_NAME - 1);
+    uint32_t on = osz >= 16 ? tg_get32(old + 8) : 0;
+    bool v2 = osz >= TG_ACK_HDR && memcmp(old, TG_ACK_MAGIC, 8) == 0 && on > 0 &&
+              16 + (size_t)on * TG_ACK_NAME <= TG_ACK_HDR && osz >= tg_ack_size(on);
+    uint8_t *all = tg_xcalloc(1, TG_SPOOL_ACK_BYTES); /* confirmed by every old sink */
+    if (osz == TG_SPOOL_ACK_BYTES)
+        memcpy(all, old, TG_SPOOL_ACK_BYTES);
+    if (v2) {
+        memset(all, 0xff, TG_SPOOL_ACK_BYTES);
+        for (uint32_t j = 0; j < on; j++)
+            for (size_t i = 0; i < TG_SPOOL_ACK_BYTES; i++)
+                all[i] &= old[TG_ACK_HDR + j * TG_SPOOL_ACK_BYTES + i];
+    }
+    for (size_t k = 0; k < sp->nsinks; k++) {
+        uint8_t *dst = nw + TG_ACK_HDR + k * TG_SPOOL_ACK_BYTES;
+        memcpy(dst, all, TG_SPOOL_ACK_BYTES);
+        for (uint32_t j = 0; v2 && j < on; j++)
+            if (strncmp((const char *)old + 16 + j * TG_ACK_NAME, sp->sinks[k], TG_ACK_NAME - 1) ==
+                0)
+                memcpy(dst, old + TG_ACK_HDR + j * TG_SPOOL_ACK_BYTES, TG_SPOOL_ACK_BYTES);
+    }
+    free(all);
+    return nw;
+}
+
+/* Map the .ack file of segment g into g->ack: created, or rewritten for the
+ * current sinks when it was written for others.  0, or TG_EIO (logged). */
+static int tg_ack_map(struct tg_spool *sp, struct tg_spool_seg *g)
+{
+    char *path = tg_seg_path(sp, g->first_seq, "ack");
+    size_t size = tg_ack_size(sp->nsinks), osz = 0;
+    uint8_t *old = NULL, *nw = NULL;
+    int rc = TG_EIO;
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0 || ftruncate(fd, TG_SPOOL_ACK_BYTES) != 0) {
-        tg_err("spool: %s: cannot create the confirmation file: %s; check spool_dir permissions",
-               path, strerror(errno));
-        goto out;
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0)
+        goto fail;
+    osz = (size_t)st.st_size;
+    if (osz > 0 && (old = mmap(NULL, osz, PROT_READ, MAP_SHARED, fd, 0)) == MAP_FAILED) {
+        old = NULL;
+        goto fail;
     }
-    m = mmap(NULL, TG_SPOOL_ACK_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (m == MAP_FAILED) {
-        tg_err("spool: %s: mmap: %s", path, strerror(errno));
-        m = NULL;
+    nw = tg_ack_convert(sp, old, osz);
+    if (osz != size || memcmp(old, nw, TG_ACK_HDR) != 0) {
+        /* new, or written for other sinks: replaced whole (a crash in
+         * between leaves the old file, converted again next time) */
+        close(fd);
+        fd = -1;
+        if (tg_file_replace(path, nw, size, 0600, true) != 0 ||
+            (fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
+            goto fail;
     }
+    g->ack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (g->ack == MAP_FAILED) {
+        g->ack = NULL;
+        goto fail;
+    }
+    g->ack_bytes = size;
+    rc = 0;
+    goto out;
+fail:
+    tg_err("spool: %s: cannot create or update the confirmation file: %s; check spool_dir", path,
+           strerror(errno));
 out:
+    if (old)
+        munmap(old, osz);
     if (fd >= 0)
         close(fd);
+    free(nw);
     free(path);
+    return rc;
+}
+
+/* Bit k of the result: sink k confirmed record idx of g. */
+static unsigned tg_ack_mask(const struct tg_spool *sp, const struct tg_spool_seg *g, uint64_t idx)
+{
+    unsigned m = 0;
+    for (size_t k = 0; k < sp->nsinks; k++)
+        if (g->ack[TG_ACK_HDR + k * TG_SPOOL_ACK_BYTES + idx / 8] & (1u << (idx % 8)))
+            m |= 1u << k;
     return m;
+}
+
+static unsigned tg_ack_all(const struct tg_spool *sp)
+{
+    return (1u << sp->nsinks) - 1;
 }
 
 static void tg_seg_free(struct tg_spool_seg *g)
 {
     if (g->ack)
-        munmap(g->ack, TG_SPOOL_ACK_BYTES);
+        munmap(g->ack, g->ack_bytes);
     if (g->map)
         munmap(g->map, g->bytes);
     free(g->offs);
@@ -243,8 +337,7 @@ static int tg_seg_load(struct tg_spool *sp, uint64_t first)
             goto out;
         }
     }
-    g->ack = tg_ack_map(sp, first);
-    if (!g->ack)
+    if (tg_ack_map(sp, g) != 0)
         goto out;
     size_t cap = 0;
     uint64_t off = 0;
@@ -273,8 +366,7 @@ static int tg_seg_load(struct tg_spool *sp, uint64_t first)
         g->offs = tg_xgrow(g->offs, g->noffs, &cap, sizeof(*g->offs), 1024);
         g->offs[g->noffs++] = off;
         g->nrec++;
-        uint64_t idx = seq - first;
-        if (g->ack[idx / 8] & (1u << (idx % 8)))
+        if (tg_ack_mask(sp, g, seq - first) == tg_ack_all(sp))
             g->nconf++;
         if (seq >= sp->next_seq)
             sp->next_seq = seq + 1;
@@ -428,8 +520,7 @@ static int tg_spool_roll(struct tg_spool *sp, uint64_t need)
         goto fail;
     }
     sp->asize = size;
-    g->ack = tg_ack_map(sp, g->first_seq);
-    if (!g->ack) {
+    if (tg_ack_map(sp, g) != 0) {
         munmap(sp->amap, size);
         sp->amap = NULL;
         goto fail;
@@ -499,6 +590,12 @@ int tg_spool_open(const struct tg_spool_conf *conf, struct tg_spool **out)
     struct tg_spool *sp = tg_xcalloc(1, sizeof(*sp));
     sp->conf = *conf;
     sp->dir = tg_xstrdup(conf->dir);
+    sp->nsinks = conf->nsinks ? conf->nsinks : 1;
+    if (sp->nsinks > TG_SPOOL_MAX_SINKS)
+        sp->nsinks = TG_SPOOL_MAX_SINKS;
+    sp->sinks = tg_xcalloc(sp->nsinks, sizeof(*sp->sinks));
+    for (size_t k = 0; k < sp->nsinks; k++)
+        sp->sinks[k] = tg_xstrdup(conf->nsinks ? conf->sinks[k] : "sinks");
     sp->fd = -1;
     sp->lock_fd = -1;
     sp->next_seq = 1;
@@ -560,7 +657,8 @@ fail:
 }
 
 uint64_t tg_spool_replay(struct tg_spool *sp,
-                         void (*cb)(void *ctx, const struct tg_spool_rec *rec, uint64_t seq),
+                         void (*cb)(void *ctx, const struct tg_spool_rec *rec, uint64_t seq,
+                                    unsigned sinks_done),
                          void *ctx)
 {
     uint64_t n = 0;
@@ -607,18 +705,18 @@ uint64_t tg_spool_replay(struct tg_spool *sp,
             rec.data = (const char *)b + TG_SPOOL_META + plen;
             rec.len = len - TG_SPOOL_META - plen;
             pthread_mutex_lock(&sp->mu);
-            /* confirmed already (in a previous run)? */
-            bool done = true;
+            /* which sinks have it already (from a previous run)?  A segment
+             * that is gone was confirmed by all */
+            unsigned done = tg_ack_all(sp);
             for (size_t s = 0; s < sp->nsegs; s++)
                 if (sp->segs[s]->first_seq == old[i].first) {
-                    uint64_t idx = seq - old[i].first;
-                    done = sp->segs[s]->ack[idx / 8] & (1u << (idx % 8));
+                    done = tg_ack_mask(sp, sp->segs[s], seq - old[i].first);
                     break;
                 }
             pthread_mutex_unlock(&sp->mu);
-            if (done)
+            if (done == tg_ack_all(sp))
                 continue;
-            cb(ctx, &rec, seq);
+            cb(ctx, &rec, seq, done);
             n++;
         }
         if (old[i].map)
@@ -737,7 +835,7 @@ int tg_spool_sync(struct tg_spool *sp)
     return rc;
 }
 
-void tg_spool_confirm(void *spool, uint64_t seq)
+void tg_spool_confirm(void *spool, uint64_t seq, size_t sink)
 {
     struct tg_spool *sp = spool;
     pthread_mutex_lock(&sp->mu);
@@ -753,14 +851,18 @@ void tg_spool_confirm(void *spool, uint64_t seq)
         struct tg_spool_seg *g = sp->segs[lo];
         uint64_t idx = seq - g->first_seq;
         uint8_t bit = (uint8_t)(1u << (idx % 8));
-        if (!(g->ack[idx / 8] & bit)) {
-            g->ack[idx / 8] |= bit;
+        uint8_t *bits = g->ack + TG_ACK_HDR + (sink < sp->nsinks ? sink : 0) * TG_SPOOL_ACK_BYTES;
+        if (!(bits[idx / 8] & bit)) {
+            bits[idx / 8] |= bit;
+            if (tg_ack_mask(sp, g, idx) != tg_ack_all(sp))
+                goto out; /* other sinks still owe it */
             g->nconf++;
             sp->st.confirmed++;
             if (g->sealed && g->nconf >= g->nrec)
                 tg_seg_delete(sp, lo);
         }
     }
+out:
     pthread_mutex_unlock(&sp->mu);
 }
 
@@ -814,5 +916,8 @@ void tg_spool_close(struct tg_spool *sp)
     pthread_cond_destroy(&sp->sync_cond);
     pthread_cond_destroy(&sp->tick_cond);
     free(sp->dir);
+    for (size_t k = 0; k < sp->nsinks; k++)
+        free(sp->sinks[k]);
+    free(sp->sinks);
     free(sp);
 }

@@ -10,9 +10,13 @@
  *   seg-<first seq, 16 hex>.log   append-only records, each
  *                                 [magic u32][len u32][seq u64][crc32 u32][body len]
  *                                 crc32 (zlib) covers seq, len and body
- *   seg-<first seq>.ack           one bit per record (seq - first seq): set when
- *                                 confirmed; written through a shared mapping, so
- *                                 it survives a kill -9 without a syscall per bit
+ *   seg-<first seq>.ack           a 4 KiB header ("TGACK2\n", u32 sink count, the
+ *                                 sinks' names, 32 bytes each), then per sink one
+ *                                 bit per record (seq - first seq), set when that
+ *                                 sink confirmed it; written through a shared
+ *                                 mapping, so it survives a kill -9 without a
+ *                                 syscall per bit.  A record is confirmed when
+ *                                 all the sinks' bits are set
  *   lock                          flock()ed while a process owns the spool
  * A torn or corrupt record (crash mid-write, a flipped bit) fails its
  * checksum: it is reported with file and offset, counted, skipped and never
@@ -71,7 +75,13 @@ struct tg_spool_conf {
     int64_t fsync_interval_ms;
     int64_t max_bytes;     /* spool_max_bytes */
     int64_t segment_bytes; /* 0: derived from max_bytes (max_bytes / 8, 64 KiB..16 MiB) */
+    /* the sinks that confirm, by name, in pipeline order (their index is the
+     * `sink` of tg_spool_confirm); none: one anonymous sink */
+    const char *const *sinks;
+    size_t nsinks; /* at most TG_SPOOL_MAX_SINKS */
 };
+
+#define TG_SPOOL_MAX_SINKS 8
 
 struct tg_spool_stats {
     uint64_t appended, appended_bytes, confirmed, replayed;
@@ -93,12 +103,14 @@ int tg_spool_open(const struct tg_spool_conf *conf, struct tg_spool **out);
 
 /*
  * Call `cb` for every valid record of the segments found at open that was
- * not confirmed, in sequence order.  Call once, after open; appends may run
- * meanwhile (they go to new segments).  Returns the number of records
- * replayed.
+ * not confirmed by every sink, in sequence order; sinks_done has bit k set
+ * for each sink k that did confirm it (ev->sinks_done: those skip it).
+ * Call once, after open; appends may run meanwhile (they go to new
+ * segments).  Returns the number of records replayed.
  */
 uint64_t tg_spool_replay(struct tg_spool *sp,
-                         void (*cb)(void *ctx, const struct tg_spool_rec *rec, uint64_t seq),
+                         void (*cb)(void *ctx, const struct tg_spool_rec *rec, uint64_t seq,
+                                    unsigned sinks_done),
                          void *ctx);
 
 /*
@@ -115,10 +127,10 @@ int tg_spool_commit(struct tg_spool *sp, uint64_t seq);
 int tg_spool_sync(struct tg_spool *sp);
 
 /*
- * The sinks delivered record `seq` (pipeline conf.on_confirm; ctx is the
- * spool).  Out-of-order and repeated confirmations are fine.
+ * Sink number `sink` delivered record `seq` (pipeline conf.on_confirm; ctx
+ * is the spool).  Out-of-order and repeated confirmations are fine.
  */
-void tg_spool_confirm(void *spool, uint64_t seq);
+void tg_spool_confirm(void *spool, uint64_t seq, size_t sink);
 
 /* Build the pipeline event for a record (spool_seq = seq).  Caller owns it. */
 struct tg_event *tg_spool_event(const struct tg_spool_rec *rec, uint64_t seq);

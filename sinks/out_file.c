@@ -63,6 +63,7 @@
 #include "core/collector_conf.h"
 #include "core/config.h"
 #include "core/errors.h"
+#include "core/fileio.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/pipeline.h"
@@ -154,25 +155,6 @@ static void tg_sleep_ms(int64_t ms)
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
-}
-
-static int tg_pwrite_all(int fd, const void *p, size_t n, uint64_t off)
-{
-    const char *c = p;
-    while (n) {
-        ssize_t k = pwrite(fd, c, n, (off_t)off);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            if (k == 0)
-                errno = ENOSPC;
-            return TG_EIO;
-        }
-        c += k;
-        n -= (size_t)k;
-        off += (uint64_t)k;
-    }
-    return 0;
 }
 
 static int tg_mkdirs(const char *dir)
@@ -395,7 +377,7 @@ static int tg_file_flush(struct tg_sink *s, struct tg_file_sink *fs)
     }
     atomic_fetch_add(&s->delivered, fs->pend_events);
     for (size_t i = 0; i < fs->npend; i++)
-        tg_batch_done(fs->pend[i]);
+        tg_batch_done(s, fs->pend[i]);
     fs->npend = 0;
     fs->pend_events = 0;
     if (fs->seg_fd >= 0 && fs->seg_off >= (uint64_t)fs->conf->rotate_bytes)
@@ -674,7 +656,7 @@ static int tg_file_write(struct tg_sink *s, struct tg_batch *b)
 {
     struct tg_file_sink *fs = s->ctx;
     for (size_t i = 0; i < b->n; i++) {
-        if (!b->ev[i]->duplicate) {
+        if (tg_sink_wants(s, b->ev[i])) {
             tg_file_add(fs, b->ev[i]);
             fs->pend_events++;
         }
@@ -706,7 +688,7 @@ static void tg_file_close(struct tg_sink *s)
         tg_file_segment_close(fs);
     } else {
         for (size_t i = 0; i < fs->npend; i++)
-            tg_batch_abandon(fs->pend[i]); /* unconfirmed: the spool replays them */
+            tg_batch_abandon(s, fs->pend[i]); /* unconfirmed: the spool replays them */
         if (fs->seg_fd >= 0) {
             close(fs->seg_fd);
             close(fs->chain_fd);

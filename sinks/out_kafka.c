@@ -222,7 +222,7 @@ static void tg_kafka_settle(struct tg_kafka *k, struct tg_kbatch *kb)
         kb->next->prev = kb->prev;
     else
         k->tail = kb->prev;
-    tg_batch_done(kb->b);
+    tg_batch_done(k->sink, kb->b);
     free(kb);
 }
 
@@ -449,7 +449,7 @@ static int tg_kafka_write(struct tg_sink *s, struct tg_batch *b)
             if (!deadline)
                 deadline = tg_kafka_now_ms() + k->conf->flush_timeout_ms;
             if (tg_kafka_now_ms() >= deadline) {
-                tg_batch_abandon(b); /* unconfirmed: it stays in the spool */
+                tg_batch_abandon(s, b); /* unconfirmed: it stays in the spool */
                 return TG_EFULL;
             }
         }
@@ -457,10 +457,10 @@ static int tg_kafka_write(struct tg_sink *s, struct tg_batch *b)
     }
     size_t n = 0;
     for (size_t i = 0; i < b->n; i++)
-        if (!b->ev[i]->duplicate)
+        if (tg_sink_wants(s, b->ev[i]))
             n += 1 + (k->rkt_deny && b->ev[i]->policy.decision == TG_DECISION_DENY);
     if (n == 0) {
-        tg_batch_done(b);
+        tg_batch_done(s, b);
         return 0;
     }
     struct tg_kbatch *kb = tg_xcalloc(1, sizeof(*kb) + n * sizeof(kb->msg[0]));
@@ -469,7 +469,7 @@ static int tg_kafka_write(struct tg_sink *s, struct tg_batch *b)
     size_t m = 0;
     for (size_t i = 0; i < b->n; i++) {
         const struct tg_event *ev = b->ev[i];
-        if (ev->duplicate)
+        if (!tg_sink_wants(s, ev))
             continue;
         kb->msg[m++] = (struct tg_kmsg){.kb = kb, .ev = i};
         if (k->rkt_deny && ev->policy.decision == TG_DECISION_DENY)
@@ -516,7 +516,7 @@ static void tg_kafka_close(struct tg_sink *s)
         tg_kafka_disconnect(k);
     for (struct tg_kbatch *kb = k->head, *next; kb; kb = next) {
         next = kb->next;
-        tg_batch_abandon(kb->b);
+        tg_batch_abandon(s, kb->b);
         free(kb);
     }
     free(k);

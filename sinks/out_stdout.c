@@ -27,7 +27,7 @@ static int tg_stdout_write(struct tg_sink *s, struct tg_batch *b)
     uint64_t n = 0;
     for (size_t i = 0; i < b->n; i++) {
         struct tg_event *ev = b->ev[i];
-        if (ev->duplicate)
+        if (!tg_sink_wants(s, ev))
             continue;
         fwrite(ev->json.data, 1, ev->json.len, f);
         fputc('\n', f);
@@ -40,7 +40,7 @@ static int tg_stdout_write(struct tg_sink *s, struct tg_batch *b)
         return TG_EIO;
     }
     atomic_fetch_add(&s->delivered, n);
-    tg_batch_done(b);
+    tg_batch_done(s, b);
     return 0;
 }
 

@@ -23,6 +23,7 @@
 #include <zlib.h>
 
 #include "core/errors.h"
+#include "core/fileio.h"
 #include "core/json.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
@@ -352,32 +353,7 @@ int tg_seg_index_write(const char *path, const struct tg_seg_index *ix, bool syn
     tg_jw_end(&w);
     tg_buf_putc(&b, '\n');
 
-    char *tmp = tg_xasprintf("%s.tmp", path);
-    int rc = TG_EIO;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    if (fd < 0)
-        goto out;
-    size_t off = 0;
-    while (off < b.len) {
-        ssize_t k = write(fd, b.data + off, b.len - off);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0)
-            break;
-        off += (size_t)k;
-    }
-    bool good = off == b.len && fchmod(fd, 0640) == 0 && (!sync || fsync(fd) == 0);
-    int e = errno;
-    close(fd);
-    if (!good || rename(tmp, path) != 0) {
-        e = errno;
-        unlink(tmp);
-        errno = e;
-        goto out;
-    }
-    rc = 0;
-out:
-    free(tmp);
+    int rc = tg_file_replace(path, b.data, b.len, 0640, sync);
     tg_buf_free(&b);
     return rc;
 }

@@ -13,10 +13,13 @@
 #include "policy/snapshot.h"
 #include "tools/daemon.h"
 
-static void tg_daemon_replay_one(void *ctx, const struct tg_spool_rec *rec, uint64_t seq)
+static void tg_daemon_replay_one(void *ctx, const struct tg_spool_rec *rec, uint64_t seq,
+                                 unsigned sinks_done)
 {
     struct tg_daemon *d = ctx;
-    tg_source_add(d->replay_src, tg_spool_event(rec, seq));
+    struct tg_event *ev = tg_spool_event(rec, seq);
+    ev->sinks_done = (uint8_t)sinks_done;
+    tg_source_add(d->replay_src, ev);
 }
 
 /* Metrics refresh (HTTP or summary thread): gauges owned by the spool and
@@ -66,16 +69,6 @@ int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path
         return TG_EXIT_USAGE;
     }
     d->chain.policy = tg_policy_new(tg_config_get(d->cfg, "policy"), NULL);
-    struct tg_spool_conf sc = {
-        .dir = d->cc->spool_dir,
-        .fsync = d->cc->fsync,
-        .fsync_interval_ms = d->cc->fsync_interval_ms,
-        .max_bytes = d->cc->spool_max_bytes,
-    };
-    if (tg_spool_open(&sc, &d->spool) != 0) {
-        tg_err("%s: cannot open the spool %s; fix [collector] spool_dir", cmd, sc.dir);
-        goto fail;
-    }
     if (d->cc->dedup_window > 0)
         d->dedup = tg_dedup_new(d->cc->dedup_window, 0);
     struct tg_pipeline_conf pc = {
@@ -84,11 +77,27 @@ int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path
         .process_ctx = &d->chain,
         .is_duplicate = d->dedup ? tg_dedup_is_duplicate : NULL,
         .dedup_ctx = d->dedup,
-        .on_confirm = tg_spool_confirm,
-        .confirm_ctx = d->spool,
     };
     d->pipe = tg_pipeline_new(&pc);
     tg_registry_add_sinks(d->cfg, d->pipe);
+    /* the spool keeps a confirmation per sink, by name */
+    const char *sinks[TG_SPOOL_MAX_SINKS];
+    size_t nsinks = tg_pipeline_sink_count(d->pipe);
+    for (size_t i = 0; i < nsinks && i < TG_SPOOL_MAX_SINKS; i++)
+        sinks[i] = tg_pipeline_sink(d->pipe, i)->ops->name;
+    struct tg_spool_conf sc = {
+        .dir = d->cc->spool_dir,
+        .fsync = d->cc->fsync,
+        .fsync_interval_ms = d->cc->fsync_interval_ms,
+        .max_bytes = d->cc->spool_max_bytes,
+        .sinks = sinks,
+        .nsinks = nsinks,
+    };
+    if (tg_spool_open(&sc, &d->spool) != 0) {
+        tg_err("%s: cannot open the spool %s; fix [collector] spool_dir", cmd, sc.dir);
+        goto fail;
+    }
+    tg_pipeline_set_confirm(d->pipe, tg_spool_confirm, d->spool);
     if (tg_pipeline_start(d->pipe) != 0) {
         tg_err("%s: cannot start the sinks; nothing was received", cmd);
         goto fail;

@@ -1,8 +1,10 @@
 #!/bin/bash
-# kafka_serve.sh - `trailguard serve` (rsyslog -> RELP -> spool -> Kafka):
-# every record reaches the topic; with the broker down, serve stopped and
-# started again, the events kept in the spool are produced on restart and
-# every record arrives (duplicates allowed).  Skipped until `serve` is built.
+# kafka_serve.sh - `trailguard serve` (rsyslog -> RELP -> spool -> Kafka and
+# the file store): every record reaches the topic; with the broker down, serve
+# stopped and started again, the events kept in the spool are produced on
+# restart and every record arrives (duplicates allowed), while the file
+# store, which had them all, gets none of them twice (the spool keeps a
+# confirmation per sink).
 . "$TG_SRCDIR/tests/lib.sh"
 if ! "$TG_BIN" help serve >/dev/null 2>&1 || [ ! -r "$TG_SRCDIR/tests/integration/relp_lib.sh" ]; then
     echo "1..0 # SKIP trailguard serve is not built in yet"
@@ -21,7 +23,9 @@ brokers = $BROKER
 topic = audit.events
 flush_timeout_ms = 3000
 rdkafka.message.timeout.ms = 2000
-rdkafka.reconnect.backoff.max.ms = 200" >"$D/tg.conf"
+rdkafka.reconnect.backoff.max.ms = 200
+[sink.file]
+dir = $D/store" >"$D/tg.conf"
 kafka_recs() { # distinct rec-N in the topic
     consume audit.events "$D/topic.json" && jq -r '.payload' "$D/topic.json" | count_recs
 }
@@ -45,5 +49,8 @@ if wait_for 600 kafka_has 2000; then ok "every record arrives after the restart"
 fi
 rsyslog_stop
 check "serve exits 0" serve_stop
+"$TG_BIN" query "$D/store" --format ndjson >"$D/store.json" 2>/dev/null
+check_eq "the file store has every record" 2000 "$(jq -r '.event.original' "$D/store.json" | count_recs)"
+check_eq "... each once: the replay skipped the sink that had them" 0 "$(dup_ids "$D/store.json")"
 diag "messages in the topic: $(wc -l <"$D/topic.json") for 2000 records"
 tap_done

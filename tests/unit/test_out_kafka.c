@@ -42,7 +42,7 @@ static bool every_fifth_is_dup(void *ctx, const struct tg_event *ev)
     return strtol(ev->original.p, NULL, 10) % 5 == 4;
 }
 
-static void on_confirm(void *ctx, uint64_t seq)
+static void on_confirm(void *ctx, uint64_t seq, size_t sink)
 {
     atomic_fetch_add(&confirmed, 1);
 }

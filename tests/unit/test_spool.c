@@ -32,14 +32,16 @@ struct got {
     char peer[256][32];
     int input[256];
     bool truncated[256];
+    unsigned done[256]; /* sinks that had it */
     size_t n;
 };
 
-static void collect(void *ctx, const struct tg_spool_rec *rec, uint64_t seq)
+static void collect(void *ctx, const struct tg_spool_rec *rec, uint64_t seq, unsigned done)
 {
     struct got *g = ctx;
     assert_true(g->n < 256);
     g->seq[g->n] = seq;
+    g->done[g->n] = done;
     snprintf(g->data[g->n], sizeof(g->data[0]), "%.*s", (int)rec->len, rec->data);
     snprintf(g->peer[g->n], sizeof(g->peer[0]), "%.*s", (int)rec->peer.len,
              rec->peer.p ? rec->peer.p : "");
@@ -62,6 +64,20 @@ static int teardown(void **state)
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
     return system(cmd);
+}
+
+/* A spool confirmed by the sinks named in `sinks` (NULL: one anonymous sink). */
+static struct tg_spool *open_spool_for(const char *const *sinks, size_t nsinks)
+{
+    struct tg_spool_conf c = {.dir = tmpdir,
+                              .fsync = TG_FSYNC_ALWAYS,
+                              .fsync_interval_ms = 50,
+                              .max_bytes = 1 << 20,
+                              .sinks = sinks,
+                              .nsinks = nsinks};
+    struct tg_spool *sp = NULL;
+    assert_int_equal(tg_spool_open(&c, &sp), 0);
+    return sp;
 }
 
 static struct tg_spool *open_spool(int64_t max_bytes, int64_t seg_bytes)
@@ -158,10 +174,10 @@ static void test_confirm_persists(void **state)
         seq[i] = append(sp, buf, TG_SPOOL_IN_RELP, "h", false);
     }
     /* out of order, and one twice */
-    tg_spool_confirm(sp, seq[4]);
-    tg_spool_confirm(sp, seq[0]);
-    tg_spool_confirm(sp, seq[2]);
-    tg_spool_confirm(sp, seq[2]);
+    tg_spool_confirm(sp, seq[4], 0);
+    tg_spool_confirm(sp, seq[0], 0);
+    tg_spool_confirm(sp, seq[2], 0);
+    tg_spool_confirm(sp, seq[2], 0);
     struct tg_spool_stats st;
     tg_spool_stats(sp, &st);
     assert_int_equal(st.confirmed, 3);
@@ -175,11 +191,70 @@ static void test_confirm_persists(void **state)
     assert_string_equal(g.data[2], "rec 5");
     /* confirming the rest deletes the old segment */
     for (size_t i = 0; i < g.n; i++)
-        tg_spool_confirm(sp, g.seq[i]);
+        tg_spool_confirm(sp, g.seq[i], 0);
     assert_int_equal(count_files(".log"), 0);
     tg_spool_close(sp);
     assert_int_equal(count_files(".log"), 0);
     assert_int_equal(count_files(".ack"), 0);
+}
+
+/* Each sink confirms on its own: a record is replayed only to the sinks
+ * that do not have it; the sinks are matched by name across restarts. */
+static void test_per_sink(void **state)
+{
+    static const char *const fk[] = {"file", "kafka"};
+    struct tg_spool *sp = open_spool_for(fk, 2);
+    uint64_t seq[4];
+    for (int i = 0; i < 4; i++)
+        seq[i] = append(sp,
+                        i == 0   ? "r0"
+                        : i == 1 ? "r1"
+                        : i == 2 ? "r2"
+                                 : "r3",
+                        TG_SPOOL_IN_RELP, "h", false);
+    tg_spool_confirm(sp, seq[0], 0); /* file only */
+    tg_spool_confirm(sp, seq[1], 0); /* both */
+    tg_spool_confirm(sp, seq[1], 1);
+    tg_spool_confirm(sp, seq[2], 1); /* kafka only */
+    struct tg_spool_stats st;
+    tg_spool_stats(sp, &st);
+    assert_int_equal(st.confirmed, 1);
+    tg_spool_close(sp);
+
+    sp = open_spool_for(fk, 2);
+    struct got g = {0};
+    assert_int_equal(tg_spool_replay(sp, collect, &g), 3);
+    assert_string_equal(g.data[0], "r0");
+    assert_int_equal(g.done[0], 1); /* the file sink has it */
+    assert_string_equal(g.data[1], "r2");
+    assert_int_equal(g.done[1], 2);
+    assert_string_equal(g.data[2], "r3");
+    assert_int_equal(g.done[2], 0);
+    tg_spool_close(sp);
+
+    /* sinks reordered, one added: bits follow the names; the new one has
+     * what all the others had (r1), it gets only what is still owed */
+    static const char *const kfs[] = {"kafka", "file", "stdout"};
+    sp = open_spool_for(kfs, 3);
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(tg_spool_replay(sp, collect, &g), 3);
+    assert_int_equal(g.done[0], 2); /* file is now sink 1 */
+    assert_int_equal(g.done[1], 1); /* kafka is sink 0 */
+    assert_int_equal(g.done[2], 0);
+    assert_string_equal(g.data[2], "r3");
+    tg_spool_close(sp);
+
+    /* only the file sink left: r0 and r1 are done for it, r2 and r3 remain */
+    static const char *const f[] = {"file"};
+    sp = open_spool_for(f, 1);
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(tg_spool_replay(sp, collect, &g), 2);
+    assert_string_equal(g.data[0], "r2");
+    assert_string_equal(g.data[1], "r3");
+    tg_spool_confirm(sp, g.seq[0], 0);
+    tg_spool_confirm(sp, g.seq[1], 0);
+    assert_int_equal(count_files(".log"), 0); /* all confirmed: the segment went */
+    tg_spool_close(sp);
 }
 
 static void test_segments_deleted(void **state)
@@ -194,7 +269,7 @@ static void test_segments_deleted(void **state)
         seqs[i] = append(sp, big, TG_SPOOL_IN_RELP, "h", false);
     assert_true(count_files(".log") >= 4);
     for (int i = 299; i >= 0; i--)
-        tg_spool_confirm(sp, seqs[i]);
+        tg_spool_confirm(sp, seqs[i], 0);
     /* only the active segment may remain */
     assert_true(count_files(".log") <= 1);
     struct tg_spool_stats st;
@@ -332,8 +407,8 @@ static void test_backpressure(void **state)
     }
     assert_int_equal(st.full_waits, 1);
     assert_int_equal(st.appended, 2);
-    tg_spool_confirm(sp, a[0].seq);
-    tg_spool_confirm(sp, a[1].seq);
+    tg_spool_confirm(sp, a[0].seq, 0);
+    tg_spool_confirm(sp, a[1].seq, 0);
     pthread_join(th, NULL);
     assert_int_equal(a[2].rc, 0);
     tg_spool_stats(sp, &st);
@@ -357,7 +432,7 @@ static void test_interval_and_never(void **state)
     }
     assert_true(st.fsyncs >= 1); /* the background thread synced */
     assert_int_equal(tg_spool_sync(sp), 0);
-    tg_spool_confirm(sp, seq);
+    tg_spool_confirm(sp, seq, 0);
     tg_spool_close(sp);
     c.fsync = TG_FSYNC_NEVER;
     assert_int_equal(tg_spool_open(&c, &sp), 0);
@@ -372,6 +447,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_append_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_confirm_persists, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_per_sink, setup, teardown),
         cmocka_unit_test_setup_teardown(test_segments_deleted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_tail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_killed_writer, setup, teardown),
