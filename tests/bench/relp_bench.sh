@@ -90,6 +90,24 @@ busiest() {
     done | awk -v hz="$(getconf CLK_TCK)" -v n="$N" '{ c[$1] += $2 }
         END { for (k in c) if (c[k] > m) { m = c[k]; b = k }; printf "%s %.2f", b, m / hz * 1e6 / n }'
 }
+# measure PID PORT NAME CMD...: send the feed to PORT, run CMD (it waits
+# until everything is out and prints how much), then take the receiver's
+# figures and stop it: sets RATE, CPU, RSS, BUSIEST and OUT
+measure() {
+    local pid=$1 port=$2 name=$3 t0 t1 c0
+    shift 3
+    c0=$(cpu "$pid")
+    t0=$(now)
+    send "$port" "$name"
+    OUT=$("$@")
+    t1=$(now)
+    CPU=$(echo "$(cpu "$pid") - $c0" | bc)
+    RSS=$(hwm "$pid")
+    BUSIEST=$(busiest "$pid")
+    kill -TERM "$pid"
+    wait "$pid"
+    RATE=$(rate "$t0" "$t1")
+}
 # Each run_* sets RATE, CPU (the receiver's CPU seconds), RSS (kB), OUT and
 # (rsyslog, trailguard) BUSIEST.
 
@@ -122,19 +140,11 @@ EOF
     local pid=$!
     PIDS="$PIDS $pid"
     wait_port 20691 || { echo "rsyslog did not start:"; cat "$T/rs/stderr"; exit 3; }
-    local t0 t1 c0
-    c0=$(cpu "$pid")
-    t0=$(now)
-    send 20691 rsyslog
+    measure "$pid" 20691 rsyslog rsyslog_out
+}
+rsyslog_out() {
     wait_lines "$T/rs/out.log" "$N" || echo "rsyslog: not all lines arrived" >&2
-    t1=$(now)
-    CPU=$(echo "$(cpu "$pid") - $c0" | bc)
-    RSS=$(hwm "$pid")
-    BUSIEST=$(busiest "$pid")
-    kill -TERM "$pid"
-    wait "$pid"
-    RATE=$(rate "$t0" "$t1")
-    OUT=$(wc -l <"$T/rs/out.log")
+    wc -l <"$T/rs/out.log"
 }
 
 # delivered N: block until the file sink confirmed N events; print the count
@@ -171,18 +181,8 @@ EOF
     local pid=$!
     PIDS="$PIDS $pid"
     wait_port 20692 || { echo "trailguard did not start:"; cat "$T/tg.log"; exit 3; }
-    local t0 t1 c0 unique
-    c0=$(cpu "$pid")
-    t0=$(now)
-    send 20692 trailguard
-    OUT=$(delivered "$N")
-    t1=$(now)
-    CPU=$(echo "$(cpu "$pid") - $c0" | bc)
-    RSS=$(hwm "$pid")
-    BUSIEST=$(busiest "$pid")
-    kill -TERM "$pid"
-    wait "$pid"
-    RATE=$(rate "$t0" "$t1")
+    measure "$pid" 20692 trailguard delivered "$N"
+    local unique
     unique=$("$TG" query "$T/tg/events" --format ndjson --limit 100000000 |
         grep -o '"event":{"id":"[0-9a-f]*"' | sort -u | wc -l)
     LOST=$((LOST + N - unique))
