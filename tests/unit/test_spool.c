@@ -257,6 +257,39 @@ static void test_per_sink(void **state)
     tg_spool_close(sp);
 }
 
+/* An .ack file of the one-bitmap layout of earlier versions (a bit meant
+ * "confirmed by all") still counts; one of unknown layout counts as nothing
+ * confirmed: everything is replayed (at least once, never lost). */
+static void test_ack_upgrade(void **state)
+{
+    struct tg_spool *sp = open_spool(1 << 20, 0);
+    for (int i = 0; i < 3; i++)
+        append(sp, "rec", TG_SPOOL_IN_RELP, "h", false);
+    tg_spool_close(sp);
+    char path[160];
+    only_segment(path, sizeof(path));
+    strcpy(path + strlen(path) - 3, "ack");
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputc(0x02, f); /* record 1 confirmed */
+    for (int i = 1; i < (1 << 20) / 8; i++)
+        fputc(0, f);
+    fclose(f);
+    sp = open_spool(1 << 20, 0);
+    struct got g = {0};
+    assert_int_equal(tg_spool_replay(sp, collect, &g), 2);
+    tg_spool_close(sp);
+
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("garbage", f);
+    fclose(f);
+    sp = open_spool(1 << 20, 0);
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(tg_spool_replay(sp, collect, &g), 3);
+    tg_spool_close(sp);
+}
+
 static void test_segments_deleted(void **state)
 {
     /* 64 KiB segments: 300 records of ~1 KiB roll several times */
@@ -448,6 +481,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_append_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_confirm_persists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_per_sink, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ack_upgrade, setup, teardown),
         cmocka_unit_test_setup_teardown(test_segments_deleted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_tail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_killed_writer, setup, teardown),
