@@ -30,14 +30,6 @@
  * Group commit: the first committer that finds the data unsynced becomes the
  * syncer (sp->syncing), drops the mutex, fdatasyncs, and wakes the others;
  * a segment is not closed while a sync of its fd runs.
- *
- * Prefaulting (fsync = interval): the first write to each page of the
- * mapping is a page fault, taken by the appending thread (the RELP thread:
- * the serial stage of a listener).  So the interval syncer also keeps the
- * pages ahead of the writer populated (MADV_POPULATE_WRITE, which changes
- * no data), woken when the writer comes within TG_SPOOL_AHEAD of the end of
- * what is populated.  Losing that race only means the writer faults the
- * page itself, as without it.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -72,7 +64,6 @@
 #define TG_ACK_HDR           4096                       /* magic, sink count, names */
 #define TG_ACK_NAME          32                         /* bytes per sink name */
 #define TG_SPOOL_MAX_BODY    (64u << 20)
-#define TG_SPOOL_AHEAD       (2u << 20) /* populate this far ahead of the writer */
 
 struct tg_spool_seg {
     uint64_t first_seq, last_seq; /* last_seq: highest record in it (0: none) */
@@ -101,10 +92,9 @@ struct tg_spool {
     uint8_t *amap;               /* its shared mapping */
     uint64_t asize;              /* its preallocated size */
     uint64_t next_seq, synced_seq;
-    uint64_t populated; /* active segment's bytes populated so far */
-    char **sinks;       /* the sinks' names, in pipeline order */
+    char **sinks; /* the sinks' names, in pipeline order */
     size_t nsinks;
-    bool syncing, stopping, full_logged, populate_wanted;
+    bool syncing, stopping, full_logged;
     uint64_t total_bytes;
     pthread_t syncer;
     bool have_syncer;
@@ -527,7 +517,6 @@ static int tg_spool_roll(struct tg_spool *sp, uint64_t need)
     }
     tg_seg_push(sp, g);
     sp->active = g;
-    sp->populated = 0;
     g = NULL;
     rc = 0;
     goto out;
@@ -541,43 +530,17 @@ out:
     return rc;
 }
 
-/* Populate the next TG_SPOOL_AHEAD bytes of the active mapping (called and
- * returning with the mutex held, dropping it for the madvise).  If the
- * segment is sealed meanwhile, the range is unmapped (the call fails) or
- * belongs to the next segment (it is prefaulted early): harmless either way. */
-static void tg_spool_populate(struct tg_spool *sp)
-{
-    sp->populate_wanted = false;
-    if (!sp->amap)
-        return;
-    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-    uint64_t from =
-        sp->populated > sp->active->bytes ? sp->populated : sp->active->bytes / page * page;
-    uint64_t to = sp->active->bytes + TG_SPOOL_AHEAD;
-    if (to > sp->asize)
-        to = sp->asize;
-    if (from >= to)
-        return;
-    uint8_t *map = sp->amap;
-    sp->populated = to;
-    pthread_mutex_unlock(&sp->mu);
-    madvise(map + from, to - from, MADV_POPULATE_WRITE);
-    pthread_mutex_lock(&sp->mu);
-}
-
 static void *tg_spool_syncer(void *arg)
 {
     struct tg_spool *sp = arg;
     pthread_mutex_lock(&sp->mu);
     while (!sp->stopping) {
-        struct timespec due;
-        clock_gettime(CLOCK_REALTIME, &due);
-        int64_t ns = due.tv_nsec + sp->conf.fsync_interval_ms * 1000000;
-        due.tv_sec += ns / 1000000000;
-        due.tv_nsec = ns % 1000000000;
-        while (!sp->stopping && pthread_cond_timedwait(&sp->tick_cond, &sp->mu, &due) != ETIMEDOUT)
-            if (sp->populate_wanted)
-                tg_spool_populate(sp);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        int64_t ns = ts.tv_nsec + sp->conf.fsync_interval_ms * 1000000;
+        ts.tv_sec += ns / 1000000000;
+        ts.tv_nsec = ns % 1000000000;
+        pthread_cond_timedwait(&sp->tick_cond, &sp->mu, &ts);
         if (sp->active && sp->synced_seq < sp->next_seq - 1)
             tg_spool_sync_locked(sp, sp->next_seq - 1);
     }
@@ -801,11 +764,6 @@ int tg_spool_append(struct tg_spool *sp, const struct tg_spool_rec *rec, uint64_
     sp->active->last_seq = s;
     sp->active->nrec++;
     sp->active->bytes += reclen;
-    if (sp->have_syncer && !sp->populate_wanted &&
-        sp->active->bytes + TG_SPOOL_AHEAD / 2 > sp->populated && sp->populated < sp->asize) {
-        sp->populate_wanted = true;
-        pthread_cond_signal(&sp->tick_cond);
-    }
     sp->total_bytes += reclen;
     sp->st.appended++;
     sp->st.appended_bytes += reclen;
