@@ -81,7 +81,7 @@ static void tg_batch_free(struct tg_batch *b)
     free(b);
 }
 
-/* Sink s (NULL: there are no sinks) is done with b; the last one frees it. */
+/* One sink (or, with none, the dispatcher) is done with b; the last frees it. */
 static void tg_batch_release(struct tg_batch *b)
 {
     if (atomic_fetch_sub(&b->pending_sinks, 1) != 1)
