@@ -25,7 +25,8 @@
  * so a sink that already has a record does not get it twice (a Kafka outage
  * does not duplicate the file store).  An .ack file written for another set
  * of sinks is rewritten for the current one at open (bits of sinks that are
- * gone dropped, new sinks start unconfirmed: they get the replay).
+ * gone are dropped; a new sink counts as having what all earlier sinks
+ * had, so it gets only what was still owed).
  *
  * Group commit: the first committer that finds the data unsynced becomes the
  * syncer (sp->syncing), drops the mutex, fdatasyncs, and wakes the others;
@@ -152,6 +153,12 @@ static size_t tg_ack_size(size_t nsinks)
     return TG_ACK_HDR + nsinks * TG_SPOOL_ACK_BYTES;
 }
 
+/* Sink k's bitmap in an .ack image. */
+static uint8_t *tg_ack_bits(const uint8_t *ack, size_t k)
+{
+    return (uint8_t *)ack + TG_ACK_HDR + k * TG_SPOOL_ACK_BYTES;
+}
+
 /* The .ack content for the current sinks, carrying over the bits of `old`
  * (osz bytes): in this layout, by sink name, and a sink that is new gets the
  * records every earlier sink had confirmed (a new sink does not get history,
@@ -174,15 +181,15 @@ static uint8_t *tg_ack_convert(const struct tg_spool *sp, const uint8_t *old, si
         memset(all, 0xff, TG_SPOOL_ACK_BYTES);
         for (uint32_t j = 0; j < on; j++)
             for (size_t i = 0; i < TG_SPOOL_ACK_BYTES; i++)
-                all[i] &= old[TG_ACK_HDR + j * TG_SPOOL_ACK_BYTES + i];
+                all[i] &= tg_ack_bits(old, j)[i];
     }
     for (size_t k = 0; k < sp->nsinks; k++) {
-        uint8_t *dst = nw + TG_ACK_HDR + k * TG_SPOOL_ACK_BYTES;
+        uint8_t *dst = tg_ack_bits(nw, k);
         memcpy(dst, all, TG_SPOOL_ACK_BYTES);
         for (uint32_t j = 0; v2 && j < on; j++)
             if (strncmp((const char *)old + 16 + j * TG_ACK_NAME, sp->sinks[k], TG_ACK_NAME - 1) ==
                 0)
-                memcpy(dst, old + TG_ACK_HDR + j * TG_SPOOL_ACK_BYTES, TG_SPOOL_ACK_BYTES);
+                memcpy(dst, tg_ack_bits(old, j), TG_SPOOL_ACK_BYTES);
     }
     free(all);
     return nw;
@@ -241,7 +248,7 @@ static unsigned tg_ack_mask(const struct tg_spool *sp, const struct tg_spool_seg
 {
     unsigned m = 0;
     for (size_t k = 0; k < sp->nsinks; k++)
-        if (g->ack[TG_ACK_HDR + k * TG_SPOOL_ACK_BYTES + idx / 8] & (1u << (idx % 8)))
+        if (tg_ack_bits(g->ack, k)[idx / 8] & (1u << (idx % 8)))
             m |= 1u << k;
     return m;
 }
@@ -809,7 +816,7 @@ void tg_spool_confirm(void *spool, uint64_t seq, size_t sink)
         struct tg_spool_seg *g = sp->segs[lo];
         uint64_t idx = seq - g->first_seq;
         uint8_t bit = (uint8_t)(1u << (idx % 8));
-        uint8_t *bits = g->ack + TG_ACK_HDR + (sink < sp->nsinks ? sink : 0) * TG_SPOOL_ACK_BYTES;
+        uint8_t *bits = tg_ack_bits(g->ack, sink < sp->nsinks ? sink : 0);
         if (!(bits[idx / 8] & bit)) {
             bits[idx / 8] |= bit;
             if (tg_ack_mask(sp, g, idx) != tg_ack_all(sp))
