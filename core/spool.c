@@ -213,9 +213,15 @@ static int tg_ack_map(struct tg_spool *sp, struct tg_spool_seg *g)
         goto fail;
     }
     nw = tg_ack_convert(sp, old, osz);
-    if (osz != size || memcmp(old, nw, TG_ACK_HDR) != 0) {
-        /* new, or written for other sinks: replaced whole (a crash in
-         * between leaves the old file, converted again next time) */
+    if (osz == 0) {
+        /* new (a segment roll, on the receiving thread): the header and a
+         * sparse rest, no fsync; cut short by a crash, it reads as
+         * "nothing confirmed" and everything is replayed */
+        if (tg_pwrite_all(fd, nw, TG_ACK_HDR, 0) != 0 || ftruncate(fd, (off_t)size) != 0)
+            goto fail;
+    } else if (osz != size || memcmp(old, nw, TG_ACK_HDR) != 0) {
+        /* written for other sinks: replaced whole (a crash in between
+         * leaves the old file, converted again next time) */
         close(fd);
         fd = -1;
         if (tg_file_replace(path, nw, size, 0600, true) != 0 ||
