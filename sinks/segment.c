@@ -81,6 +81,15 @@ int tg_seg_list(const char *dir, struct tg_seg_entry **out, size_t *n)
         }
         v[i].has[kind] = true;
     }
+    /* readdir may miss a file created during the scan (a writer rolling to a
+     * new segment creates its files one by one): look up each file of a
+     * segment that was seen, so a reader never takes a live segment for a
+     * damaged one */
+    char name[32];
+    for (size_t i = 0; i < nv; i++)
+        for (int k = 0; k < 3; k++)
+            if (!v[i].has[k])
+                v[i].has[k] = faccessat(dirfd(d), tg_seg_name(v[i].seq, k, name), F_OK, 0) == 0;
     closedir(d);
     if (nv)
         qsort(v, nv, sizeof(*v), tg_seg_entry_cmp);

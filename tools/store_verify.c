@@ -381,10 +381,14 @@ int tg_store_verify(const char *dir, const uint8_t *key0, struct tg_verify_repor
     memset(rep, 0, sizeof(*rep));
     struct tg_vctx c = {.dir = dir, .key0 = key0, .rep = rep};
     struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || tg_seg_list(dir, &c.v, &c.n) != 0)
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return TG_EIO;
+    /* the head first: a live writer names a segment in it only after creating
+     * the segment's files, so the listing that follows has them all */
+    int hrc = tg_seg_head_read(dir, &c.head);
+    if (tg_seg_list(dir, &c.v, &c.n) != 0)
         return TG_EIO;
     tg_chain_init(&c.chain, key0);
-    int hrc = tg_seg_head_read(dir, &c.head);
     c.have_head = hrc == 0;
     if (c.have_head)
         tg_vhead_mark(&c); /* a head at 0 records */
