@@ -425,6 +425,43 @@ static bool tg_innetgr(const struct tg_snapshot *s, const char *ng, const char *
     return false;
 }
 
+/* A member's own test (never called for ALL or an alias): does it name what
+ * is asked?  ctx is the list kind's question. */
+typedef bool (*tg_member_hit)(const struct tg_sudo_member *m, const void *ctx);
+
+static int tg_list_match(const struct tg_sudo_list *l, tg_member_hit hit, const void *ctx,
+                         int depth);
+
+/* One member: ALL matches, an alias is its own list, anything else asks hit;
+ * a match of a negated member ("!x") is a deny.  TG_SUDO_UNSPEC: no match. */
+static int tg_member_match(const struct tg_sudo_member *m, tg_member_hit hit, const void *ctx,
+                           int depth)
+{
+    int r = TG_SUDO_UNSPEC;
+    if (m->type == TG_SM_ALL)
+        r = TG_SUDO_ALLOW;
+    else if (m->type == TG_SM_ALIAS)
+        r = depth < TG_ALIAS_DEPTH ? tg_list_match(m->alias, hit, ctx, depth + 1) : TG_SUDO_UNSPEC;
+    else if (hit(m, ctx))
+        r = TG_SUDO_ALLOW;
+    if (r == TG_SUDO_UNSPEC)
+        return r;
+    return m->negated ? !r : r;
+}
+
+/* sudo's user/host/runas/command list matching: the last member that matches
+ * decides. */
+static int tg_list_match(const struct tg_sudo_list *l, tg_member_hit hit, const void *ctx,
+                         int depth)
+{
+    for (size_t i = l->n; i-- > 0;) {
+        int r = tg_member_match(&l->v[i], hit, ctx, depth);
+        if (r != TG_SUDO_UNSPEC)
+            return r;
+    }
+    return TG_SUDO_UNSPEC;
+}
+
 /* userpw_matches: "#uid" or a name (case-insensitive, case_insensitive_user). */
 static bool tg_userpw_matches(const char *pat, const struct tg_who *u)
 {
@@ -439,50 +476,29 @@ static bool tg_userpw_matches(const char *pat, const struct tg_who *u)
     return strcasecmp(pat, u->name) == 0;
 }
 
-static int tg_userlist(const struct tg_snapshot *s, const struct tg_sudo_list *l,
-                       const struct tg_who *u, int depth)
+struct tg_user_q {
+    const struct tg_snapshot *s;
+    const struct tg_who *u;
+};
+
+static bool tg_user_hit(const struct tg_sudo_member *m, const void *ctx)
 {
-    for (size_t i = l->n; i-- > 0;) {
-        const struct tg_sudo_member *m = &l->v[i];
-        int r = TG_SUDO_UNSPEC;
-        switch (m->type) {
-        case TG_SM_ALL:
-            r = !m->negated;
-            break;
-        case TG_SM_NAME:
-            if (tg_userpw_matches(m->str, u))
-                r = !m->negated;
-            break;
-        case TG_SM_ID:
-            if (u->e && u->e->uid == m->num)
-                r = !m->negated;
-            break;
-        case TG_SM_GROUP:
-            if (tg_user_in_group(s, u, m->str))
-                r = !m->negated;
-            break;
-        case TG_SM_GID:
-            if (tg_user_has_gid(s, u, m->num))
-                r = !m->negated;
-            break;
-        case TG_SM_NETGROUP:
-            if (tg_innetgr(s, m->str, NULL, NULL, u->e ? u->e->name : u->name, 0))
-                r = !m->negated;
-            break;
-        case TG_SM_ALIAS:
-            if (depth < TG_ALIAS_DEPTH) {
-                int a = tg_userlist(s, m->alias, u, depth + 1);
-                if (a != TG_SUDO_UNSPEC)
-                    r = m->negated ? !a : a;
-            }
-            break;
-        default:
-            break;
-        }
-        if (r != TG_SUDO_UNSPEC)
-            return r;
+    const struct tg_user_q *q = ctx;
+    const struct tg_who *u = q->u;
+    switch (m->type) {
+    case TG_SM_NAME:
+        return tg_userpw_matches(m->str, u);
+    case TG_SM_ID:
+        return u->e && u->e->uid == m->num;
+    case TG_SM_GROUP:
+        return tg_user_in_group(q->s, u, m->str);
+    case TG_SM_GID:
+        return tg_user_has_gid(q->s, u, m->num);
+    case TG_SM_NETGROUP:
+        return tg_innetgr(q->s, m->str, NULL, NULL, u->e ? u->e->name : u->name, 0);
+    default:
+        return false;
     }
-    return TG_SUDO_UNSPEC;
 }
 
 static bool tg_hostname_matches(const char *host, const char *shost, const char *pat)
@@ -493,44 +509,29 @@ static bool tg_hostname_matches(const char *host, const char *shost, const char 
     return strcasecmp(pat, h) == 0;
 }
 
-static int tg_hostlist(const struct tg_snapshot *s, const struct tg_sudo_list *l, const char *host,
-                       const char *shost, const struct tg_entity *he, int depth)
+struct tg_host_q {
+    const struct tg_snapshot *s;
+    const char *host, *shost;
+    const struct tg_entity *he;
+};
+
+static bool tg_host_hit(const struct tg_sudo_member *m, const void *ctx)
 {
-    for (size_t i = l->n; i-- > 0;) {
-        const struct tg_sudo_member *m = &l->v[i];
-        int r = TG_SUDO_UNSPEC;
-        switch (m->type) {
-        case TG_SM_ALL:
-            r = !m->negated;
-            break;
-        case TG_SM_NAME:
-            if (tg_hostname_matches(host, shost, m->str))
-                r = !m->negated;
-            break;
-        case TG_SM_NETGROUP: {
-            bool in = tg_innetgr(s, m->str, host, shost, NULL, 0);
-            if (!in && he) { /* IdM host groups are netgroups of their hosts */
-                uint32_t hg = tg_snap_find(tg_data(s), TG_NS_HOSTGROUP, m->str, strlen(m->str));
-                in = hg != TG_STRMAP_NONE && tg_idlist_has(&he->closure, hg);
-            }
-            if (in)
-                r = !m->negated;
-            break;
-        }
-        case TG_SM_ALIAS:
-            if (depth < TG_ALIAS_DEPTH) {
-                int a = tg_hostlist(s, m->alias, host, shost, he, depth + 1);
-                if (a != TG_SUDO_UNSPEC)
-                    r = m->negated ? !a : a;
-            }
-            break;
-        default:
-            break; /* addresses: the audited machine's interfaces are unknown */
-        }
-        if (r != TG_SUDO_UNSPEC)
-            return r;
+    const struct tg_host_q *q = ctx;
+    switch (m->type) {
+    case TG_SM_NAME:
+        return tg_hostname_matches(q->host, q->shost, m->str);
+    case TG_SM_NETGROUP: {
+        if (tg_innetgr(q->s, m->str, q->host, q->shost, NULL, 0))
+            return true;
+        /* IdM host groups are netgroups of their hosts */
+        uint32_t hg = q->he ? tg_snap_find(tg_data(q->s), TG_NS_HOSTGROUP, m->str, strlen(m->str))
+                            : TG_STRMAP_NONE;
+        return hg != TG_STRMAP_NONE && tg_idlist_has(&q->he->closure, hg);
     }
-    return TG_SUDO_UNSPEC;
+    default:
+        return false; /* addresses: the audited machine's interfaces are unknown */
+    }
 }
 
 struct tg_runas_ctx {
@@ -553,81 +554,30 @@ static bool tg_group_matches(const struct tg_runas_ctx *c, const char *pat)
     return strcasecmp(pat, g) == 0;
 }
 
-static int tg_runas_users(const struct tg_runas_ctx *c, const struct tg_sudo_list *l, int depth)
+static bool tg_runas_user_hit(const struct tg_sudo_member *m, const void *ctx)
 {
-    for (size_t i = l->n; i-- > 0;) {
-        const struct tg_sudo_member *m = &l->v[i];
-        int r = TG_SUDO_UNSPEC;
-        switch (m->type) {
-        case TG_SM_ALL:
-            r = !m->negated;
-            break;
-        case TG_SM_NAME:
-        case TG_SM_ID:
-            if (tg_userpw_matches(m->str, &c->runas))
-                r = !m->negated;
-            break;
-        case TG_SM_GROUP:
-            if (tg_user_in_group(c->s, &c->runas, m->str))
-                r = !m->negated;
-            break;
-        case TG_SM_GID:
-            if (tg_user_has_gid(c->s, &c->runas, m->num))
-                r = !m->negated;
-            break;
-        case TG_SM_NETGROUP:
-            if (tg_innetgr(c->s, m->str, NULL, NULL, c->runas.name, 0))
-                r = !m->negated;
-            break;
-        case TG_SM_MYSELF:
-            if (!c->q->runas_user_specified || strcasecmp(c->q->user, c->runas.name) == 0)
-                r = !m->negated;
-            break;
-        case TG_SM_ALIAS:
-            if (depth < TG_ALIAS_DEPTH) {
-                int a = tg_runas_users(c, m->alias, depth + 1);
-                if (a != TG_SUDO_UNSPEC)
-                    r = m->negated ? !a : a;
-            }
-            break;
-        default:
-            break;
-        }
-        if (r != TG_SUDO_UNSPEC)
-            return r;
+    const struct tg_runas_ctx *c = ctx;
+    switch (m->type) {
+    case TG_SM_NAME:
+    case TG_SM_ID:
+        return tg_userpw_matches(m->str, &c->runas);
+    case TG_SM_GROUP:
+        return tg_user_in_group(c->s, &c->runas, m->str);
+    case TG_SM_GID:
+        return tg_user_has_gid(c->s, &c->runas, m->num);
+    case TG_SM_NETGROUP:
+        return tg_innetgr(c->s, m->str, NULL, NULL, c->runas.name, 0);
+    case TG_SM_MYSELF:
+        return !c->q->runas_user_specified || strcasecmp(c->q->user, c->runas.name) == 0;
+    default:
+        return false;
     }
-    return TG_SUDO_UNSPEC;
 }
 
-static int tg_runas_groups(const struct tg_runas_ctx *c, const struct tg_sudo_list *l, int depth)
+static bool tg_runas_group_hit(const struct tg_sudo_member *m, const void *ctx)
 {
-    for (size_t i = l->n; i-- > 0;) {
-        const struct tg_sudo_member *m = &l->v[i];
-        int r = TG_SUDO_UNSPEC;
-        switch (m->type) {
-        case TG_SM_ALL:
-            r = !m->negated;
-            break;
-        case TG_SM_NAME:
-        case TG_SM_ID:
-        case TG_SM_GROUP:
-            if (tg_group_matches(c, m->str))
-                r = !m->negated;
-            break;
-        case TG_SM_ALIAS:
-            if (depth < TG_ALIAS_DEPTH) {
-                int a = tg_runas_groups(c, m->alias, depth + 1);
-                if (a != TG_SUDO_UNSPEC)
-                    r = m->negated ? !a : a;
-            }
-            break;
-        default:
-            break;
-        }
-        if (r != TG_SUDO_UNSPEC)
-            return r;
-    }
-    return TG_SUDO_UNSPEC;
+    return (m->type == TG_SM_NAME || m->type == TG_SM_ID || m->type == TG_SM_GROUP) &&
+           tg_group_matches(ctx, m->str);
 }
 
 /* sudo 1.9.13 runaslist_matches(). */
@@ -639,12 +589,12 @@ static int tg_runaslist(const struct tg_runas_ctx *c, const struct tg_sudo_cmnds
         return tg_userpw_matches(def, &c->runas) ? TG_SUDO_ALLOW : TG_SUDO_DENY;
     }
     if (cs->runasusers)
-        um = tg_runas_users(c, cs->runasusers, 0);
+        um = tg_list_match(cs->runasusers, tg_runas_user_hit, c, 0);
     if (c->q->runas_group) {
         if (um == TG_SUDO_UNSPEC && strcasecmp(c->runas.name, c->q->user) == 0)
             um = TG_SUDO_ALLOW; /* only changing group */
         if (cs->runasgroups)
-            gm = tg_runas_groups(c, cs->runasgroups, 0);
+            gm = tg_list_match(cs->runasgroups, tg_runas_group_hit, c, 0);
         if (gm == TG_SUDO_UNSPEC && c->runas.e) {
             /* the runas group is one of the target user's own groups */
             const char *g = c->q->runas_group;
@@ -733,24 +683,9 @@ static bool tg_command_matches(const struct tg_sudo_cmd *c, const struct tg_sudo
     return tg_args_match(c, q->args);
 }
 
-static int tg_cmnd_matches(const struct tg_sudo_member *m, const struct tg_sudo_req *q, int depth)
+static bool tg_cmnd_hit(const struct tg_sudo_member *m, const void *q)
 {
-    switch (m->type) {
-    case TG_SM_ALL:
-        return !m->negated;
-    case TG_SM_CMD:
-        return tg_command_matches(m->cmd, q) ? !m->negated : TG_SUDO_UNSPEC;
-    case TG_SM_ALIAS:
-        if (depth < TG_ALIAS_DEPTH)
-            for (size_t i = m->alias->n; i-- > 0;) {
-                int r = tg_cmnd_matches(&m->alias->v[i], q, depth + 1);
-                if (r != TG_SUDO_UNSPEC)
-                    return m->negated ? !r : r;
-            }
-        return TG_SUDO_UNSPEC;
-    default:
-        return TG_SUDO_UNSPEC;
-    }
+    return m->type == TG_SM_CMD && tg_command_matches(m->cmd, q);
 }
 
 static struct tg_who tg_who_of(const struct tg_snapshot *s, const char *name)
@@ -782,17 +717,19 @@ void tg_sudo_eval(const struct tg_snapshot *s, const struct tg_sudo_req *q,
     memcpy(shost, q->host, sl);
     shost[sl] = '\0';
     const struct tg_entity *he = tg_snapshot_entity(s, TG_NS_HOST, q->host, strlen(q->host));
+    const struct tg_user_q uq = {s, &rc.user};
+    const struct tg_host_q hq = {s, q->host, shost, he};
     res->match = TG_SUDO_UNSPEC;
     res->spec = NULL;
     struct tg_cands c;
     tg_candidates(d, q->user, rc.user.e, &c);
     for (size_t ci = 0; ci < c.n; ci++) {
         const struct tg_sudo_spec *sp = &d->sudo[c.v[ci]];
-        if (tg_userlist(s, &sp->users, &rc.user, 0) != TG_SUDO_ALLOW)
+        if (tg_list_match(&sp->users, tg_user_hit, &uq, 0) != TG_SUDO_ALLOW)
             continue;
         for (size_t p = sp->nprivs; p-- > 0;) {
             const struct tg_sudo_priv *pv = &sp->privs[p];
-            if (tg_hostlist(s, &pv->hosts, q->host, shost, he, 0) != TG_SUDO_ALLOW)
+            if (tg_list_match(&pv->hosts, tg_host_hit, &hq, 0) != TG_SUDO_ALLOW)
                 continue;
             for (size_t k = pv->ncs; k-- > 0;) {
                 const struct tg_sudo_cmndspec *cs = &pv->cs[k];
@@ -800,7 +737,7 @@ void tg_sudo_eval(const struct tg_snapshot *s, const struct tg_sudo_req *q,
                     continue;
                 if (tg_runaslist(&rc, cs) != TG_SUDO_ALLOW)
                     continue;
-                int m = tg_cmnd_matches(&cs->cmnd, q, 0);
+                int m = tg_member_match(&cs->cmnd, tg_cmnd_hit, q, 0);
                 if (m != TG_SUDO_UNSPEC) {
                     res->match = m;
                     res->spec = sp;
