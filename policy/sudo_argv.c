@@ -51,50 +51,27 @@ static const struct tg_longopt tg_longopts[] = {{"askpass", 'A', 0},
                                                 {"no-update", 'N', 0},
                                                 {NULL, 0, 0}};
 
+/* The argument-less options seen, by letter (-h only without a host). */
 struct tg_flags {
-    bool e, l, v, k, K, V, h, i, s;
+    bool seen[128];
 };
 
 static void tg_apply(struct tg_flags *f, struct tg_sudo_args *out, char c, const char *arg)
 {
-    switch (c) {
-    case 'u':
+    if (c == 'u')
         out->user = arg;
-        break;
-    case 'g':
+    else if (c == 'g')
         out->group = arg;
-        break;
-    case 'e':
-        f->e = true;
-        break;
-    case 'l':
-        f->l = true;
-        break;
-    case 'v':
-        f->v = true;
-        break;
-    case 'k':
-        f->k = true;
-        break;
-    case 'K':
-        f->K = true;
-        break;
-    case 'V':
-        f->V = true;
-        break;
-    case 'i':
-        f->i = true;
-        break;
-    case 's':
-        f->s = true;
-        break;
-    case 'h':
-        if (!arg)
-            f->h = true;
-        break;
-    default:
-        break;
-    }
+    else if (!arg)
+        f->seen[c & 127] = true;
+}
+
+/* sudo would print its usage and run nothing. */
+static void tg_usage(struct tg_sudo_args *out, int argc, const char *why)
+{
+    out->mode = TG_SMODE_USAGE;
+    out->error = why;
+    out->cmd = argc;
 }
 
 static bool tg_is_env_assign(const char *s)
@@ -136,17 +113,13 @@ void tg_sudo_args_parse(int argc, char *const *argv, struct tg_sudo_args *out)
                     break;
                 }
             if (!lo) {
-                out->mode = TG_SMODE_USAGE;
-                out->error = "unknown long option";
-                out->cmd = argc;
+                tg_usage(out, argc, "unknown long option");
                 return;
             }
             const char *arg = eq ? eq + 1 : NULL;
             if (lo->arg == 1 && !arg) {
                 if (i + 1 >= argc) {
-                    out->mode = TG_SMODE_USAGE;
-                    out->error = "option requires an argument";
-                    out->cmd = argc;
+                    tg_usage(out, argc, "option requires an argument");
                     return;
                 }
                 arg = argv[++i];
@@ -163,9 +136,7 @@ void tg_sudo_args_parse(int argc, char *const *argv, struct tg_sudo_args *out)
                 const char *arg = p[1] ? p + 1 : NULL;
                 if (!arg) {
                     if (i + 1 >= argc) {
-                        out->mode = TG_SMODE_USAGE;
-                        out->error = "option requires an argument";
-                        out->cmd = argc;
+                        tg_usage(out, argc, "option requires an argument");
                         return;
                     }
                     arg = argv[++i];
@@ -174,39 +145,37 @@ void tg_sudo_args_parse(int argc, char *const *argv, struct tg_sudo_args *out)
                 break;
             }
             if (!strchr(tg_no_arg, *p)) {
-                out->mode = TG_SMODE_USAGE;
-                out->error = "unknown option";
-                out->cmd = argc;
+                tg_usage(out, argc, "unknown option");
                 return;
             }
             tg_apply(&f, out, *p, NULL);
         }
     }
-    while (i < argc && tg_is_env_assign(argv[i]) && !sudoedit && !f.e)
+    while (i < argc && tg_is_env_assign(argv[i]) && !sudoedit && !f.seen['e'])
         i++;
     out->cmd = i;
     bool has_cmd = i < argc;
-    out->login_shell = f.i;
-    out->shell = f.s;
-    if (f.h)
+    out->login_shell = f.seen['i'];
+    out->shell = f.seen['s'];
+    if (f.seen['h'])
         out->mode = TG_SMODE_HELP;
-    else if (f.V)
+    else if (f.seen['V'])
         out->mode = TG_SMODE_VERSION;
-    else if (f.l)
+    else if (f.seen['l'])
         out->mode = TG_SMODE_LIST;
-    else if (f.v)
+    else if (f.seen['v'])
         out->mode = TG_SMODE_VALIDATE;
-    else if (f.K)
+    else if (f.seen['K'])
         out->mode = TG_SMODE_INVALIDATE;
-    else if (f.e || sudoedit)
+    else if (f.seen['e'] || sudoedit)
         out->mode = has_cmd ? TG_SMODE_EDIT : TG_SMODE_USAGE;
-    else if (f.k && !has_cmd && !f.i && !f.s)
+    else if (f.seen['k'] && !has_cmd && !f.seen['i'] && !f.seen['s'])
         out->mode = TG_SMODE_KILL;
-    else if (!has_cmd && !f.i && !f.s)
+    else if (!has_cmd && !f.seen['i'] && !f.seen['s'])
         out->mode = TG_SMODE_USAGE;
     if (out->mode == TG_SMODE_USAGE && !out->error)
         out->error = "no command given";
-    if (f.i && f.s) {
+    if (f.seen['i'] && f.seen['s']) {
         out->mode = TG_SMODE_USAGE;
         out->error = "-i and -s are mutually exclusive";
     }
