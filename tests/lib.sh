@@ -36,3 +36,27 @@ check_eq() {
 }
 
 tap_done() { echo "1..$_tap_n"; [ "$_tap_failed" -eq 0 ]; }
+
+# wait_for TRIES CMD...: run CMD every 0.1 s until it succeeds, at most TRIES times
+wait_for() {
+    local tries=$1
+    shift
+    while [ "$tries" -gt 0 ]; do
+        "$@" >/dev/null 2>&1 && return 0
+        tries=$((tries - 1))
+        sleep 0.1
+    done
+    return 1
+}
+
+# free_port LO HI: a port in [LO, HI] on 127.0.0.1 that nothing listens on.
+# The search starts at a random place, so the same test run at the same time
+# from another worktree (another build of this suite) rarely takes it too.
+free_port() {
+    local lo=$1 n=$(($2 - $1 + 1)) start=$((RANDOM % ($2 - $1 + 1))) i p
+    for ((i = 0; i < n; i++)); do
+        p=$((lo + (start + i) % n))
+        (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
+    done
+    return 1
+}

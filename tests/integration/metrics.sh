@@ -3,7 +3,6 @@
 # strict exposition-format parser (prom_parse.py), totals checked against
 # the input; 404 elsewhere; the summary log line; a busy port is exit 3.
 . "$TG_SRCDIR/tests/lib.sh"
-. "$TG_SRCDIR/tests/integration/kafka_lib.sh" # wait_for
 
 command -v curl >/dev/null || { echo "1..0 # SKIP curl not installed"; exit 0; }
 PORT=$(free_port 20760 20779)

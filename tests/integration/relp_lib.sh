@@ -20,17 +20,6 @@ relp_cleanup() {
 }
 trap relp_cleanup EXIT
 
-# wait_for TRIES CMD...: poll CMD every 0.1 s, at most TRIES times.
-wait_for() {
-    local n=$1
-    shift
-    for _ in $(seq "$n"); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 # lines_at_least FILE N
 lines_at_least() { [ -f "$1" ] && [ "$(grep -c '^{' "$1")" -ge "$2" ]; }
 

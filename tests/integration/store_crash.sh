@@ -6,7 +6,7 @@
 # then writes them all; at shutdown with the disk still full the sink gives
 # up (leaving them unconfirmed) instead of hanging.
 . "$TG_SRCDIR/tests/lib.sh"
-. "$TG_SRCDIR/tests/integration/relp_lib.sh" # wait_for
+. "$TG_SRCDIR/tests/integration/relp_lib.sh" # relp_cleanup
 . "$TG_SRCDIR/tests/integration/store_lib.sh"
 MNT=$TG_TMP/mnt
 trap 'umount "$MNT" 2>/dev/null; relp_cleanup' EXIT
