@@ -215,9 +215,9 @@ static int tg_ack_map(struct tg_spool *sp, struct tg_spool_seg *g)
     nw = tg_ack_convert(sp, old, osz);
     if (osz == 0) {
         /* new (a segment roll, on the receiving thread): the header and a
-         * sparse rest, no fsync; cut short by a crash, it reads as
-         * "nothing confirmed" and everything is replayed */
-        if (tg_pwrite_all(fd, nw, TG_ACK_HDR, 0) != 0 || ftruncate(fd, (off_t)size) != 0)
+         * zero rest, no fsync; cut short by a crash, it reads as "nothing
+         * confirmed" and everything is replayed */
+        if (tg_pwrite_all(fd, nw, TG_ACK_HDR, 0) != 0)
             goto fail;
     } else if (osz != size || memcmp(old, nw, TG_ACK_HDR) != 0) {
         /* written for other sinks: replaced whole (a crash in between
@@ -227,6 +227,13 @@ static int tg_ack_map(struct tg_spool *sp, struct tg_spool_seg *g)
         if (tg_file_replace(path, nw, size, 0600, true) != 0 ||
             (fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
             goto fail;
+    }
+    /* every block of the mapping allocated now: setting a bit in a hole of
+     * the file once the disk is full would be a SIGBUS */
+    int e = posix_fallocate(fd, 0, (off_t)size);
+    if (e != 0) {
+        errno = e;
+        goto fail;
     }
     g->ack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (g->ack == MAP_FAILED) {
@@ -239,6 +246,8 @@ static int tg_ack_map(struct tg_spool *sp, struct tg_spool_seg *g)
 fail:
     tg_err("spool: %s: cannot create or update the confirmation file: %s; check spool_dir", path,
            strerror(errno));
+    if (fd >= 0 && osz == 0)
+        unlink(path); /* created here: the next roll makes it again */
 out:
     if (old)
         munmap(old, osz);
