@@ -130,6 +130,8 @@ static void tg_manifest(struct tg_buf *b, const char *dir, const char *out, cons
     tg_jw_cstr(&w, "since_arg", f->since_arg);
     tg_jw_cstr(&w, "until_arg", f->until_arg);
     tg_jw_close(&w);
+    if (!f->user && !f->host && !f->action && !f->dataset && !f->decision && !f->grep_arg)
+        tg_jw_raw(&w, "filters", tg_str_make("{}", 2)); /* none: say so */
     tg_jw_open(&w, "filters");
     tg_jw_cstr(&w, "user", f->user);
     tg_jw_cstr(&w, "host", f->host);
@@ -179,7 +181,7 @@ int tg_cmd_export(int argc, char **argv)
     struct tg_filter f = {0};
     struct tg_export_ctx x = {0};
     const char *out = NULL, *key_path = NULL;
-    char *mpath = NULL;
+    char *mpath = NULL, *adir = NULL, *aout = NULL;
     int fmt = -1, c, exit_code = TG_EXIT_OK;
     FILE *of = NULL;
     struct tg_verify_report rep = {0};
@@ -218,8 +220,22 @@ int tg_cmd_export(int argc, char **argv)
             goto out;
         }
     }
-    if (optind + 1 != argc || !f.since_set || !f.until_set || fmt < 0 || !out) {
-        exit_code = tg_usage_error("export", "give DIR, --since, --until, --format and --out");
+    const char *missing = optind + 1 != argc ? "exactly one store DIR"
+                          : !f.since_set     ? "--since"
+                          : !f.until_set     ? "--until"
+                          : fmt < 0          ? "--format"
+                          : !out             ? "--out"
+                                             : NULL;
+    if (missing) {
+        exit_code = tg_usage_error("export",
+                                   "give %s (export needs DIR, --since, --until, "
+                                   "--format and --out)",
+                                   missing);
+        goto out;
+    }
+    if (strcmp(out, "-") == 0) {
+        exit_code = tg_usage_error("export", "--out -: give a file path (the manifest is "
+                                             "written beside it, as PATH.manifest.json)");
         goto out;
     }
     const char *dir = argv[optind];
@@ -262,12 +278,16 @@ int tg_cmd_export(int argc, char **argv)
     char sha[2 * TG_LINK_LEN + 1];
     uint64_t size;
     if (src != 0 || werr || tg_sha256_file(out, sha, &size) != 0) {
-        fprintf(stderr, "trailguard export: %s: %s\n", src ? dir : out,
-                src ? "cannot read the store" : "cannot write the export");
+        fprintf(stderr, "trailguard export: %s: %s: %s\n", src ? dir : out,
+                src ? "cannot read the store" : "cannot write the export", strerror(errno));
         exit_code = TG_EXIT_RUNTIME;
         goto out;
     }
-    tg_manifest(&m, dir, out, tg_out_format_names[fmt], &f, &x, sha, size, &st, &rep);
+    /* absolute paths: the manifest is a record that outlives this directory */
+    adir = realpath(dir, NULL);
+    aout = realpath(out, NULL);
+    tg_manifest(&m, adir ? adir : dir, aout ? aout : out, tg_out_format_names[fmt], &f, &x, sha,
+                size, &st, &rep);
     mpath = tg_xasprintf("%s.manifest.json", out);
     int mfd = open(mpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     FILE *mf = mfd >= 0 ? fdopen(mfd, "w") : NULL;
@@ -290,6 +310,8 @@ out:
         free(x.snaps[i]);
     free(x.snaps);
     free(mpath);
+    free(adir);
+    free(aout);
     tg_buf_free(&m);
     tg_verify_report_free(&rep);
     tg_filter_free(&f);

@@ -27,7 +27,7 @@ const char tg_query_usage[] =
     "shows them outside --since/--until are skipped without being read, and so are\n"
     "the gzip members whose chain entry shows them outside it; the scan streams, so\n"
     "it runs in constant memory on any store, and it only reads, so it may run\n"
-    "while a collector writes.\n"
+    "while a collector writes.  Only records the hash chain covers are shown.\n"
     "\n" TG_FILTER_USAGE
     "  --format F       table (default on a terminal): an aligned, readable table;\n"
     "                   ndjson (default when piped): the stored events, one per line;\n"
@@ -37,7 +37,7 @@ const char tg_query_usage[] =
     "\n"
     "A progress line is shown on stderr (when it is a terminal) during long scans.\n"
     "Exit status: 0 success (also when nothing matched), 2 usage error,\n"
-    "3 DIR cannot be read.\n";
+    "3 DIR or part of it cannot be read (the result is then incomplete).\n";
 
 struct tg_query_ctx {
     struct tg_out out;
@@ -128,6 +128,13 @@ int tg_cmd_query(int argc, char **argv)
         fprintf(stderr, "trailguard query: writing the output failed\n");
         exit_code = TG_EXIT_RUNTIME;
         goto out;
+    }
+    if (st.damaged) {
+        fprintf(stderr,
+                "trailguard query: %" PRIu64 " segment%s could not be read completely: the "
+                "result is incomplete (exit 3)\n",
+                st.damaged, st.damaged == 1 ? "" : "s");
+        exit_code = TG_EXIT_RUNTIME;
     }
     if (stats)
         fprintf(stderr,

@@ -269,19 +269,19 @@ struct tg_scan {
     uint64_t raw_base; /* st->raw_bytes before this segment */
 };
 
-/* Feed the records of `r` to the filter until the end of the current member
- * (one_member) or of the file.  Returns the reader's last result. */
-static int tg_scan_records(struct tg_scan *sc, struct tg_seg_reader *r, bool one_member)
+/* Feed the records of the current member of `r` to the filter, at most
+ * `max` of them (the count its sidecar entry chained).  Returns the reader's
+ * last result: TG_SEG_MEMBER at the member's end, 1 when `max` records were
+ * read before it (more follow: not chained), else what the reader said. */
+static int tg_scan_member(struct tg_scan *sc, struct tg_seg_reader *r, uint32_t max)
 {
     struct tg_scan_stats *st = sc->st;
     struct tg_str line;
     int rc = TG_SEG_END;
-    while (sc->go && (rc = tg_seg_reader_next(r, &line)) > 0) {
-        if (rc == TG_SEG_MEMBER) {
-            if (one_member)
-                return rc;
-            continue;
-        }
+    uint32_t n = 0;
+    while (sc->go && (rc = tg_seg_reader_next(r, &line)) == TG_SEG_RECORD) {
+        if (n++ == max)
+            return 1;
         st->records++;
         struct tg_record rec = {.line = line, .tok = sc->tok};
         rec.has_time = tg_seg_record_time(line.p, line.len, &rec.ns) == 0;
@@ -305,42 +305,44 @@ static bool tg_member_in_range(const struct tg_filter *f, const struct tg_seg_me
 }
 
 /*
- * Read one segment.  With a time filter, the sidecar's member entries say
- * which gzip members can hold a match; the others are skipped by seeking
- * past them (members are independent gzip streams).  Whatever follows the
- * last entry (the unchained tail of a segment being written) is read.
+ * Read one segment: the gzip members its sidecar (.chain) lists, in order,
+ * each up to the record count its entry chained.  With a time filter a
+ * member whose entry's time range cannot hold a match is skipped by seeking
+ * past it (members are independent gzip streams).  Whatever the sidecar
+ * does not list is never returned: the member being written right now, the
+ * unchained leftover of a crash, or records someone added (verify reports
+ * those).  0 when the segment was read, else the first error: TG_ECORRUPT
+ * (damaged data), TG_ETRUNC (a listed member is cut short), TG_EIO (errno),
+ * TG_ENOENT (the sidecar cannot be read: errno).
  */
 static int tg_scan_segment(struct tg_scan *sc, uint64_t seq, struct tg_seg_reader *r)
 {
     struct tg_sidecar_cursor cur = {.fd = -1};
-    bool by_member = sc->f->since_set || sc->f->until_set;
-    if (by_member) {
-        char *cpath = tg_seg_path(sc->dir, seq, TG_SEG_CHAIN);
-        by_member = tg_sidecar_cursor_open(cpath, &cur) == 0;
-        free(cpath);
-    }
-    int rc = TG_SEG_END;
-    uint64_t pos = 0, at = 0; /* end of the last entry seen / where the reader is */
+    char *cpath = tg_seg_path(sc->dir, seq, TG_SEG_CHAIN);
+    int rc = tg_sidecar_cursor_open(cpath, &cur);
+    free(cpath);
+    if (rc != 0)
+        return TG_ENOENT; /* errno says why */
+    bool by_time = sc->f->since_set || sc->f->until_set;
+    uint64_t pos = 0, at = 0; /* where the next member starts / where the reader is */
     struct tg_seg_member m;
-    while (by_member && sc->go && tg_sidecar_cursor_next(&cur, &m) == 1) {
-        if (tg_member_in_range(sc->f, &m)) {
+    while (sc->go && (rc = tg_sidecar_cursor_next(&cur, &m)) == 1) {
+        if (!by_time || tg_member_in_range(sc->f, &m)) {
             if (at != pos && (rc = tg_seg_reader_seek(r, pos)) != 0)
                 break;
-            rc = tg_scan_records(sc, r, true);
-            if (rc != TG_SEG_MEMBER)
+            rc = tg_scan_member(sc, r, m.records);
+            if (rc == TG_SEG_END)
+                rc = sc->go ? TG_ETRUNC : 0; /* the file ends before the member listed */
+            if (rc < 0 || !sc->go)
                 break;
-            at = tg_seg_reader_offset(r);
+            at = rc == TG_SEG_MEMBER ? tg_seg_reader_offset(r) : UINT64_MAX;
         } else {
             sc->st->members_skipped++;
         }
         pos = m.end_offset;
     }
     tg_sidecar_cursor_close(&cur);
-    if (rc < 0 || !sc->go)
-        return rc;
-    if (at != pos && (rc = tg_seg_reader_seek(r, pos)) != 0)
-        return rc;
-    return tg_scan_records(sc, r, false);
+    return rc < 0 ? rc : 0;
 }
 
 int tg_store_scan(const char *dir, const struct tg_filter *f, bool progress, tg_scan_fn fn,
@@ -379,16 +381,24 @@ int tg_store_scan(const char *dir, const struct tg_filter *f, bool progress, tg_
         }
         sc.seg = i;
         sc.raw_base = st->raw_bytes;
+        uint64_t before = st->records;
         int rc = tg_scan_segment(&sc, v[i].seq, r);
-        if (rc == TG_ETRUNC) {
-            st->torn++; /* the segment being written, or a crash: what was read is good */
+        if (rc == TG_ENOENT) {
+            st->damaged++;
+            fprintf(stderr,
+                    "trailguard: %s: its chain (.chain) cannot be read: %s; skipped (run "
+                    "`trailguard verify %s`)\n",
+                    path, strerror(errno), dir);
         } else if (rc < 0) {
             st->damaged++;
             fprintf(stderr,
-                    "trailguard: %s: %s after %llu records; the rest of it is skipped (run "
-                    "`trailguard verify %s`)\n",
-                    path, rc == TG_ECORRUPT ? "damaged data" : strerror(errno),
-                    (unsigned long long)st->records, dir);
+                    "trailguard: %s: %s after %llu of its records were read; the rest of it "
+                    "is skipped (run `trailguard verify %s`)\n",
+                    path,
+                    rc == TG_ECORRUPT ? "damaged data"
+                    : rc == TG_ETRUNC ? "cut short"
+                                      : strerror(errno),
+                    (unsigned long long)(st->records - before), dir);
         }
         st->bytes += tg_seg_reader_in_bytes(r);
         st->raw_bytes = sc.raw_base + tg_seg_reader_raw_bytes(r);

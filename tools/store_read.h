@@ -6,8 +6,9 @@
  * meaning and print the same columns.  The scan streams one record at a
  * time (memory bounded by the longest record), skips a closed segment
  * whose index says it lies outside --since/--until without opening its
- * data, and tolerates the torn tail of a segment being written.  Main
- * thread.
+ * data, and returns only records the chain covers (what each segment's
+ * sidecar lists), so the member being written, a crash's leftover or
+ * records appended by someone else never appear.  Main thread.
  */
 #ifndef TG_STORE_READ_H
 #define TG_STORE_READ_H
@@ -75,7 +76,7 @@ struct tg_scan_stats {
     uint64_t members_skipped;   /* gzip members skipped by their sidecar entry */
     uint64_t bytes, raw_bytes;  /* compressed bytes read, NDJSON produced */
     uint64_t records, matched;
-    uint64_t torn, damaged; /* segments with a torn tail / undecodable data */
+    uint64_t damaged; /* segments not read completely (damaged, cut short, no chain) */
     double seconds;
 };
 

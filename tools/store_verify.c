@@ -165,11 +165,17 @@ static bool tg_vsegment(struct tg_vctx *c, size_t idx, uint64_t expect)
     const struct tg_seg_entry *e = &c->v[idx];
     struct tg_verify_report *rep = c->rep;
     bool last = idx + 1 == c->n;
+    /* only the newest segment, while it has no index (the writer writes it
+     * when it closes a segment), can end in what a crash leaves: a torn
+     * member, records not yet chained, a partial sidecar entry */
+    bool open = last && !e->has[TG_SEG_INDEX];
     char dname[32], cname[32];
     tg_seg_name(e->seq, TG_SEG_DATA, dname);
     tg_seg_name(e->seq, TG_SEG_CHAIN, cname);
     if (e->seq != expect) {
-        if (expect == 1)
+        if (expect == 1 && e->seq == 2)
+            tg_vset(&rep->problem, "segment 1 is missing: the oldest segment was deleted");
+        else if (expect == 1)
             tg_vset(&rep->problem,
                     "segments 1 to %" PRIu64 " are missing: the oldest segments "
                     "were deleted",
@@ -209,7 +215,7 @@ static bool tg_vsegment(struct tg_vctx *c, size_t idx, uint64_t expect)
     struct stat st;
     bool has_data = e->has[TG_SEG_DATA] && stat(dpath, &st) == 0;
     if (sc.good_len == 0) {
-        if (last && (!has_data || st.st_size == 0)) {
+        if (open && (!has_data || st.st_size == 0)) {
             tg_vset(&rep->torn_note,
                     "segment %" PRIu64 " was being created when the writer "
                     "stopped (no records)",
@@ -240,6 +246,14 @@ static bool tg_vsegment(struct tg_vctx *c, size_t idx, uint64_t expect)
                     " (it expects %" PRIu64 " records before it, the store has %" PRIu64
                     "): a segment was deleted, replaced or reordered",
                     e->seq, c->v[idx - 1].seq, sc.hdr.first_index, c->chain.count);
+        goto out;
+    }
+    if (c->key0 && rep->keyed && !sc.hdr.keyed) {
+        tg_vset(&rep->problem,
+                "segment %" PRIu64 " is chained without HMAC after keyed segments (the key was "
+                "dropped from [sink.file], or the segments were rewritten): its records cannot "
+                "be authenticated",
+                e->seq);
         goto out;
     }
     if (sc.hdr.keyed)
@@ -321,7 +335,7 @@ static bool tg_vsegment(struct tg_vctx *c, size_t idx, uint64_t expect)
         tg_vset(&rep->problem, "cannot read %s: %s", dname, strerror(errno));
         goto out;
     }
-    if (rc == TG_ETRUNC && !last) {
+    if (rc == TG_ETRUNC && !open) {
         tg_vset(&rep->problem,
                 "%s is cut short after record %zu of %zu: bytes were removed from a closed "
                 "segment",
@@ -336,7 +350,7 @@ static bool tg_vsegment(struct tg_vctx *c, size_t idx, uint64_t expect)
                 dname, chained,
                 chained < sc.nfp ? "; the chained records after it are unreadable" : "");
     } else if (mismatch != SIZE_MAX) { /* more records than chained */
-        if (!last) {
+        if (!open) {
             tg_vset(&rep->problem,
                     "%s: %zu record(s) after record %zu are not in the chain: inserted", dname,
                     c->nf - sc.nfp, sc.nfp);
@@ -344,8 +358,9 @@ static bool tg_vsegment(struct tg_vctx *c, size_t idx, uint64_t expect)
         }
         rep->torn = true;
         tg_vset(&rep->torn_note,
-                "%s ends with record(s) after record %zu that were written but not chained "
-                "(a crash between the two writes; never confirmed)",
+                "%s ends with record(s) after record %zu that are not chained (left by a "
+                "crash between the two writes, never confirmed; or added later): query and "
+                "export never return them",
                 dname, sc.nfp);
     } else if (chained < sc.nfp) {
         tg_vset(&rep->problem,
@@ -356,7 +371,7 @@ static bool tg_vsegment(struct tg_vctx *c, size_t idx, uint64_t expect)
         goto out;
     }
     if (sc.torn_len) {
-        if (!last) {
+        if (!open) {
             tg_vset(&rep->problem, "%s ends in a partial entry: the sidecar was altered", cname);
             goto out;
         }
@@ -381,8 +396,12 @@ int tg_store_verify(const char *dir, const uint8_t *key0, struct tg_verify_repor
     memset(rep, 0, sizeof(*rep));
     struct tg_vctx c = {.dir = dir, .key0 = key0, .rep = rep};
     struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+    if (stat(dir, &st) != 0)
         return TG_EIO;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return TG_EIO;
+    }
     /* the head first: a live writer names a segment in it only after creating
      * the segment's files, so the listing that follows has them all */
     int hrc = tg_seg_head_read(dir, &c.head);
@@ -395,6 +414,15 @@ int tg_store_verify(const char *dir, const uint8_t *key0, struct tg_verify_repor
     bool ok = true;
     for (size_t i = 0; i < c.n && ok; i++)
         ok = tg_vsegment(&c, i, i == 0 ? 1 : c.v[i - 1].seq + 1);
+    if (ok && hrc == TG_ENOENT && c.n == 0)
+        tg_vset(&rep->problem,
+                "no trailguard store here (no %s, no segments): a wrong path, "
+                "or every file of the store was deleted",
+                TG_SEG_HEAD_FILE);
+    if (ok && key0 && c.n > 0 && !rep->keyed)
+        tg_vset(&rep->problem,
+                "the store is not keyed (a plain SHA-256 chain): it was written without "
+                "hmac_key_file, or rewritten without the key, so --key cannot authenticate it");
     /* with nothing stored, a missing or unwritten head (a full disk) says nothing */
     if (ok && (hrc == 0 || c.claimed > 0)) {
         if (hrc == TG_ENOENT)
@@ -410,6 +438,12 @@ int tg_store_verify(const char *dir, const uint8_t *key0, struct tg_verify_repor
                     ", but its segments hold %" PRIu64
                     ": the newest segment(s) or their last records were deleted",
                     TG_SEG_HEAD_FILE, c.head.records, c.head.seq, c.claimed);
+        else if (c.have_head && c.head.records > rep->records)
+            tg_vset(&rep->problem,
+                    "%s says the store holds %" PRIu64 " records, but only %" PRIu64
+                    " can be read: the newest segment was cut short (stored records were "
+                    "removed)",
+                    TG_SEG_HEAD_FILE, c.head.records, rep->records);
         else if (c.have_head && c.n > 0 && c.head.seq > c.v[c.n - 1].seq)
             tg_vset(&rep->problem,
                     "%s names segment %" PRIu64 " but the newest segment is %" PRIu64

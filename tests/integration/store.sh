@@ -92,7 +92,7 @@ rm "$TG_TMP/t/$seg2".*
 expect_tamper "a deleted segment is named" "TAMPERED: segment 2 is missing"
 fresh
 rm "$TG_TMP/t/seg-0000000001".*
-expect_tamper "deleted oldest segments are named" "TAMPERED: segments 1 to 1 are missing|TAMPERED: segment 2 does not start the chain"
+expect_tamper "a deleted oldest segment is named" "TAMPERED: segment 1 is missing|TAMPERED: segment 2 does not start the chain"
 fresh
 for ext in ndjson.gz chain idx; do
     mv "$TG_TMP/t/seg-0000000002.$ext" "$TG_TMP/t/x"
@@ -116,18 +116,56 @@ p = sys.argv[1]; ix = json.load(open(p)); ix["max_ns"] += 1; json.dump(ix, open(
 PY
 expect_tamper "an altered index is detected" "TAMPERED: $seg2.idx does not match"
 
-# a torn tail of the newest segment is not tampering
+# what a crash leaves in the newest segment while it is open (no .idx yet)
+# is not tampering: a torn member, or a whole member not yet chained; query
+# never returns those records
+crash_tail() { # crash_tail HOW: make the newest segment look like a crash left it
+    last=$(ls "$TG_TMP/t"/seg-*.ndjson.gz | tail -1)
+    rm "${last%.ndjson.gz}.idx"
+    zcat "$last" | tail -1 | sed 's/"decision":"[a-z_]*"/"decision":"allow"/' | gzip >"$TG_TMP/m.gz"
+    [ "$1" = torn ] && truncate -s 20 "$TG_TMP/m.gz"
+    cat "$TG_TMP/m.gz" >>"$last"
+}
+fresh
+crash_tail torn
+"$TG_BIN" verify "$TG_TMP/t" >"$TG_TMP/v.out" 2>&1
+check_eq "a torn tail exits 0" 0 "$?"
+check "a torn tail is reported as torn" grep -q "torn tail (not tampering): $(basename "$last") ends in a torn gzip member" "$TG_TMP/v.out"
+fresh
+crash_tail whole
+"$TG_BIN" verify "$TG_TMP/t" >"$TG_TMP/v.out" 2>&1
+check_eq "an unchained member in the open segment exits 0" 0 "$?"
+check "... reported as not chained" grep -q "not chained .* query and export never return them" "$TG_TMP/v.out"
+check_eq "... and query does not return it" "$(count_store "$S")" \
+    "$("$TG_BIN" query "$TG_TMP/t" --format ndjson | wc -l)"
+# the same in a closed segment (it has its .idx) is tampering
+fresh
+last=$(ls "$TG_TMP/t"/seg-*.ndjson.gz | tail -1)
+zcat "$last" | tail -1 | gzip >>"$last"
+expect_tamper "a member appended to the closed newest segment is tampering" \
+    "TAMPERED: $(basename "$last"): 1 record\(s\) after record [0-9]* are not in the chain"
 fresh
 last=$(ls "$TG_TMP/t"/seg-*.ndjson.gz | tail -1)
 truncate -s $(($(stat -c %s "$last") - 40)) "$last"
-"$TG_BIN" verify "$TG_TMP/t" >"$TG_TMP/v.out" 2>&1
-rc=$?
-check_eq "a torn tail exits 0" 0 "$rc"
-check "a torn tail is reported as torn" grep -q "torn tail (not tampering): $(basename "$last") ends in a torn gzip member" "$TG_TMP/v.out"
-# ... but a cut closed segment is tampering
+expect_tamper "the closed newest segment cut short is tampering" "TAMPERED: $(basename "$last") is cut short"
+# ... and stored records cut from the open one too (chain.head counts them)
+rm "${last%.ndjson.gz}.idx"
+expect_tamper "stored records cut from the open segment are tampering" \
+    "TAMPERED: chain.head says the store holds [0-9]* records, but only [0-9]* can be read"
+"$TG_BIN" query "$TG_TMP/t" --format ndjson >/dev/null 2>"$TG_TMP/q.err"
+check_eq "query on it exits 3 (incomplete)" 3 "$?"
+check "... naming the segment" grep -q "$(basename "$last"): cut short after" "$TG_TMP/q.err"
 fresh
 truncate -s $(($(stat -c %s "$TG_TMP/t/$seg2.ndjson.gz") - 40)) "$TG_TMP/t/$seg2.ndjson.gz"
 expect_tamper "a cut closed segment is tampering" "TAMPERED: $seg2.ndjson.gz is cut short"
+# not a store at all
+mkdir -p "$TG_TMP/empty"
+"$TG_BIN" verify "$TG_TMP/empty" >"$TG_TMP/v.out" 2>&1
+check_eq "a directory without a store is not intact (exit 1)" 1 "$?"
+check "... and says so" grep -q "no trailguard store here" "$TG_TMP/v.out"
+"$TG_BIN" verify "$S/chain.head" >"$TG_TMP/v.out" 2>&1
+check_eq "a file instead of a directory exits 3" 3 "$?"
+check "... saying it is not a directory" grep -q "Not a directory" "$TG_TMP/v.out"
 
 # --- the keyed chain
 K=$TG_TMP/keyed
@@ -171,6 +209,19 @@ else
     not_ok "a record changed with its fingerprint fixed breaks the keyed link"
     diag "exit $rc: $(cat "$TG_TMP/v.out")"
 fi
+# --key cannot vouch for records chained without it
+"$TG_BIN" verify --key "$TG_TMP/key" "$S" >"$TG_TMP/v.out" 2>&1
+check_eq "--key on a store that is not keyed exits 1" 1 "$?"
+check "... saying it is not keyed" grep -q "the store is not keyed" "$TG_TMP/v.out"
+K2=$TG_TMP/keyed2
+store_conf "$TG_TMP/k2.ini" "$K2" "rotate_bytes = 12k" "hmac_key_file = $TG_TMP/key"
+"$TG_BIN" ingest -q -c "$TG_TMP/k2.ini" "$TG_TMP/in.log"
+store_conf "$TG_TMP/k3.ini" "$K2" "rotate_bytes = 12k"
+"$TG_BIN" ingest -q -c "$TG_TMP/k3.ini" "$TG_TMP/in2.log" 2>"$TG_TMP/k3.err"
+check "the writer warns when a keyed store goes on without the key" grep -q "chained with HMAC but" "$TG_TMP/k3.err"
+"$TG_BIN" verify --key "$TG_TMP/key" "$K2" >"$TG_TMP/v.out" 2>&1
+check_eq "with --key, unkeyed segments after keyed ones are not intact" 1 "$?"
+check "... naming the first of them" grep -q "is chained without HMAC after keyed segments" "$TG_TMP/v.out"
 
 "$TG_BIN" verify /nonexistent/store >/dev/null 2>&1
 check_eq "verify on a missing directory exits 3" 3 "$?"

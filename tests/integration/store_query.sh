@@ -92,6 +92,8 @@ rows = list(csv.reader(open(sys.argv[1], newline="")))
 assert len(rows) == int(sys.argv[2]) + 1, len(rows)
 PY
 check_eq "the manifest records the filters" web2.example.com "$(jq -r .filters.host "$M")"
+check "the manifest names the file and the store by absolute path" \
+    test "$(jq -r .file "$M")" = "$(realpath "$TG_TMP/ex.csv")" -a "$(jq -r .source.dir "$M")" = "$(realpath "$S")"
 check_eq "the manifest records the range" "2026-11-24T00:10:00Z" "$(jq -r .time_range.since "$M")"
 check_eq "the manifest records the verification" true "$(jq -r .verify.intact "$M")"
 check_eq "the manifest lists the snapshot seen" \
@@ -101,14 +103,20 @@ check_eq "the manifest lists the snapshot seen" \
 check_eq "an NDJSON export holds the stored lines" \
     "$(jq -c "select(.\"@timestamp\" >= \"$since\" and .\"@timestamp\" < \"$until\")" "$TG_TMP/all.ndjson" | md5sum)" \
     "$(jq -c . "$TG_TMP/ex.ndjson" | md5sum)"
+check_eq "without filters the manifest says so: filters {}" "{}" \
+    "$(jq -c .filters "$TG_TMP/ex.ndjson.manifest.json")"
 cp -a "$S" "$TG_TMP/t"
 zcat "$TG_TMP/t/seg-0000000002.ndjson.gz" | sed 3d | gzip >"$TG_TMP/x" && mv "$TG_TMP/x" "$TG_TMP/t/seg-0000000002.ndjson.gz"
 "$TG_BIN" export "$TG_TMP/t" --since 2000-01-01 --until now --format csv --out "$TG_TMP/bad.csv" 2>/dev/null
 check_eq "export of a tampered store exits 1" 1 "$?"
 check_eq "... and its manifest says what broke" false "$(jq -r .verify.intact "$TG_TMP/bad.csv.manifest.json")"
 
-"$TG_BIN" export "$S" --since -1d --format csv --out "$TG_TMP/x.csv" 2>/dev/null
+"$TG_BIN" export "$S" --since -1d --format csv --out "$TG_TMP/x.csv" 2>"$TG_TMP/x.err"
 check_eq "export without --until is a usage error" 2 "$?"
+check "... naming --until" grep -q "give --until" "$TG_TMP/x.err"
+"$TG_BIN" export "$S" --since -1d --until now --format csv --out - 2>"$TG_TMP/x.err"
+check_eq "export --out - is a usage error" 2 "$?"
+check "... saying a file path is needed" grep -q "give a file path" "$TG_TMP/x.err"
 "$TG_BIN" query "$S" --decision maybe >/dev/null 2>&1
 check_eq "a bad --decision is a usage error" 2 "$?"
 "$TG_BIN" query "$S" --grep '(' >/dev/null 2>&1
