@@ -76,6 +76,11 @@ static void tg_json_member(struct tg_json_ctx *c, struct tg_sudo_member *m, json
         if (strncmp(key, "sha", 3) == 0) /* digest of a command: not checked offline */
             continue;
         const char *sv = json_object_get_string(val);
+        if (!sv) { /* null */
+            tg_snap_problem(c->d, c->file, line, false, "member '%s' is null; it never matches",
+                            key);
+            continue;
+        }
         static const struct {
             const char *key;
             enum tg_alias_kind k;
@@ -269,7 +274,8 @@ void tg_sudoers_json_load(struct tg_snapshot_data *d, const char *file, const ch
     /* two passes: create every alias, then fill (aliases may name aliases) */
     for (int pass = 0; pass < 2; pass++)
         for (int k = 0; k < TG_AK_COUNT; k++) {
-            if (!json_object_object_get_ex(root, akeys[k], &v))
+            if (!json_object_object_get_ex(root, akeys[k], &v) ||
+                !json_object_is_type(v, json_type_object))
                 continue;
             json_object_object_foreach(v, name, members)
             {
@@ -282,7 +288,8 @@ void tg_sudoers_json_load(struct tg_snapshot_data *d, const char *file, const ch
         for (size_t i = 0; i < json_object_array_length(v); i++) {
             json_object *def = json_object_array_get_idx(v, i), *opts, *t;
             if (json_object_object_get_ex(def, "Binding", &t) ||
-                !json_object_object_get_ex(def, "Options", &opts))
+                !json_object_object_get_ex(def, "Options", &opts) ||
+                !json_object_is_type(opts, json_type_array))
                 continue;
             for (size_t j = 0; j < json_object_array_length(opts); j++) {
                 json_object *o = json_object_array_get_idx(opts, j);
