@@ -4,6 +4,7 @@
  * Hand-written digit scanning rather than strptime(): strptime is locale-
  * and TZ-dependent, slow, and cannot report fraction digits.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,15 +40,27 @@ static int tg_valid_hms(unsigned h, unsigned mi, unsigned s)
     return h < 24 && mi < 60 && s <= 60;
 }
 
+/* A day that exists: no February 30th (which timegm-style arithmetic would
+ * quietly turn into March 2nd). */
+static int tg_valid_date(unsigned y, unsigned mo, unsigned d)
+{
+    static const unsigned char mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (mo < 1 || mo > 12 || d < 1)
+        return 0;
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return d <= (unsigned)(mdays[mo - 1] + (mo == 2 && leap));
+}
+
 size_t tg_time_parse_iso(const char *p, size_t n, struct tg_time *out)
 {
     unsigned y, mo, d, h, mi, s;
     if (n < 19 || !tg_digits(p, n, 4, &y) || p[4] != '-' || !tg_digits(p + 5, 2, 2, &mo) ||
-        p[7] != '-' || !tg_digits(p + 8, 2, 2, &d) || (p[10] != 'T' && p[10] != ' ') ||
-        !tg_digits(p + 11, 2, 2, &h) || p[13] != ':' || !tg_digits(p + 14, 2, 2, &mi) ||
-        p[16] != ':' || !tg_digits(p + 17, 2, 2, &s))
+        p[7] != '-' || !tg_digits(p + 8, 2, 2, &d) ||
+        (p[10] != 'T' && p[10] != 't' && p[10] != ' ') || !tg_digits(p + 11, 2, 2, &h) ||
+        p[13] != ':' || !tg_digits(p + 14, 2, 2, &mi) || p[16] != ':' ||
+        !tg_digits(p + 17, 2, 2, &s))
         return 0;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || !tg_valid_hms(h, mi, s))
+    if (!tg_valid_date(y, mo, d) || !tg_valid_hms(h, mi, s))
         return 0;
     size_t i = 19;
     int32_t nsec = 0;
@@ -116,6 +129,8 @@ size_t tg_time_parse_bsd(const char *p, size_t n, int64_t ref_sec, struct tg_tim
         y++;
     int64_t best = 0, best_dist = INT64_MAX;
     for (int64_t cand = y - 1; cand <= y + 1; cand++) {
+        if (!tg_valid_date((unsigned)cand, mo, d))
+            continue; /* Feb 29 only in a leap year */
         int64_t t = tg_days_from_civil(cand, mo, d) * 86400 + h * 3600 + mi * 60 + s;
         int64_t dist = llabs(t - ref_sec);
         if (dist < best_dist) {
@@ -123,16 +138,18 @@ size_t tg_time_parse_bsd(const char *p, size_t n, int64_t ref_sec, struct tg_tim
             best = t;
         }
     }
+    if (best_dist == INT64_MAX)
+        return 0;
     out->sec = best;
     out->nsec = 0;
     out->frac = 0;
     return 15;
 }
 
-int tg_time_parse_arg(const char *s, int64_t now_sec, struct tg_time *out)
+int tg_time_parse_arg(const char *s, struct tg_time now, struct tg_time *out)
 {
     size_t n = strlen(s);
-    *out = (struct tg_time){now_sec, 0, 0};
+    *out = now;
     if (strcmp(s, "now") == 0)
         return 0;
     if (s[0] == '-' || s[0] == '+') {
@@ -160,14 +177,14 @@ int tg_time_parse_arg(const char *s, int64_t now_sec, struct tg_time *out)
         default:
             return TG_EINVAL;
         }
-        out->sec = now_sec + (s[0] == '-' ? -1 : 1) * v * mult;
+        out->sec = now.sec + (s[0] == '-' ? -1 : 1) * v * mult;
         return 0;
     }
     if (tg_time_parse_iso(s, n, out) == n)
         return 0;
     unsigned y, mo, d;
     if (n == 10 && tg_digits(s, 4, 4, &y) && s[4] == '-' && tg_digits(s + 5, 2, 2, &mo) &&
-        s[7] == '-' && tg_digits(s + 8, 2, 2, &d) && mo >= 1 && mo <= 12 && d >= 1 && d <= 31) {
+        s[7] == '-' && tg_digits(s + 8, 2, 2, &d) && tg_valid_date(y, mo, d)) {
         *out = (struct tg_time){tg_days_from_civil(y, mo, d) * 86400, 0, 0};
         return 0;
     }

@@ -233,6 +233,8 @@ int tg_cmd_export(int argc, char **argv)
                                    missing);
         goto out;
     }
+    if ((exit_code = tg_filter_done(&f, "export")) != 0)
+        goto out;
     if (strcmp(out, "-") == 0) {
         exit_code = tg_usage_error("export", "--out -: give a file path (the manifest is "
                                              "written beside it, as PATH.manifest.json)");

@@ -110,6 +110,8 @@ int tg_cmd_query(int argc, char **argv)
         exit_code = tg_usage_error("query", "give exactly one store directory");
         goto out;
     }
+    if ((exit_code = tg_filter_done(&f, "query")) != 0)
+        goto out;
     if (fmt < 0)
         fmt = isatty(1) ? TG_OUT_TABLE : TG_OUT_NDJSON;
     tg_out_begin(&q.out, stdout, (enum tg_out_format)fmt);

@@ -63,7 +63,7 @@ struct option *tg_filter_options(const struct option *own)
 static int tg_filter_time(const char *arg, const char *opt, const char *cmd, int64_t *ns)
 {
     struct tg_time t;
-    if (tg_time_parse_arg(arg, tg_time_now().sec, &t) != 0)
+    if (tg_time_parse_arg(arg, tg_time_now(), &t) != 0)
         return tg_usage_error(cmd,
                               "--%s '%s': not a time; use RFC 3339 (2026-11-24T13:00:00Z), a "
                               "date (2026-11-24), relative (-24h) or now",
@@ -127,6 +127,14 @@ int tg_filter_option(struct tg_filter *f, int c, const char *arg, const char *cm
     }
 }
 
+int tg_filter_done(const struct tg_filter *f, const char *cmd)
+{
+    if (f->since_set && f->until_set && f->since_ns >= f->until_ns)
+        return tg_usage_error(cmd, "--since %s is not before --until %s: no event can match",
+                              f->since_arg, f->until_arg);
+    return 0;
+}
+
 void tg_filter_free(struct tg_filter *f)
 {
     if (f->grep) {
@@ -181,6 +189,12 @@ static bool tg_eq(const char *v, const char *want)
     return v && strcmp(v, want) == 0;
 }
 
+/* Names: as the policy compares them (FreeIPA and sudo ignore case). */
+static bool tg_caseeq(const char *v, const char *want)
+{
+    return v && strcasecmp(v, want) == 0;
+}
+
 static bool tg_grep(const struct tg_filter *f, const char *s)
 {
     return s && pcre2_match(f->grep, (PCRE2_SPTR)s, PCRE2_ZERO_TERMINATED, 0, 0, f->grep_match,
@@ -194,13 +208,10 @@ static bool tg_filter_match(const struct tg_filter *f, struct tg_record *r)
         return false;
     if (!tg_filter_needs_fields(f))
         return true;
-    if (f->user && !tg_eq(tg_record_field(r, "user.name"), f->user))
+    if (f->user && !tg_caseeq(tg_record_field(r, "user.name"), f->user))
         return false;
-    if (f->host) {
-        const char *h = tg_record_field(r, "host.name");
-        if (!h || strcasecmp(h, f->host) != 0)
-            return false;
-    }
+    if (f->host && !tg_caseeq(tg_record_field(r, "host.name"), f->host))
+        return false;
     if (f->action && !tg_eq(tg_record_field(r, "event.action"), f->action))
         return false;
     if (f->dataset && !tg_eq(tg_record_field(r, "event.dataset"), f->dataset))

@@ -35,10 +35,11 @@ struct tg_filter {
 extern const struct option tg_filter_longopts[TG_FILTER_NOPTS];
 /* The lines of --help that describe them (a string literal). */
 #define TG_FILTER_USAGE                                                                            \
-    "  --since T        events at or after T: RFC 3339 (2026-11-24T13:00:00Z), a date\n"           \
-    "                   (2026-11-24), relative (-24h, -30m, -7d, -90s) or `now`\n"                 \
+    "  --since T        events at or after T: RFC 3339 (2026-11-24T13:00:00Z; without\n"           \
+    "                   a zone: UTC), a date (2026-11-24, midnight UTC), relative\n"               \
+    "                   (-24h, -30m, -7d, -90s) or `now`\n"                                        \
     "  --until T        events before T (same forms)\n"                                            \
-    "  --user U         user.name is U\n"                                                          \
+    "  --user U         user.name is U (case-insensitive)\n"                                       \
     "  --host H         host.name is H (case-insensitive)\n"                                       \
     "  --action A       event.action is A (exec, connect, query, ...)\n"                           \
     "  --dataset D      event.dataset is D (snoopy, percona.audit, syslog)\n"                      \
@@ -54,6 +55,9 @@ struct option *tg_filter_options(const struct option *own);
  * filter option, TG_EXIT_USAGE after printing why (for `cmd`).
  */
 int tg_filter_option(struct tg_filter *f, int c, const char *arg, const char *cmd);
+/* After the last option: the filters make sense together (--since before
+ * --until).  0, or TG_EXIT_USAGE after printing why. */
+int tg_filter_done(const struct tg_filter *f, const char *cmd);
 void tg_filter_free(struct tg_filter *f);
 
 /* --- records */

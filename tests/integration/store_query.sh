@@ -80,7 +80,8 @@ assert all(len(r) == len(rows[0]) for r in rows)
 PY
 
 # export
-"$TG_BIN" export "$S" --since $since --until $until --host web2.example.com --format csv --out "$TG_TMP/ex.csv" 2>/dev/null
+(cd "$TG_TMP" && "$TG_BIN" export store --since $since --until $until --host web2.example.com \
+    --format csv --out ex.csv 2>/dev/null)
 check_eq "export exits 0 on an intact store" 0 "$?"
 M=$TG_TMP/ex.csv.manifest.json
 check_eq "the manifest SHA-256 is sha256sum's" "$(sha256sum "$TG_TMP/ex.csv" | cut -d' ' -f1)" "$(jq -r .sha256 "$M")"
@@ -92,7 +93,7 @@ rows = list(csv.reader(open(sys.argv[1], newline="")))
 assert len(rows) == int(sys.argv[2]) + 1, len(rows)
 PY
 check_eq "the manifest records the filters" web2.example.com "$(jq -r .filters.host "$M")"
-check "the manifest names the file and the store by absolute path" \
+check "the manifest names the file and the store by absolute path (given relative)" \
     test "$(jq -r .file "$M")" = "$(realpath "$TG_TMP/ex.csv")" -a "$(jq -r .source.dir "$M")" = "$(realpath "$S")"
 check_eq "the manifest records the range" "2026-11-24T00:10:00Z" "$(jq -r .time_range.since "$M")"
 check_eq "the manifest records the verification" true "$(jq -r .verify.intact "$M")"
@@ -126,4 +127,16 @@ check_eq "a bad --since is a usage error" 2 "$?"
 "$TG_BIN" query "$TG_TMP/nothing" >/dev/null 2>&1
 check_eq "a missing store exits 3" 3 "$?"
 check_eq "no match is still exit 0" 0 "$("$TG_BIN" query "$S" --user nobody-at-all >/dev/null; echo $?)"
+"$TG_BIN" query "$S" --since -1h --until -2h >/dev/null 2>"$TG_TMP/x.err"
+check_eq "--since after --until is a usage error" 2 "$?"
+check_eq "--user ignores case, as the policy does" \
+    "$("$TG_BIN" query "$S" --user alice --format ndjson | wc -l)" \
+    "$("$TG_BIN" query "$S" --user ALICE --format ndjson | wc -l)"
+# a record without a time of its own gets the receive time: `--until now`
+# right after includes it (now keeps its fraction of a second)
+N=$TG_TMP/now
+store_conf "$TG_TMP/n.ini" "$N"
+echo "a line with no timestamp" | "$TG_BIN" ingest -q -c "$TG_TMP/n.ini" -
+check_eq "--until now includes what was stored this second" 1 \
+    "$("$TG_BIN" query "$N" --until now --format ndjson | wc -l)"
 tap_done
