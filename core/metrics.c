@@ -16,12 +16,14 @@
 #include <inttypes.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
@@ -324,44 +326,65 @@ static void *tg_metrics_summary_main(void *arg)
     return NULL;
 }
 
-/* Start libmicrohttpd on "host:port"; 0 or TG_EIO (logged). */
-static int tg_metrics_listen(struct tg_metrics_server *m, const char *listen)
+/* libmicrohttpd's own messages (a failed connection, ...): one log line each. */
+static void tg_metrics_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    const char *colon = strrchr(listen, ':');
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    msg[strcspn(msg, "\n")] = '\0';
+    tg_warn("metrics: %s", msg);
+}
+
+/* Start libmicrohttpd on "host:port"; 0 or TG_EIO (logged). */
+static int tg_metrics_listen(struct tg_metrics_server *m, const char *addr)
+{
+    const char *colon = strrchr(addr, ':');
     char host[256];
-    size_t hlen = colon ? (size_t)(colon - listen) : 0;
-    if (hlen >= 2 && listen[0] == '[' && listen[hlen - 1] == ']') { /* [v6]:port */
-        listen++;
+    size_t hlen = colon ? (size_t)(colon - addr) : 0;
+    if (hlen >= 2 && addr[0] == '[' && addr[hlen - 1] == ']') { /* [v6]:port */
+        addr++;
         hlen -= 2;
     }
     if (!colon || hlen >= sizeof(host)) {
-        tg_err("metrics_listen = %s: expected host:port; fix [collector] metrics_listen", listen);
+        tg_err("metrics_listen = %s: expected host:port; fix [collector] metrics_listen", addr);
         return TG_EIO;
     }
-    memcpy(host, listen, hlen);
+    memcpy(host, addr, hlen);
     host[hlen] = '\0';
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *ai;
     int gai = getaddrinfo(hlen ? host : NULL, colon + 1, &hints, &ai);
     if (gai != 0) {
-        tg_err("metrics_listen = %s: cannot resolve: %s; fix [collector] metrics_listen", listen,
+        tg_err("metrics_listen = %s: cannot resolve: %s; fix [collector] metrics_listen", addr,
                gai_strerror(gai));
         return TG_EIO;
     }
+    /* our own listening socket: a bind error is reported once, in our words */
+    int one = 1, fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int err = fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+                      bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 64) != 0
+                  ? errno
+                  : 0;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    m->httpd = MHD_start_daemon(flags, 0, NULL, NULL, tg_metrics_handler, m, MHD_OPTION_SOCK_ADDR,
-                                ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT, 16,
-                                MHD_OPTION_CONNECTION_TIMEOUT, 10, MHD_OPTION_END);
-    int err = errno;
     freeaddrinfo(ai);
-    if (!m->httpd) {
+    if (!err) {
+        m->httpd = MHD_start_daemon(flags, 0, NULL, NULL, tg_metrics_handler, m,
+                                    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_EXTERNAL_LOGGER,
+                                    tg_metrics_mhd_log, NULL, MHD_OPTION_CONNECTION_LIMIT, 16,
+                                    MHD_OPTION_CONNECTION_TIMEOUT, 10, MHD_OPTION_END);
+        err = m->httpd ? 0 : errno ? errno : EIO;
+    }
+    if (err) {
+        if (fd >= 0)
+            close(fd);
         tg_err("metrics_listen = %s: cannot listen: %s; choose a free address in [collector] "
                "metrics_listen, or leave it empty to disable /metrics",
-               listen, strerror(err));
+               addr, strerror(err));
         return TG_EIO;
     }
-    tg_info("metrics: serving http://%s/metrics", listen);
+    tg_info("metrics: serving http://%s/metrics", addr);
     return 0;
 }
 

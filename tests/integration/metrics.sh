@@ -46,6 +46,7 @@ check "the summary line is logged with the same totals" \
 check_eq "a busy metrics port: exit 3" 3 $?
 check "... naming the address and the key" grep -q "metrics_listen = 127.0.0.1:$PORT: cannot listen" \
     "$TG_TMP/busy.err"
+check_eq "... in one line, without libmicrohttpd's own" 1 "$(grep -c . "$TG_TMP/busy.err")"
 
 kill "$PID"
 wait "$PID"
