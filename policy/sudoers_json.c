@@ -247,6 +247,9 @@ void tg_sudoers_json_load(struct tg_snapshot_data *d, const char *file, const ch
     char *repaired = NULL;
     if (!root) {
         size_t off = json_tokener_get_parse_end(tok);
+        enum json_tokener_error jerr = json_tokener_get_error(tok);
+        const char *why = jerr == json_tokener_continue ? "the file ends in the middle of it"
+                                                        : json_tokener_error_desc(jerr);
         size_t fixes = 0;
         repaired = tg_json_repair(text, len, &fixes);
         json_tokener_reset(tok);
@@ -254,8 +257,7 @@ void tg_sudoers_json_load(struct tg_snapshot_data *d, const char *file, const ch
         if (!root) {
             tg_snap_problem(
                 d, file, tg_line_at(text, off), false,
-                "invalid JSON (%s); file ignored: regenerate it with cvtsudoers -f json",
-                json_tokener_error_desc(json_tokener_get_error(tok)));
+                "invalid JSON (%s); file ignored: regenerate it with cvtsudoers -f json", why);
             json_tokener_free(tok);
             free(repaired);
             return;
