@@ -7,7 +7,9 @@
  * account-bearing snapshot does not know, database queries, sudo modes that
  * run no command); then HBAC for sessions, sudo rules + HBAC service `sudo`
  * for sudo execs, HBAC db_service for database logins.  Every reason is one
- * sentence naming who, what, where and what to change.
+ * sentence naming who, what, where and what to change.  `trailguard policy
+ * check` enters through tg_verdict_exec like every logged exec, so there is
+ * one path to a verdict and the explanation cannot differ from the event's.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -171,8 +173,11 @@ static void tg_sudo_decide(const struct tg_snapshot *s, const struct tg_policy_c
     struct tg_sudo_ask canon = *ask, *a = &canon;
     canon.host = tg_canon_host(s, ask->host);
     char what[600];
-    snprintf(what, sizeof(what), "'%s%s%s' as %s%s%s", a->cmnd, a->args ? " " : "",
-             a->args ? a->args : "", a->runas, a->group ? ":" : "", a->group ? a->group : "");
+    int n =
+        snprintf(what, sizeof(what), "'%s%s%s' as %s%s%s", a->cmnd, a->args ? " " : "",
+                 a->args ? a->args : "", a->runas, a->group ? ":" : "", a->group ? a->group : "");
+    if (n >= (int)sizeof(what)) /* a long command is cut short in the reason, visibly */
+        memcpy(what + sizeof(what) - 4, "...", 4);
     bool have_sudo = s->d.nsudo > 0, have_hbac = s->d.nhbac > 0;
     if (!have_sudo && !have_hbac) {
         tg_v(v, TG_DECISION_NOT_APPLICABLE, TG_CHECK_NONE, NULL,
@@ -241,36 +246,6 @@ static const char *tg_runas_default(const struct tg_snapshot *s)
     return s->d.runas_default ? s->d.runas_default : "root";
 }
 
-void tg_verdict_sudo(const struct tg_snapshot *s, const struct tg_policy_conf *conf,
-                     const char *user, const char *host, const char *runas, const char *cmdline,
-                     int64_t now, struct tg_verdict *v)
-{
-    if (tg_unknown_user(s, user, v))
-        return;
-    while (*cmdline == ' ')
-        cmdline++;
-    size_t cl = strcspn(cmdline, " ");
-    char cmd[4096];
-    snprintf(cmd, sizeof(cmd), "%.*s", (int)cl, cmdline);
-    const char *args = cmdline + cl;
-    while (*args == ' ')
-        args++;
-    char path[4096];
-    if (cmd[0] != '/' && strcmp(cmd, "sudoedit") != 0)
-        tg_sudo_resolve(s, cmd, path, sizeof(path));
-    else
-        snprintf(path, sizeof(path), "%s", cmd);
-    struct tg_sudo_ask a = {user,
-                            host,
-                            runas ? runas : tg_runas_default(s),
-                            NULL,
-                            runas != NULL,
-                            path,
-                            *args ? args : NULL,
-                            now};
-    tg_sudo_decide(s, conf, &a, v);
-}
-
 /* ------------------------------------------------------------------ exec */
 
 static const char *tg_shell_of(const struct tg_snapshot *s, const char *user)
@@ -279,10 +254,15 @@ static const char *tg_shell_of(const struct tg_snapshot *s, const char *user)
     return e && e->shell && e->shell[0] ? e->shell : "/bin/sh";
 }
 
-static bool tg_is_sudo(const char *path)
+static const char *tg_basename(const char *path)
 {
     const char *b = strrchr(path, '/');
-    b = b ? b + 1 : path;
+    return b ? b + 1 : path;
+}
+
+static bool tg_is_sudo(const char *path)
+{
+    const char *b = tg_basename(path);
     return strcmp(b, "sudo") == 0 || strcmp(b, "sudoedit") == 0;
 }
 
@@ -325,6 +305,12 @@ static void tg_verdict_sudo_exec(const struct tg_snapshot *s, const struct tg_po
         tg_v(v, TG_DECISION_NOT_APPLICABLE, TG_CHECK_NONE, NULL,
              "%s and runs no command, so there is nothing to judge.", tg_mode_words[sa.mode]);
         goto out;
+    }
+    /* `sudo sudoedit FILE` is `sudoedit FILE` (sudoers' set_cmnd converts it) */
+    if (sa.mode == TG_SMODE_RUN && !sa.login_shell && !sa.shell &&
+        strcmp(tg_basename(argv[sa.cmd]), "sudoedit") == 0) {
+        sa.mode = TG_SMODE_EDIT;
+        sa.cmd++;
     }
     const char *runas = sa.user ? sa.user : sa.group ? user : tg_runas_default(s);
     const char *cmnd;

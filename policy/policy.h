@@ -69,24 +69,24 @@ struct tg_policy_stats {
 };
 void tg_policy_stats(const struct tg_policy *p, struct tg_policy_stats *out);
 
-/* ---- the verdict functions, shared with `policy check` ---- */
+/* ---- the verdict functions.  `policy check` asks tg_verdict_exec, as the
+ * pipeline does for every exec, so the two give the same verdict. ---- */
 
 /* HBAC: does some enabled allow rule grant user one of services (a
- * comma-separated list) on host? */
+ * comma-separated list) on host?  (Database logins; no account gate.) */
 void tg_verdict_hbac(const struct tg_snapshot *s, const struct tg_policy_conf *conf,
                      const char *user, const char *host, const char *services,
                      struct tg_verdict *v);
 
-/* sudo: user runs "CMD ARGS" (cmdline; a bare CMD is resolved through
- * secure_path) as runas (NULL = the default, root) on host, plus HBAC
- * service sudo when the snapshot has HBAC rules. */
-void tg_verdict_sudo(const struct tg_snapshot *s, const struct tg_policy_conf *conf,
-                     const char *user, const char *host, const char *runas, const char *cmdline,
-                     int64_t now, struct tg_verdict *v);
-
-/* A logged exec: argv is the logged command line (space-separated, as snoopy
- * writes it), exe the executable path or NULL, cwd the working directory or
- * NULL, uid the event's user id or -1. */
+/* A logged exec: cmdline is the logged command line (space-separated, as
+ * snoopy writes it) or NULL, exe the executable path or NULL, cwd the working
+ * directory or NULL, uid the event's user id or -1 (the snapshot's uid for
+ * the user wins).  Accounts below min_uid, the overflow account and users the
+ * snapshot does not know are not_applicable; a sudo exec (exe, or else the
+ * first word, named sudo or sudoedit) is read like sudo reads its argv and
+ * checked against the sudo rules plus HBAC service sudo (a bare command is
+ * resolved through secure_path); any other exec is a session: HBAC for
+ * conf->session_services on host. */
 void tg_verdict_exec(const struct tg_snapshot *s, const struct tg_policy_conf *conf,
                      const char *user, int64_t uid, const char *host, const char *exe,
                      const char *cmdline, const char *cwd, int64_t now, struct tg_verdict *v);

@@ -1,10 +1,16 @@
 /*
  * policy_cli.c - `trailguard policy check` and `trailguard policy lint`.
  *
- * check explains one verdict like `ipa hbactest` / `sudo -l -U U -h H CMD`:
- * with --command it is a sudo check (plus HBAC service sudo), with
- * --service an HBAC check of that service, otherwise an HBAC check of the
- * session services.  It uses the same verdict functions as the collector.
+ * check explains one verdict like `ipa hbactest` / `sudo -l -U U -h H CMD`,
+ * and it is the verdict the collector gives: the question is put to
+ * tg_verdict_exec, the pipeline's own entry for a logged exec, as the exec
+ * that would carry it.  --command 'CMD ARGS' is the exec of
+ * `sudo [-u R] -- CMD ARGS` (sudo rules plus HBAC service sudo); otherwise
+ * it is a session command, checked against --service or [policy]
+ * session_services.  So the account gates (system accounts below min_uid,
+ * accounts the snapshot does not know: not_applicable) and sudo's argument
+ * reading are the collector's, and the two cannot drift.  [policy] comes
+ * from -c FILE, else from the option table's defaults.
  * lint loads a snapshot and prints what it holds and every problem.
  * Main thread only.
  */
@@ -14,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/buf.h"
 #include "core/config.h"
 #include "core/errors.h"
 #include "core/json.h"
@@ -25,15 +32,18 @@ const char tg_policy_usage[] =
     "                               [--runas R] [--command 'CMD ARGS'] [--json] [-c FILE]\n"
     "       trailguard policy lint --snapshot DIR\n"
     "\n"
-    "check: explain a verdict.  With --command: may U run CMD ARGS with sudo (as R,\n"
-    "default root) on H, and does HBAC grant U the service sudo there (like\n"
-    "`sudo -l -U U -h H [-u R] CMD`).  With --service: HBAC for that service (like\n"
-    "`ipa hbactest`).  Otherwise: HBAC for [policy] session_services.\n"
+    "check: explain the verdict the collector gives.  With --command: may U run\n"
+    "CMD ARGS with sudo (as R, default root; --runas needs --command) on H, and does\n"
+    "HBAC grant U the service sudo there (like `sudo -l -U U -h H [-u R] CMD`).\n"
+    "With --service: HBAC for that service (like `ipa hbactest`).  Otherwise: HBAC\n"
+    "for [policy] session_services.  Accounts below [policy] min_uid and accounts\n"
+    "the snapshot does not know are not_applicable, as in the collector.\n"
     "Prints the decision, the deciding rule and the reason.\n"
     "Exit status: 0 allow or not_applicable, 1 deny, 2 usage, 3 snapshot unreadable.\n"
     "\n"
     "lint: load the snapshot, print what it holds (counts of users, groups, hosts,\n"
-    "rules by kind) and every problem with file:line.\n"
+    "rules by kind) and every problem with file:line; warns when the directory holds\n"
+    "no policy files.\n"
     "Exit status: 0 no errors (warnings allowed), 1 errors found, 2 usage,\n"
     "3 snapshot unreadable.\n"
     "\n"
@@ -52,6 +62,17 @@ static int tg_policy_lint(const char *dir)
         return TG_EXIT_RUNTIME;
     }
     size_t errors = tg_snapshot_report(s, stdout);
+    size_t policy_files = 0;
+    for (size_t i = 0; i < s->d.nfiles; i++)
+        policy_files +=
+            strcmp(s->d.file_kinds[i], "empty") != 0 && strcmp(s->d.file_kinds[i], "unknown") != 0;
+    /* a warning, like other loadable but suspicious content: nothing was
+     * ignored, and the collector runs with it (every verdict not_applicable) */
+    if (policy_files == 0)
+        printf("%s: warning: the directory holds no policy files (LDIF, cvtsudoers JSON, passwd, "
+               "group or netgroup), so every event would be not_applicable; export the policy "
+               "into it (see deploy/export-policy-snapshot.sh)\n",
+               dir);
     tg_snapshot_unref(s);
     return errors ? TG_EXIT_NEGATIVE : TG_EXIT_OK;
 }
@@ -78,6 +99,35 @@ static void tg_print_json(const struct tg_verdict *v, const struct tg_snapshot *
     tg_buf_free(&b);
 }
 
+/*
+ * The verdict the collector gives user on host: tg_verdict_exec on the exec
+ * that carries the question.  command ("CMD ARGS", not blank) is logged as
+ * `sudo [-u runas] -- CMD ARGS`; without it the exec is a session command,
+ * checked against service when given, else [policy] session_services.
+ */
+static void tg_check_verdict(const struct tg_snapshot *s, const struct tg_policy_conf *pc,
+                             const char *user, const char *host, char *service, const char *runas,
+                             const char *command, struct tg_verdict *v)
+{
+    struct tg_policy_conf conf = *pc;
+    if (service)
+        conf.session_services = service;
+    struct tg_buf line = TG_BUF_INIT;
+    if (command) {
+        command += strspn(command, " ");
+        size_t n = strlen(command);
+        while (command[n - 1] == ' ')
+            n--;
+        tg_buf_puts(&line, "sudo");
+        if (runas)
+            tg_buf_printf(&line, " -u %s", runas);
+        tg_buf_printf(&line, " -- %.*s", (int)n, command);
+    }
+    tg_verdict_exec(s, &conf, user, -1, host, NULL, command ? tg_buf_cstr(&line) : NULL, NULL,
+                    (int64_t)time(NULL), v);
+    tg_buf_free(&line);
+}
+
 int tg_cmd_policy(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -95,8 +145,9 @@ int tg_cmd_policy(int argc, char **argv)
     const char *sub = argv[1];
     if (strcmp(sub, "check") != 0 && strcmp(sub, "lint") != 0)
         return tg_usage_error("policy", "unknown subcommand '%s' (use check or lint)", sub);
-    const char *dir = NULL, *user = NULL, *host = NULL, *service = NULL, *runas = NULL,
-               *command = NULL, *config = NULL;
+    const char *dir = NULL, *user = NULL, *host = NULL, *runas = NULL, *command = NULL,
+               *config = NULL;
+    char *service = NULL;
     bool json = false;
     int c;
     optind = 2;
@@ -164,6 +215,22 @@ int tg_cmd_policy(int argc, char **argv)
                                       "check uses the HBAC service sudo)");
         goto out;
     }
+    if (command && command[strspn(command, " ")] == '\0') {
+        rc = tg_usage_error("policy",
+                            "--command is empty: give the command to check with its "
+                            "arguments, e.g. --command '/usr/bin/systemctl restart nginx'");
+        goto out;
+    }
+    if (runas && !command) {
+        rc = tg_usage_error("policy", "--runas applies to a sudo check only: give --command 'CMD "
+                                      "ARGS' too (without it check asks HBAC, which has no runas "
+                                      "user)");
+        goto out;
+    }
+    if (runas && (runas[0] == '\0' || strchr(runas, ' '))) {
+        rc = tg_usage_error("policy", "--runas '%s': give one user name (or #uid)", runas);
+        goto out;
+    }
     struct tg_snapshot *s;
     char *err = NULL;
     if (tg_snapshot_load(dir, &s, &err) != 0) {
@@ -173,10 +240,7 @@ int tg_cmd_policy(int argc, char **argv)
         goto out;
     }
     struct tg_verdict v = {0};
-    if (command)
-        tg_verdict_sudo(s, pc, user, host, runas, command, (int64_t)time(NULL), &v);
-    else
-        tg_verdict_hbac(s, pc, user, host, service ? service : pc->session_services, &v);
+    tg_check_verdict(s, pc, user, host, service, runas, command, &v);
     if (json) {
         tg_print_json(&v, s);
     } else {

@@ -2,7 +2,10 @@
 # golden.sh - `trailguard policy lint` and `policy check` on the shared
 # sample snapshots: hbac.ldif (+ the memberships of hbac_oracle.input, whose
 # recorded libipa_hbac output is the expectation), sudoers.json (+ the
-# oracle's passwd/group/netgroup), sudoers.ldif and ipa-compat-sudoers.ldif.
+# oracle's passwd/group/netgroup), sudoers.ldif and ipa-compat-sudoers.ldif;
+# `policy check` against the verdict `ingest` gives the equivalent snoopy
+# record (deploy/policy-example and the sudoers.json snapshot); check's and
+# lint's usage errors and warnings.
 . "${TG_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 S=$TG_SHARED/samples
 O=$TG_SHARED/oracles
@@ -67,6 +70,98 @@ sudo_case "compat: webadmins on web1 as root" compat alice web1.example.com "" "
 sudo_case "compat: stop httpd negated" compat alice web1.example.com "" "/usr/bin/systemctl stop httpd" deny web_admins
 "$TG_BIN" policy check --snapshot "$TG_TMP/json" --user nosuch --host h --command id >"$TG_TMP/na" 2>&1
 check_eq "unknown user is not_applicable" "decision: not_applicable" "$(head -1 "$TG_TMP/na")"
+
+# check gives the collector's verdict: system accounts below [policy] min_uid
+# are not_applicable (check used to say deny for root), with min_uid from -c
+E=$TG_SRCDIR/deploy/policy-example
+"$TG_BIN" policy check --snapshot "$E" --user root --host web1.example.com >"$TG_TMP/out"
+check_eq "root session is not_applicable, exit 0" "0 decision: not_applicable" "$? $(head -1 "$TG_TMP/out")"
+check_eq "... because uid 0 is below min_uid" \
+    "reason: root (uid 0) is a system account below [policy] min_uid 1000, which the policy does not cover." \
+    "$(grep '^reason' "$TG_TMP/out")"
+got=$("$TG_BIN" policy check --snapshot "$E" --user mysql --host db1.example.com --command /usr/bin/id --json)
+check_eq "sudo by mysql (uid 105) is not_applicable, exit 0" \
+    "0 not_applicable mysql (uid 105) is a system account below [policy] min_uid 1000, which the policy does not cover." \
+    "$? $(printf '%s' "$got" | jq -r '.decision + " " + .reason')"
+printf '[policy]\nmin_uid = 100\n' >"$TG_TMP/min100.conf"
+got=$("$TG_BIN" policy check -c "$TG_TMP/min100.conf" --snapshot "$E" --user mysql --host db1.example.com --json)
+check_eq "-c [policy] min_uid 100: mysql is judged" "deny" "$(printf '%s' "$got" | jq -r .decision)"
+got=$("$TG_BIN" policy check -c "$TG_TMP/min100.conf" --snapshot "$E" --user root --host db1.example.com --json)
+check_eq "-c [policy] min_uid 100: root is not" "root (uid 0) is a system account below [policy] min_uid 100, which the policy does not cover." \
+    "$(printf '%s' "$got" | jq -r .reason)"
+
+# ... and the same decision, check, rule and reason as the event of ingest on
+# the snoopy record of that exec: `sudo [-u RUNAS] CMD`, or a session
+# command when CMD is empty.  CONF, when set, is given to both as -c.
+CONF=
+same_verdict() { # SNAP USER UID HOST RUNAS CMD
+    local snap=$1 user=$2 uid=$3 host=$4 runas=$5 cmd=$6 line chk ev
+    set -- --snapshot "$snap"
+    [ -n "$CONF" ] && set -- "$@" -c "$CONF"
+    local fields='{decision, check, rule, reason, snapshot}'
+    if [ -n "$cmd" ]; then
+        line="sudo ${runas:+-u $runas }$cmd"
+        chk=$("$TG_BIN" policy check "$@" --user "$user" --host "$host" ${runas:+--runas "$runas"} --command "$cmd" --json)
+    else
+        line="/usr/bin/ls -l"
+        chk=$("$TG_BIN" policy check "$@" --user "$user" --host "$host" --json)
+    fi
+    ev=$(printf '%s %s snoopy[4242]: [login:%s ssh:((undefined)) sid:4200 tty:/dev/pts/1 (%s/%s) uid:%s(%s)/%s(%s) cwd:/]: %s\n' \
+        "Nov 24 13:42:31" "$host" "$user" "$uid" "$user" "$user" "$uid" "$user" "$uid" "$line" |
+        "$TG_BIN" ingest -q "$@" - 2>/dev/null | jq -c ".trailguard.policy | $fields")
+    check_eq "check = ingest: $user@$host${CONF:+ (-c)}: ${line}" "$ev" "$(printf '%s' "$chk" | jq -c "$fields")"
+}
+same_verdict "$E" root 0 web1.example.com "" ""
+same_verdict "$E" root 0 web1.example.com "" "/usr/bin/id"
+same_verdict "$E" mysql 105 db1.example.com "" ""
+same_verdict "$E" postgres 106 db1.example.com "" "/usr/bin/psql"
+same_verdict "$E" nobody 65534 web1.example.com "" ""
+same_verdict "$E" zoe 1500 web1.example.com "" ""
+same_verdict "$E" zoe 1500 web1.example.com "" "/usr/bin/id"
+same_verdict "$E" alice 1001 web1.example.com "" ""
+same_verdict "$E" bob 1002 web1.example.com "" ""
+same_verdict "$E" alice 1001 vm "" "systemctl restart nginx"
+same_verdict "$E" alice 1001 web1.example.com "" "/usr/bin/systemctl stop nginx"
+same_verdict "$E" alice 1001 web1.example.com "" "sudoedit /etc/motd"
+same_verdict "$E" carol 1003 db1.example.com postgres "/usr/bin/psql -c select 1"
+same_verdict "$E" carol 1003 db1.example.com postgres "/usr/bin/bash"
+same_verdict "$E" dave 1004 web1.example.com "" "/usr/bin/uptime"
+same_verdict "$TG_TMP/json" frank 2006 web1 "" "sudoedit /etc/motd"
+same_verdict "$TG_TMP/json" erin 2005 web1 "" "/usr/bin/passwd root"
+same_verdict "$TG_TMP/json" carol 2003 db1 postgres "/usr/bin/psql"
+CONF=$TG_TMP/min100.conf
+same_verdict "$E" mysql 105 db1.example.com "" ""
+same_verdict "$E" root 0 db1.example.com "" ""
+CONF=
+
+# check's usage errors: exit 2 and say what to give
+usage() { # NAME EXPECTED_MESSAGE_PART ARGS...
+    local name=$1 want=$2
+    shift 2
+    "$TG_BIN" policy check --snapshot "$E" --user alice --host web1.example.com "$@" >"$TG_TMP/out" 2>&1
+    local rc=$?
+    if [ "$rc" = 2 ] && grep -qF -- "$want" "$TG_TMP/out"; then ok "$name"; else
+        not_ok "$name"
+        diag "exit $rc, expected 2 and a message with: $want" "$(cat "$TG_TMP/out")"
+    fi
+}
+usage "empty --command is a usage error" "--command is empty: give the command" --command ''
+usage "blank --command is a usage error" "--command is empty: give the command" --command '   '
+usage "--runas without --command is a usage error" "give --command 'CMD ARGS' too" --runas postgres
+usage "--runas with --service and no --command too" "give --command 'CMD ARGS' too" --runas postgres --service sshd
+usage "empty --runas is a usage error" "--runas '': give one user name" --runas '' --command /usr/bin/id
+
+# lint on a directory without policy files: a warning (exit 0, like other
+# warnings: the snapshot loads and the collector runs with it)
+mkdir -p "$TG_TMP/empty"
+"$TG_BIN" policy lint --snapshot "$TG_TMP/empty" >"$TG_TMP/out"
+check_eq "lint empty directory: exit 0" 0 $?
+check_eq "lint empty directory: warning" \
+    "$TG_TMP/empty: warning: the directory holds no policy files (LDIF, cvtsudoers JSON, passwd, group or netgroup), so every event would be not_applicable; export the policy into it (see deploy/export-policy-snapshot.sh)" \
+    "$(grep warning "$TG_TMP/out")"
+: >"$TG_TMP/empty/passwd"
+check_eq "lint directory with only an empty file: warning" 1 "$("$TG_BIN" policy lint --snapshot "$TG_TMP/empty" | grep -c 'holds no policy files')"
+check_eq "lint a snapshot with policy files: no such warning" 0 "$("$TG_BIN" policy lint --snapshot "$E" | grep -c 'holds no policy files')"
 
 # ingest --snapshot: every event records the snapshot id; without it no verdict
 id=$("$TG_BIN" policy lint --snapshot "$TG_TMP/json" | sed -n '1s/^snapshot \([0-9a-f]*\).*/\1/p')

@@ -3,8 +3,9 @@
  * LDIF reader (folding, base64, comments, nested groups, ipaSudoRule with
  * commands and command groups, problems with file:line), the snapshot id and
  * refcount, reload keeping the last good snapshot, and the verdict on
- * constructed events (session HBAC, sudo with -u/-i/-l, system accounts,
- * unknown users, usrmerge, Percona connect, broken snapshot).
+ * constructed events (session HBAC, sudo with -u/-i/-l, `sudo sudoedit`,
+ * system accounts with and without a logged uid, unknown users, usrmerge,
+ * Percona connect, broken snapshot).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -215,6 +216,16 @@ static struct tg_policy_conf conf(void)
     return c;
 }
 
+/* The verdict on user's logged `sudo ARGS` (a snoopy record with no uid),
+ * as the pipeline and `policy check` ask it. */
+static void sudo_verdict(const struct tg_snapshot *s, const struct tg_policy_conf *c,
+                         const char *user, const char *host, const char *args, struct tg_verdict *v)
+{
+    char line[512];
+    snprintf(line, sizeof(line), "sudo %s", args);
+    tg_verdict_exec(s, c, user, -1, host, "/usr/bin/sudo", line, NULL, 0, v);
+}
+
 static void test_ldif(void **state)
 {
     put("idm.ldif", ldif);
@@ -244,14 +255,14 @@ static void test_ldif(void **state)
     assert_int_equal(d->nsudo_ipa, 1);
     struct tg_policy_conf c = conf();
     struct tg_verdict v;
-    tg_verdict_sudo(s, &c, "alice", "web1.x", NULL, "/usr/bin/systemctl restart nginx", 0, &v);
+    sudo_verdict(s, &c, "alice", "web1.x", "/usr/bin/systemctl restart nginx", &v);
     assert_int_equal(v.decision, TG_DECISION_ALLOW); /* /bin matches /usr/bin (usrmerge) */
     assert_int_equal(v.check, TG_CHECK_HBAC_SUDO);
     assert_string_equal(v.rule, "web_restart");
-    tg_verdict_sudo(s, &c, "alice", "web1.x", NULL, "/usr/bin/systemctl restart sshd", 0, &v);
+    sudo_verdict(s, &c, "alice", "web1.x", "/usr/bin/systemctl restart sshd", &v);
     assert_int_equal(v.decision, TG_DECISION_DENY); /* deny command wins inside the rule */
     c.usrmerge = false;
-    tg_verdict_sudo(s, &c, "alice", "web1.x", NULL, "/usr/bin/systemctl restart nginx", 0, &v);
+    sudo_verdict(s, &c, "alice", "web1.x", "/usr/bin/systemctl restart nginx", &v);
     assert_int_equal(v.decision, TG_DECISION_DENY);
     tg_snapshot_unref(s);
 }
@@ -287,14 +298,75 @@ static void test_json(void **state)
     assert_true(repaired);
     struct tg_policy_conf c = conf();
     struct tg_verdict v;
-    tg_verdict_sudo(s, &c, "alice", "web1.example.com", NULL, "/usr/bin/id", 0, &v);
+    sudo_verdict(s, &c, "alice", "web1.example.com", "/usr/bin/id", &v);
     assert_int_equal(v.decision, TG_DECISION_ALLOW);
-    tg_verdict_sudo(s, &c, "alice", "web1", NULL, "/bin/su -", 0, &v);
+    sudo_verdict(s, &c, "alice", "web1", "/bin/su -", &v);
     assert_int_equal(v.decision, TG_DECISION_DENY);
     assert_string_equal(v.rule, "sudoers.json:5");
-    tg_verdict_sudo(s, &c, "alice", "db1", NULL, "/usr/bin/id", 0, &v);
+    sudo_verdict(s, &c, "alice", "db1", "/usr/bin/id", &v);
     assert_int_equal(v.decision, TG_DECISION_DENY);
     assert_null(v.rule);
+    tg_snapshot_unref(s);
+}
+
+/* A question without a uid (`policy check`, a record that carries none)
+ * takes the snapshot's uid: system accounts are not_applicable, not denied. */
+static void test_system_account_without_uid(void **state)
+{
+    put("idm.ldif", ldif);
+    put("passwd", "root:x:0:0:root:/root:/bin/bash\n");
+    struct tg_snapshot *s;
+    char *err = NULL;
+    assert_int_equal(tg_snapshot_load(dir, &s, &err), 0);
+    struct tg_policy_conf c = conf();
+    struct tg_verdict v;
+    tg_verdict_exec(s, &c, "root", -1, "web1.x", NULL, NULL, NULL, 0, &v);
+    assert_int_equal(v.decision, TG_DECISION_NOT_APPLICABLE);
+    assert_int_equal(v.check, TG_CHECK_NONE);
+    assert_string_equal(v.reason, "root (uid 0) is a system account below [policy] min_uid 1000, "
+                                  "which the policy does not cover.");
+    sudo_verdict(s, &c, "svc", "web1.x", "-- /usr/bin/id", &v);
+    assert_int_equal(v.decision, TG_DECISION_NOT_APPLICABLE);
+    assert_string_equal(v.reason, "svc (uid 500) is a system account below [policy] min_uid "
+                                  "1000, which the policy does not cover.");
+    c.min_uid = 500; /* [policy] min_uid from -c */
+    sudo_verdict(s, &c, "svc", "web1.x", "-- /usr/bin/id", &v);
+    assert_int_equal(v.decision, TG_DECISION_DENY);
+    tg_verdict_exec(s, &c, "alice", -1, "web1.x", NULL, NULL, NULL, 0, &v);
+    assert_int_equal(v.decision, TG_DECISION_ALLOW);
+    assert_string_equal(v.rule, "admins_ssh");
+    tg_snapshot_unref(s);
+}
+
+/* `sudo sudoedit FILE` is checked as `sudoedit FILE`, as sudoers does
+ * (it used to be checked as the command /usr/bin/sudoedit). */
+static void test_sudo_sudoedit(void **state)
+{
+    put("sudoers.json", "{ \"User_Specs\": [ {\n"
+                        "  \"User_List\": [ { \"username\": \"alice\" } ],\n"
+                        "  \"Host_List\": [ { \"hostname\": \"ALL\" } ],\n"
+                        "  \"Cmnd_Specs\": [ { \"Commands\": [\n"
+                        "    { \"command\": \"sudoedit /etc/motd\" } ] } ] } ] }\n");
+    put("passwd", "alice:x:1500:1500::/home/alice:/bin/bash\n");
+    struct tg_snapshot *s;
+    char *err = NULL;
+    assert_int_equal(tg_snapshot_load(dir, &s, &err), 0);
+    struct tg_policy_conf c = conf();
+    static const char *const allowed[] = {"sudoedit /etc/motd", "-- sudoedit /etc/motd",
+                                          "/usr/bin/sudoedit /etc/motd", "-e /etc/motd"};
+    struct tg_verdict v;
+    for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
+        sudo_verdict(s, &c, "alice", "h", allowed[i], &v);
+        assert_int_equal(v.decision, TG_DECISION_ALLOW);
+        assert_string_equal(v.rule, "sudoers.json:2");
+    }
+    tg_verdict_exec(s, &c, "alice", -1, "h", "/usr/bin/sudoedit", "sudoedit /etc/motd", NULL, 0,
+                    &v);
+    assert_int_equal(v.decision, TG_DECISION_ALLOW);
+    sudo_verdict(s, &c, "alice", "h", "sudoedit /etc/shadow", &v);
+    assert_int_equal(v.decision, TG_DECISION_DENY);
+    sudo_verdict(s, &c, "alice", "h", "-s sudoedit /etc/motd", &v); /* the shell runs it */
+    assert_int_equal(v.decision, TG_DECISION_DENY);
     tg_snapshot_unref(s);
 }
 
@@ -450,7 +522,7 @@ static void load_damaged(const char *name, const char *data, size_t len)
     assert_int_equal(tg_snapshot_load(dir, &s, &err), 0);
     struct tg_policy_conf c = conf();
     struct tg_verdict v;
-    tg_verdict_sudo(s, &c, "alice", "web1.example.com", NULL, "/usr/bin/systemctl x", 0, &v);
+    sudo_verdict(s, &c, "alice", "web1.example.com", "/usr/bin/systemctl x", &v);
     tg_verdict_hbac(s, &c, "alice", "web1.example.com", "sshd", &v);
     FILE *null = fopen("/dev/null", "w");
     tg_snapshot_report(s, null);
@@ -498,6 +570,8 @@ int main(void)
         cmocka_unit_test(test_argv),
         cmocka_unit_test_setup_teardown(test_ldif, mkdir_setup, rm_teardown),
         cmocka_unit_test_setup_teardown(test_json, mkdir_setup, rm_teardown),
+        cmocka_unit_test_setup_teardown(test_system_account_without_uid, mkdir_setup, rm_teardown),
+        cmocka_unit_test_setup_teardown(test_sudo_sudoedit, mkdir_setup, rm_teardown),
         cmocka_unit_test_setup_teardown(test_events, mkdir_setup, rm_teardown),
         cmocka_unit_test_setup_teardown(test_reload_while_deciding, mkdir_setup, rm_teardown),
         cmocka_unit_test_setup_teardown(test_damaged_samples, mkdir_setup, rm_teardown),
