@@ -4,7 +4,9 @@
  * inih does the INI syntax.  We feed it through our own line reader, which
  * gives us the line number of every key (inih's handler does not receive
  * one) and lets us see section headers even when a section has no keys.
- * All problems are collected and printed, not just the first.
+ * The lines of the keys are kept until the sections' checks have run, so a
+ * check's error points at the key its sentence names.  All problems are
+ * collected and printed, not just the first.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <ini.h>
 
@@ -31,7 +34,7 @@ struct tg_cfg_parse {
     struct tg_config *cfg;
     struct tg_section *cur; /* NULL: outside any section or in a bad one */
     bool cur_bad;
-    int **key_lines;                          /* per section: line where each option was set */
+    int **key_lines; /* per section: line where each option, then each passthrough key, was set */
     const struct tg_section_def *const *defs; /* the sections this load knows */
     size_t ndefs;
     char *linebuf;
@@ -90,6 +93,14 @@ static int tg_parse_bool(const char *v, bool *out)
         }
     }
     return TG_EINVAL;
+}
+
+int tg_config_choice(const char *const *choices, const char *value)
+{
+    for (int i = 0; choices[i]; i++)
+        if (strcasecmp(value, choices[i]) == 0)
+            return i;
+    return -1;
 }
 
 /* Parse `v` for `o` into the section struct; returns NULL or an error sentence (static). */
@@ -161,20 +172,18 @@ static const char *tg_opt_set(const struct tg_opt *o, void *data, const char *v)
         if (tg_parse_bool(v, (bool *)field))
             return "expected true or false (also yes/no, on/off, 1/0)";
         return NULL;
-    case TG_OPT_ENUM:
-        for (int i = 0; o->choices[i]; i++) {
-            if (strcasecmp(v, o->choices[i]) == 0) {
-                *(int *)field = i;
-                return NULL;
-            }
+    case TG_OPT_ENUM: {
+        int i = tg_config_choice(o->choices, v);
+        if (i >= 0) {
+            *(int *)field = i;
+            return NULL;
         }
-        {
-            static __thread char msg[256];
-            size_t off = (size_t)snprintf(msg, sizeof(msg), "expected one of:");
-            for (int i = 0; o->choices[i] && off < sizeof(msg); i++)
-                off += (size_t)snprintf(msg + off, sizeof(msg) - off, " %s", o->choices[i]);
-            return msg;
-        }
+        static __thread char msg[256];
+        size_t off = (size_t)snprintf(msg, sizeof(msg), "expected one of:");
+        for (i = 0; o->choices[i] && off < sizeof(msg); i++)
+            off += (size_t)snprintf(msg + off, sizeof(msg) - off, " %s", o->choices[i]);
+        return msg;
+    }
     }
     return "unsupported option type";
 }
@@ -263,8 +272,13 @@ static char *tg_cfg_reader(char *str, int num, void *stream)
     ssize_t len;
     if (ps->fp) {
         len = getline(&ps->linebuf, &ps->linecap, ps->fp);
-        if (len < 0)
+        if (len < 0) {
+            if (ferror(ps->fp))
+                tg_cfg_error(ps, ps->line + 1, NULL, NULL,
+                             "cannot read the file: %s; the rest of it was not read",
+                             strerror(errno));
             return NULL;
+        }
     } else {
         if (!*ps->text)
             return NULL;
@@ -353,6 +367,10 @@ static int tg_cfg_handler(void *user, const char *section, const char *name, con
         (*kv)[*nkv].key = tg_xstrdup(name + strlen(def->passthrough));
         (*kv)[*nkv].value = tg_xstrdup(value);
         (*nkv)++;
+        int **lines = &ps->key_lines[s - ps->cfg->sections];
+        size_t at = tg_opt_count(def) + *nkv - 1;
+        *lines = tg_xrealloc(*lines, (at + 1) * sizeof(int));
+        (*lines)[at] = ps->line;
         return 1;
     }
     size_t idx = 0;
@@ -366,8 +384,9 @@ static int tg_cfg_handler(void *user, const char *section, const char *name, con
         for (const struct tg_opt *k = def->opts; k->key && off < sizeof(known); k++)
             off += (size_t)snprintf(known + off, sizeof(known) - off, "%s%s",
                                     k == def->opts ? "" : ", ", k->key);
-        tg_cfg_error(ps, ps->line, label, name, "unknown key; valid keys here: %s%s%s*", known,
-                     def->passthrough ? ", " : "", def->passthrough ? def->passthrough : "");
+        if (def->passthrough && off < sizeof(known))
+            snprintf(known + off, sizeof(known) - off, ", %s*", def->passthrough);
+        tg_cfg_error(ps, ps->line, label, name, "unknown key; valid keys here: %s", known);
         return 1;
     }
     int *lines = ps->key_lines[s - ps->cfg->sections];
@@ -381,6 +400,37 @@ static int tg_cfg_handler(void *user, const char *section, const char *name, con
     if (err)
         tg_cfg_error(ps, ps->line, label, name, "invalid value '%s': %s", value, err);
     return 1;
+}
+
+/* Does `sentence` start with the key `prefix``key` as a whole word? */
+static bool tg_cfg_names_key(const char *sentence, const char *prefix, const char *key)
+{
+    size_t lp = strlen(prefix), lk = strlen(key);
+    if (strncmp(sentence, prefix, lp) != 0 || strncmp(sentence + lp, key, lk) != 0)
+        return false;
+    char next = sentence[lp + lk];
+    return !isalnum((unsigned char)next) && next != '_' && next != '.';
+}
+
+/* The line for the check error `err` of section j: that of the key the
+ * sentence starts with if the file set it, else the section header's. */
+static int tg_cfg_check_line(const struct tg_cfg_parse *ps, size_t j, const char *err)
+{
+    const struct tg_section *s = &ps->cfg->sections[j];
+    const struct tg_section_def *def = s->def;
+    const int *lines = ps->key_lines[j];
+    size_t nopt = tg_opt_count(def);
+    for (size_t i = 0; i < nopt; i++)
+        if (tg_cfg_names_key(err, "", def->opts[i].key))
+            return lines[i] ? lines[i] : s->line;
+    if (def->passthrough) {
+        const struct tg_kv *kv = *(struct tg_kv **)((char *)s->data + def->kv_offset);
+        size_t nkv = *(size_t *)((char *)s->data + def->nkv_offset);
+        for (size_t k = 0; k < nkv; k++)
+            if (tg_cfg_names_key(err, def->passthrough, kv[k].key))
+                return lines[nopt + k];
+    }
+    return s->line;
 }
 
 static int tg_cfg_finish(struct tg_cfg_parse *ps, struct tg_config **out)
@@ -401,7 +451,8 @@ static int tg_cfg_finish(struct tg_cfg_parse *ps, struct tg_config **out)
         const char *err = s->def->check ? s->def->check(s->data) : NULL;
         char label[300];
         if (err)
-            tg_cfg_error(ps, s->line, tg_section_label(s, label, sizeof(label)), NULL, "%s", err);
+            tg_cfg_error(ps, tg_cfg_check_line(ps, j, err),
+                         tg_section_label(s, label, sizeof(label)), NULL, "%s", err);
     }
     for (size_t j = 0; j < ps->cfg->n; j++)
         free(ps->key_lines[j]);
@@ -446,10 +497,19 @@ int tg_config_load(const char *path, struct tg_config **out)
     if (!path)
         return tg_config_load_string("(built-in defaults)", "", NULL, 0, out);
     struct tg_cfg_parse ps = {.file = path};
+    struct stat st;
     ps.fp = fopen(path, "r");
     if (!ps.fp) {
         fprintf(stderr, "%s: cannot open configuration file: %s; check the path given with -c\n",
                 path, strerror(errno));
+        return TG_ECONFIG;
+    }
+    if (fstat(fileno(ps.fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fprintf(stderr,
+                "%s: is a directory, not a configuration file; give the path of the file in it "
+                "with -c\n",
+                path);
+        fclose(ps.fp);
         return TG_ECONFIG;
     }
     int rc = tg_cfg_run(&ps, out);

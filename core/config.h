@@ -9,8 +9,10 @@
  *
  * Loading (inih underneath) collects *every* problem, each as
  * "FILE:LINE: [section] key: what is wrong; what to do", and fails with
- * TG_ECONFIG if there was any.  A loaded config is immutable and may be read
- * from any thread; tg_config_free() releases it.
+ * TG_ECONFIG if there was any.  LINE is the line of the key concerned (of
+ * the [header] for a section-wide problem or a required key that is not
+ * set).  A loaded config is immutable and may be read from any thread;
+ * tg_config_free() releases it.
  */
 #ifndef TG_CONFIG_H
 #define TG_CONFIG_H
@@ -34,7 +36,7 @@ struct tg_opt {
     const char *def; /* default as written in the INI file; NULL = unset */
     size_t offset;
     const char *doc;
-    const char *const *choices; /* TG_OPT_ENUM: NULL-terminated */
+    const char *const *choices; /* TG_OPT_ENUM: NULL-terminated (see tg_config_choice) */
     int64_t min, max;           /* TG_OPT_INT/SIZE when max > min */
 };
 
@@ -54,7 +56,10 @@ struct tg_section_def {
     size_t name_offset;           /* multi: offset of a char * receiving INSTANCE (or "") */
     const char *passthrough;      /* key prefix stored as tg_kv (e.g. "rdkafka."), or NULL */
     size_t kv_offset, nkv_offset; /* passthrough: struct tg_kv * and size_t fields */
-    /* Cross-key validation after loading; returns NULL or an error sentence. */
+    /* Cross-key validation after loading; returns NULL or an error sentence
+     * that starts with the key it concerns ("tls = on needs ...", "path is
+     * required", "rdkafka.NAME: ..."): the error is reported at that key's
+     * line, or at the [header] when the file does not set the key. */
     const char *(*check)(const void *section);
 };
 
@@ -73,7 +78,8 @@ struct tg_config {
 
 /*
  * Load `path` (NULL: built-in defaults only) against the registry's
- * sections.  Problems are printed to stderr (each with file:line and key).
+ * sections.  Problems are printed to stderr (each with file:line and key);
+ * a path that cannot be opened or read, or names a directory, is one too.
  * Returns 0 or TG_ECONFIG; on success *out is owned by the caller.
  */
 int tg_config_load(const char *path, struct tg_config **out);
@@ -88,6 +94,11 @@ void tg_config_free(struct tg_config *cfg);
 void *tg_config_get(const struct tg_config *cfg, const char *section);
 /* Iterate instances of a section: pass *iter = 0 first; returns NULL at the end. */
 void *tg_config_next(const struct tg_config *cfg, const char *section, size_t *iter);
+
+/* Index of `value` in the NULL-terminated `choices` (case-insensitive), or
+ * -1: how TG_OPT_ENUM values are read, and command-line options that take
+ * the same names (`ingest --format`).  Any thread. */
+int tg_config_choice(const char *const *choices, const char *value);
 
 /* Apply the defaults of `def` to a zeroed struct (tests and built-in configs). */
 void tg_config_defaults(const struct tg_section_def *def, void *data);

@@ -15,7 +15,9 @@
  *                                 again at 0
  * A path ending in .gz is read once, whole, through ingest/reader.h, and
  * marked done for that inode.  Lines longer than TG_FILE_MAX_LINE are cut
- * there and marked truncated.
+ * there and marked truncated.  `format` is checked here and applied by the
+ * workers: the daemon parses this file's events with the parse context of
+ * that format, as `ingest --format` does (tools/daemon.c).
  *
  * Threads: the follower thread does everything; reopen/stop set flags from
  * the main thread.
@@ -38,6 +40,7 @@
 #include "core/mem.h"
 #include "ingest/inputs.h"
 #include "ingest/reader.h"
+#include "parsers/parse.h"
 
 #define TG_FILE_POLL_MS  200
 #define TG_FILE_MAX_LINE (1u << 20)
@@ -65,7 +68,10 @@ struct tg_file_input {
 #define OFF(f) offsetof(struct tg_file_conf, f)
 static const struct tg_opt tg_file_opts[] = {
     {"path", TG_OPT_STR, NULL, OFF(path), "file to follow (across rename and copytruncate)"},
-    {"format", TG_OPT_STR, "auto", OFF(format), "record format hint: auto"},
+    {"format", TG_OPT_STR, "auto", OFF(format),
+     "record format, as for `trailguard ingest --format`: auto (detect per record), syslog "
+     "(records have a syslog header), snoopy or percona (records of that kind only; others stay "
+     "unparsed)"},
     {NULL},
 };
 
@@ -74,15 +80,15 @@ static const char *tg_file_check(const void *section)
     const struct tg_file_conf *c = section;
     if (!c->path)
         return "path is required";
-    if (c->format && strcmp(c->format, "auto") != 0)
-        return "format: only auto is supported (records are classified one by one)";
+    if (c->format && tg_config_choice(tg_format_names, c->format) < 0)
+        return "format: expected auto, syslog, snoopy or percona (as `trailguard ingest --format`)";
     return NULL;
 }
 
 const struct tg_section_def tg_file_section = {
     .name = "input.file",
     .multi = true,
-    .doc = "A followed log file; repeat as [input.file.NAME].",
+    .doc = "A followed log file.",
     .opts = tg_file_opts,
     .size = sizeof(struct tg_file_conf),
     .name_offset = OFF(name),

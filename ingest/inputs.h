@@ -55,7 +55,7 @@ void tg_relp_stop(struct tg_relp_listener *l);
 struct tg_file_conf {
     char *name;
     char *path;
-    char *format; /* accepted for the parsers; "auto" */
+    char *format; /* auto|syslog|snoopy|percona, as ingest --format; NULL = auto */
 };
 extern const struct tg_section_def tg_file_section;
 

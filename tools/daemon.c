@@ -1,5 +1,13 @@
 /*
  * daemon.c - the set-up shared by `serve` and `omprog`.  See daemon.h.
+ *
+ * Parsing: the events of an [input.file] whose `format` is not auto are
+ * parsed with a context of that format, built as `ingest --format` builds
+ * its one (tg_parse_ctx_new); all other events with d->chain.parse.  The
+ * worker looks the file up by the event's input path, so a replayed record
+ * is parsed as it would have been when it was read.  The contexts are
+ * built and freed by the main thread and only read by the workers in
+ * between.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,9 +17,62 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/registry.h"
+#include "ingest/inputs.h"
 #include "policy/policy.h"
 #include "policy/snapshot.h"
 #include "tools/daemon.h"
+
+/* The format an [input.file] forces: its name (which the section's check
+ * accepted) looked up as `ingest --format` does; an empty value is auto. */
+static enum tg_format tg_daemon_file_format(const struct tg_file_conf *fc)
+{
+    return fc->format ? (enum tg_format)tg_config_choice(tg_format_names, fc->format) : TG_FMT_AUTO;
+}
+
+/* Build the parse contexts the config needs; 0 or TG_EXIT_USAGE (logged). */
+static int tg_daemon_parsers(struct tg_daemon *d, const char *config_path)
+{
+    bool used[TG_FMT_PERCONA + 1] = {[TG_FMT_AUTO] = true};
+    size_t it = 0;
+    const struct tg_file_conf *fc;
+    while ((fc = tg_config_next(d->cfg, "input.file", &it)) != NULL)
+        used[tg_daemon_file_format(fc)] = true;
+    for (int f = TG_FMT_AUTO; f <= TG_FMT_PERCONA; f++) {
+        char *err = NULL;
+        if (used[f] && !(d->parse[f] = tg_parse_ctx_new(tg_config_get(d->cfg, "parsers"),
+                                                        (enum tg_format)f, &err))) {
+            fprintf(stderr, "%s: [parsers]: %s\n", config_path ? config_path : "trailguard", err);
+            free(err);
+            return TG_EXIT_USAGE;
+        }
+    }
+    d->chain.parse = d->parse[TG_FMT_AUTO];
+    return TG_EXIT_OK;
+}
+
+static void tg_daemon_parsers_free(struct tg_daemon *d)
+{
+    for (int f = TG_FMT_AUTO; f <= TG_FMT_PERCONA; f++) {
+        tg_parse_ctx_free(d->parse[f]);
+        d->parse[f] = NULL;
+    }
+}
+
+/* Worker thread: the chain with the parse context of ev's input. */
+static void tg_daemon_process(void *ctx, struct tg_event *ev)
+{
+    const struct tg_daemon *d = ctx;
+    struct tg_process chain = d->chain;
+    size_t it = 0;
+    const struct tg_file_conf *fc;
+    if (strcmp(ev->input.type, "file") == 0)
+        while ((fc = tg_config_next(d->cfg, "input.file", &it)) != NULL)
+            if (tg_str_eq(ev->input.peer, fc->path)) {
+                chain.parse = d->parse[tg_daemon_file_format(fc)];
+                break;
+            }
+    tg_process_event(&chain, ev);
+}
 
 static void tg_daemon_replay_one(void *ctx, const struct tg_spool_rec *rec, uint64_t seq,
                                  unsigned sinks_done)
@@ -45,7 +106,7 @@ static void tg_daemon_release(struct tg_daemon *d)
     tg_dedup_free(d->dedup);
     tg_spool_close(d->spool);
     tg_policy_free(d->chain.policy);
-    tg_parse_ctx_free(d->chain.parse);
+    tg_daemon_parsers_free(d);
     tg_config_free(d->cfg);
 }
 
@@ -60,11 +121,8 @@ int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path
     if (rc != 0)
         return TG_EXIT_USAGE;
     d->cc = tg_config_get(d->cfg, "collector");
-    char *err = NULL;
-    d->chain.parse = tg_parse_ctx_new(tg_config_get(d->cfg, "parsers"), TG_FMT_AUTO, &err);
-    if (!d->chain.parse) {
-        fprintf(stderr, "%s: [parsers]: %s\n", config_path ? config_path : "trailguard", err);
-        free(err);
+    if (tg_daemon_parsers(d, config_path) != 0) {
+        tg_daemon_parsers_free(d);
         tg_config_free(d->cfg);
         return TG_EXIT_USAGE;
     }
@@ -73,8 +131,8 @@ int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path
         d->dedup = tg_dedup_new(d->cc->dedup_window, 0);
     struct tg_pipeline_conf pc = {
         .workers = (int)d->cc->workers,
-        .process = tg_process_event,
-        .process_ctx = &d->chain,
+        .process = tg_daemon_process,
+        .process_ctx = d,
         .is_duplicate = d->dedup ? tg_dedup_is_duplicate : NULL,
         .dedup_ctx = d->dedup,
     };

@@ -25,7 +25,10 @@ struct tg_daemon {
     const struct tg_collector_conf *cc;
     struct tg_spool *spool;
     struct tg_dedup *dedup;
-    struct tg_process chain;
+    struct tg_process chain; /* chain.parse is parse[TG_FMT_AUTO] */
+    /* parse contexts by enum tg_format: [TG_FMT_AUTO] always, the others
+     * when some [input.file] forces that format */
+    struct tg_parse_ctx *parse[TG_FMT_PERCONA + 1];
     struct tg_pipeline *pipe;
     struct tg_metrics_server *metrics;
     struct tg_source *replay_src;

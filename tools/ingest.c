@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/collector_conf.h"
 #include "core/config.h"
@@ -80,7 +81,12 @@ static int tg_ingest_one(const char *path, struct tg_source *src, const struct t
                          struct tg_ingest_totals *t)
 {
     struct tg_reader *r;
+    struct stat st;
     bool is_stdin = strcmp(path, "-") == 0;
+    if (!is_stdin && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "trailguard ingest: %s: is a directory; give the log files in it\n", path);
+        return TG_EIO;
+    }
     if (tg_reader_open(path, &r) != 0) {
         fprintf(stderr, "trailguard ingest: %s: cannot open: %s\n", path, strerror(errno));
         return TG_EIO;
@@ -92,7 +98,7 @@ static int tg_ingest_one(const char *path, struct tg_source *src, const struct t
     struct tg_framer *fr = tg_framer_new(pc);
     const char *rec, *errmsg;
     size_t len;
-    uint64_t lineno = 0;
+    uint64_t lineno = 0, records_before = t->records;
     bool cut;
     int rc;
     while ((rc = tg_reader_next(r, &rec, &len, &cut, &errmsg)) == 0) {
@@ -106,13 +112,12 @@ static int tg_ingest_one(const char *path, struct tg_source *src, const struct t
     tg_framer_finish(fr, tg_ingest_record, &em);
     t->empty += tg_framer_skipped(fr);
     tg_framer_free(fr);
+    if (rc == TG_EIO) /* before the close: errmsg is the reader's */
+        fprintf(stderr, "trailguard ingest: %s: read error after %llu records: %s\n", path,
+                (unsigned long long)(t->records - records_before),
+                errmsg ? errmsg : strerror(errno));
     tg_reader_close(r);
-    if (rc == TG_EIO) {
-        fprintf(stderr, "trailguard ingest: %s: read error after %s: %s\n", path,
-                t->records ? "some records" : "0 records", errmsg ? errmsg : strerror(errno));
-        return TG_EIO;
-    }
-    return 0;
+    return rc == TG_EIO ? TG_EIO : 0;
 }
 
 int tg_cmd_ingest(int argc, char **argv)
@@ -135,10 +140,8 @@ int tg_cmd_ingest(int argc, char **argv)
             snapshot = optarg;
             break;
         case 'f': {
-            int k = 0;
-            while (tg_format_names[k] && strcmp(tg_format_names[k], optarg) != 0)
-                k++;
-            if (!tg_format_names[k])
+            int k = tg_config_choice(tg_format_names, optarg);
+            if (k < 0)
                 return tg_usage_error("ingest",
                                       "unknown --format '%s' (use auto, syslog, snoopy or percona)",
                                       optarg);

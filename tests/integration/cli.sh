@@ -58,6 +58,20 @@ check_eq "an unreadable input exits 3" 3 "$code"
 check "the unreadable input is named" grep -q '/nonexistent/x.log: cannot open' "$TG_TMP/err"
 check_eq "the readable input is still processed" "$("$TG_BIN" ingest -q "$f" | wc -l)" "$(wc -l <"$TG_TMP/out")"
 
+# found by the black-box audit: the reason of a read error was printed from
+# freed memory.  A directory is named as such; a .gz whose checksum is wrong
+# gives zlib's reason.
+code=$(run ingest "$TG_TMP")
+check_eq "a directory as input exits 3" 3 "$code"
+check "... and is named as a directory" grep -q "ingest: $TG_TMP: is a directory" "$TG_TMP/err"
+printf 'one\ntwo\n' | gzip >"$TG_TMP/crc.gz"
+printf '\377\377\377\377' |
+    dd of="$TG_TMP/crc.gz" bs=1 seek=$(($(stat -c %s "$TG_TMP/crc.gz") - 8)) conv=notrunc 2>/dev/null
+code=$(run ingest "$TG_TMP/crc.gz")
+check_eq "a .gz with a wrong checksum exits 3" 3 "$code"
+check "... and the read error says why" \
+    grep -q "crc.gz: read error after 0 records: .*incorrect data check" "$TG_TMP/err"
+
 # binary input with NUL bytes and invalid UTF-8: valid JSON, exit 0
 head -c 200000 /dev/urandom >"$TG_TMP/bin"
 printf 'nul\000inside\nbad \xe6\x97\xa5\xe8 utf8\n' >>"$TG_TMP/bin"
@@ -86,6 +100,13 @@ printf '[collector]\nworkers = 2\nfsync = sometimes\n' >"$TG_TMP/bad.ini"
 code=$(run ingest -c "$TG_TMP/bad.ini" /dev/null)
 check_eq "a bad config exits 2" 2 "$code"
 check "the config error names file:line and key" grep -q "bad.ini:3: \[collector\] fsync: invalid value 'sometimes'" "$TG_TMP/err"
+# found by the black-box audit: -c DIRECTORY ran on the built-in defaults
+mkdir "$TG_TMP/confdir"
+code=$(run ingest -c "$TG_TMP/confdir" /dev/null)
+check_eq "ingest -c DIRECTORY exits 2" 2 "$code"
+check "... saying it is a directory" grep -q "confdir: is a directory, not a configuration file" "$TG_TMP/err"
+code=$(timeout 20 "$TG_BIN" serve -c "$TG_TMP/confdir" >"$TG_TMP/out" 2>"$TG_TMP/err"; echo $?)
+check_eq "serve -c DIRECTORY exits 2 (does not run on defaults)" 2 "$code"
 
 # a sink that fails for good: batch mode has no spool, so ingest says how many
 # events were not delivered and exits 3 (a 16 KiB tmpfs fills at once; 5000

@@ -2,7 +2,8 @@
 # relp_file.sh - [input.file]: follow a file across rename rotation and
 # copytruncate, resume from the remembered position after a restart (no
 # record read twice, none missed while stopped), read a .gz file once;
-# SIGHUP reloads the policy snapshot (events carry verdicts) and reopens.
+# SIGHUP reloads the policy snapshot (events carry verdicts) and reopens;
+# `format` forces a parser as `ingest --format` does.
 . "$TG_SRCDIR/tests/lib.sh"
 . "$TG_SRCDIR/tests/integration/relp_lib.sh"
 D=$TG_TMP
@@ -50,4 +51,35 @@ check_eq "every record once, none read twice" "190 190" \
     "$(cat "$D"/out* | grep -c '^{') $(count_recs "$D"/out*)"
 check_eq "every event has a policy verdict" 190 "$(cat "$D"/out* | grep -c '"trailguard":{"policy":{"decision"')"
 check_eq "events are file input" 190 "$(cat "$D"/out* | grep -c '"input":{"type":"file"')"
+
+# found by the black-box audit: format took only auto.  A file read as
+# percona gives percona.audit and leaves a snoopy record unparsed; a file read
+# as snoopy the other way round.
+P=$(grep -m1 '"name":"Query"' "$TG_SHARED/samples/percona-audit.json")
+S='[uid:0 sid:1 tty:(none) cwd:/ filename:/bin/true]: /bin/true'
+printf '%s\n%s\n' "$P" "$S" >"$D/audit.log"
+printf '%s\n%s\n' "$S" "$P" >"$D/exec.log"
+cat >"$D/fmt.conf" <<EOC
+[collector]
+spool_dir = $D/spool-fmt
+metrics_listen =
+[input.file.audit]
+path = $D/audit.log
+format = percona
+[input.file.exec]
+path = $D/exec.log
+format = snoopy
+EOC
+check "serve starts with format = percona and format = snoopy inputs" \
+    serve_start "$D/fmt.conf" "$D/fmt.ndjson" "$D/fmt.log"
+check "their 4 records" wait_for 100 lines_at_least "$D/fmt.ndjson" 4
+check "serve stops" serve_stop
+parsed() { # PATH: dataset/parse status of the events read from PATH, in order
+    jq -r --arg p "$1" 'select(.trailguard.input.peer == $p)
+        | "\(.event.dataset)/\(.trailguard.parse.status)"' "$D/fmt.ndjson" | paste -sd' '
+}
+check_eq "format = percona: the Percona record only" "percona.audit/ok syslog/unparsed" \
+    "$(parsed "$D/audit.log")"
+check_eq "format = snoopy: the snoopy record only" "snoopy/ok syslog/unparsed" \
+    "$(parsed "$D/exec.log")"
 tap_done

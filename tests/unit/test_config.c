@@ -1,7 +1,8 @@
 /*
  * test_config.c - the INI loader: defaults, every value type, multi
  * sections, passthrough keys, and every error path, each of which must name
- * the file, the line and the key.  stderr is captured into a temp file.
+ * the file, the line and the key (also for the checks of the real sections,
+ * loaded from the registry).  stderr is captured into a temp file.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -56,14 +57,17 @@ static const struct tg_section_def *const t_defs[] = {&tg_collector_section, &t_
 
 static char errbuf[8192];
 
-/* Load `text`; capture stderr into errbuf; return the rc. */
-static int load(const char *text, struct tg_config **cfg)
+/* Load the file `path`, or else `text` against `defs` (NULL: the registry's
+ * sections); capture stderr into errbuf; return the rc. */
+static int load_from(const char *path, const char *text, const struct tg_section_def *const *defs,
+                     size_t ndefs, struct tg_config **cfg)
 {
     fflush(stderr);
     int saved = dup(2);
     FILE *tmp = tmpfile();
     dup2(fileno(tmp), 2);
-    int rc = tg_config_load_string("test.ini", text, t_defs, 2, cfg);
+    int rc = path ? tg_config_load(path, cfg)
+                  : tg_config_load_string("test.ini", text, defs, ndefs, cfg);
     fflush(stderr);
     dup2(saved, 2);
     close(saved);
@@ -74,15 +78,42 @@ static int load(const char *text, struct tg_config **cfg)
     return rc;
 }
 
+static int load(const char *text, struct tg_config **cfg)
+{
+    return load_from(NULL, text, t_defs, 2, cfg);
+}
+
+static void expect_in_errbuf(const char *fragment)
+{
+    if (!strstr(errbuf, fragment)) {
+        print_error("expected '%s' in:\n%s\n", fragment, errbuf);
+        fail();
+    }
+}
+
 static void expect_error(const char *text, const char *fragment)
 {
     struct tg_config *cfg = NULL;
     assert_int_equal(load(text, &cfg), TG_ECONFIG);
     assert_null(cfg);
-    if (!strstr(errbuf, fragment)) {
-        print_error("expected '%s' in:\n%s\n", fragment, errbuf);
-        fail();
-    }
+    expect_in_errbuf(fragment);
+}
+
+/* The same against the registry's sections ([input.relp], [sink.kafka], ...). */
+static void expect_registry_error(const char *text, const char *fragment)
+{
+    struct tg_config *cfg = NULL;
+    assert_int_equal(load_from(NULL, text, NULL, 0, &cfg), TG_ECONFIG);
+    assert_null(cfg);
+    expect_in_errbuf(fragment);
+}
+
+static void expect_file_error(const char *path, const char *fragment)
+{
+    struct tg_config *cfg = NULL;
+    assert_int_equal(load_from(path, NULL, NULL, 0, &cfg), TG_ECONFIG);
+    assert_null(cfg);
+    expect_in_errbuf(fragment);
 }
 
 static void test_defaults_when_empty(void **state)
@@ -163,7 +194,7 @@ static void test_error_paths_name_file_line_key(void **state)
     expect_error("[collector]\nthis line has no equals sign\n", "test.ini:2: syntax error");
     expect_error("[collector\n", "test.ini:1: section header without ']'");
     expect_error("[input.t]\nlisten = 1.2.3.4:514\ntls = on\n",
-                 "test.ini:1: [input.t] tls on port 514");
+                 "test.ini:3: [input.t] tls on port 514");
     /* several errors are all reported */
     expect_error("[collector]\nbogus = 1\nworkers = x\n", "2 configuration errors");
     char longline[400];
@@ -174,23 +205,70 @@ static void test_error_paths_name_file_line_key(void **state)
     expect_error(longline, "test.ini:2: line longer than");
 }
 
-static void test_missing_file(void **state)
+/* found by the black-box audit: the list of valid keys ended in a stray '*'
+ * for sections without pass-through keys */
+static void test_unknown_key_lists_valid_keys(void **state)
 {
-    struct tg_config *cfg = NULL;
-    fflush(stderr);
-    int saved = dup(2);
-    FILE *tmp = tmpfile();
-    dup2(fileno(tmp), 2);
-    int rc = tg_config_load("/nonexistent/trailguard.conf", &cfg);
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    rewind(tmp);
-    size_t n = fread(errbuf, 1, sizeof(errbuf) - 1, tmp);
-    errbuf[n] = '\0';
-    fclose(tmp);
-    assert_int_equal(rc, TG_ECONFIG);
-    assert_non_null(strstr(errbuf, "/nonexistent/trailguard.conf: cannot open"));
+    expect_error("[collector]\nbogus = 1\n",
+                 "valid keys here: spool_dir, workers, fsync, fsync_interval_ms, dedup_window, "
+                 "metrics_listen, spool_max_bytes\n");
+    expect_error("[input.t]\nbogus = 1\n", "valid keys here: listen, tls, lib.*\n");
+}
+
+/* found by the black-box audit: a section check's error was reported at the
+ * [header] line even when it concerns one key the file sets */
+static void test_check_errors_at_the_key_line(void **state)
+{
+    expect_registry_error("[input.relp]\ntls = on\n",
+                          "test.ini:2: [input.relp] tls = on needs tls_ca");
+    /* the whole key: tls (line 3) is not tls_auth_mode (line 8) */
+    expect_registry_error("[collector]\nworkers = 1\n[input.relp.b]\ntls = on\ntls_ca = a\n"
+                          "tls_cert = b\ntls_key = c\ntls_auth_mode = name\n",
+                          "test.ini:8: [input.relp.b] tls_auth_mode name or fingerprint needs");
+    expect_registry_error(
+        "[collector]\nworkers = 1\n\n[input.file]\npath = /x\nformat = bogus\n",
+        "test.ini:6: [input.file] format: expected auto, syslog, snoopy or percona");
+    expect_registry_error("[sink.kafka]\nbrokers = k:9092\nrdkafka.acks = all\n"
+                          "rdkafka.no.such.property = 1\n",
+                          "test.ini:4: [sink.kafka] rdkafka.no.such.property: ");
+    /* a required key that is not set: the section's line */
+    expect_registry_error("[collector]\n[input.file]\nformat = percona\n",
+                          "test.ini:2: [input.file] path is required");
+    expect_registry_error("[sink.kafka]\ntopic = t\n",
+                          "test.ini:1: [sink.kafka] brokers is required");
+    /* set, but empty */
+    expect_registry_error("[input.relp]\n\nlisten =\n",
+                          "test.ini:3: [input.relp] listen is required");
+}
+
+/* [input.file] format takes the names of `ingest --format` */
+static void test_file_format_choices(void **state)
+{
+    static const char *const ok[] = {"auto", "syslog", "snoopy", "percona", "Percona"};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        char text[128];
+        struct tg_config *cfg = NULL;
+        snprintf(text, sizeof(text), "[input.file]\npath = /x\nformat = %s\n", ok[i]);
+        if (load_from(NULL, text, NULL, 0, &cfg) != 0) {
+            print_error("format = %s rejected:\n%s\n", ok[i], errbuf);
+            fail();
+        }
+        tg_config_free(cfg);
+    }
+}
+
+static void test_unusable_files(void **state)
+{
+    expect_file_error("/nonexistent/trailguard.conf", "/nonexistent/trailguard.conf: cannot open");
+    /* found by the black-box audit: a directory was read as an empty config */
+    char dir[] = "/tmp/tg-test-config.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char want[64];
+    snprintf(want, sizeof(want), "%s: is a directory", dir);
+    expect_file_error(dir, want);
+    rmdir(dir);
+    /* a read error is an error, not the end of the file (reading address 0 fails) */
+    expect_file_error("/proc/self/mem", "/proc/self/mem:1: cannot read the file");
 }
 
 int main(void)
@@ -199,7 +277,10 @@ int main(void)
         cmocka_unit_test(test_defaults_when_empty),
         cmocka_unit_test(test_values_and_multi_sections),
         cmocka_unit_test(test_error_paths_name_file_line_key),
-        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_unknown_key_lists_valid_keys),
+        cmocka_unit_test(test_check_errors_at_the_key_line),
+        cmocka_unit_test(test_file_format_choices),
+        cmocka_unit_test(test_unusable_files),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
