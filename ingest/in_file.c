@@ -257,10 +257,17 @@ static void *tg_file_main(void *arg)
     struct tg_file_input *f = arg;
     bool first = true, warned = false, gz = tg_is_gz(f->conf->path);
     while (!atomic_load(&f->stop)) {
-        if (atomic_exchange(&f->reopen, false) && f->fd >= 0) {
-            tg_file_drain(f, true);
+        struct stat now;
+        if (atomic_exchange(&f->reopen, false) && f->fd >= 0 && stat(f->conf->path, &now) == 0 &&
+            now.st_ino == f->ino) {
+            /* the same file: open it again where we are (a last line without
+             * its LF yet is read again); a renamed one is left to the
+             * rotation check below, which reads the old file to its end */
+            tg_file_drain(f, false);
+            tg_source_flush(f->src);
+            tg_file_save_pos(f, false);
             close(f->fd);
-            f->fd = -1;
+            tg_file_open(f, true);
         }
         if (f->fd < 0 && (!gz || first)) {
             tg_file_open(f, first);
@@ -274,7 +281,7 @@ static void *tg_file_main(void *arg)
         if (f->fd >= 0) {
             warned = false;
             size_t got = tg_file_drain(f, false);
-            struct stat now, cur;
+            struct stat cur;
             bool renamed = stat(f->conf->path, &now) != 0 || now.st_ino != f->ino;
             if (renamed) {
                 tg_file_drain(f, true); /* the rest of the old file */
