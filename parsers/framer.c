@@ -12,7 +12,10 @@
  *    dropped.  More than TG_FRAMER_MAX bytes ends it as cut.
  *  - A line that follows a held snoopy record and is not itself a snoopy
  *    record, nor starts like a syslog header or a JSON object, is a
- *    continuation: "\n" + line is appended.
+ *    continuation: "\n" + line is appended.  Blank lines after a held
+ *    record are kept aside: they belong to it (an argument with "\n\n")
+ *    when a continuation follows them, else they are skipped.
+ *  - Blank lines outside a record are skipped (counted).
  *  - Trimmed lines "[", "]" and "[]" are the array's brackets: skipped.
  */
 #include <stdlib.h>
@@ -33,6 +36,7 @@ struct tg_framer {
     struct tg_buf held;
     bool held_cut;
     uint64_t held_line; /* line number of the held record's first line */
+    uint64_t blanks;    /* SNOOPY: blank lines after the held record */
     int depth;          /* JSON: open braces */
     bool in_str;        /* JSON: inside a string */
     bool esc;           /* JSON: after a backslash in a string */
@@ -108,6 +112,8 @@ static void tg_fjson_scan(struct tg_framer *f, const char *p, size_t n)
 
 static void tg_femit_held(struct tg_framer *f, tg_frame_fn emit, void *ctx)
 {
+    f->skipped += f->blanks; /* blank lines that no continuation followed */
+    f->blanks = 0;
     if (f->state == F_IDLE)
         return;
     const char *p = f->held.data;
@@ -152,12 +158,22 @@ void tg_framer_line(struct tg_framer *f, const char *line, size_t len, bool cut,
         return;
     }
     if (f->state == F_SNOOPY) {
+        if (len == 0 && f->held.len + f->blanks < TG_FRAMER_MAX) {
+            f->blanks++;
+            return;
+        }
         if (len && !tg_fstarts_record(line, len) && !tg_parse_snoopy_record(f->pc, line, len) &&
-            f->held.len < TG_FRAMER_MAX) {
+            f->held.len + f->blanks < TG_FRAMER_MAX) {
+            for (; f->blanks; f->blanks--)
+                tg_fappend(f, "", 0, false);
             tg_fappend(f, line, len, cut);
             return;
         }
         tg_femit_held(f, emit, ctx);
+    }
+    if (len == 0) {
+        f->skipped++;
+        return;
     }
     const char *t = line;
     size_t tn = len;

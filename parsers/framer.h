@@ -36,7 +36,7 @@ void tg_framer_line(struct tg_framer *f, const char *line, size_t len, bool cut,
                     tg_frame_fn emit, void *ctx);
 /* End of input: emit what is pending. */
 void tg_framer_finish(struct tg_framer *f, tg_frame_fn emit, void *ctx);
-/* Lines that carried no record (JSON array brackets). */
+/* Lines that carried no record (blank lines, JSON array brackets). */
 uint64_t tg_framer_skipped(const struct tg_framer *f);
 
 #endif

@@ -103,10 +103,6 @@ static int tg_ingest_one(const char *path, struct tg_source *src, const struct t
     int rc;
     while ((rc = tg_reader_next(r, &rec, &len, &cut, &errmsg)) == 0) {
         lineno++;
-        if (len == 0) { /* a blank line carries no record: counted, not an event */
-            t->empty++;
-            continue;
-        }
         tg_framer_line(fr, rec, len, cut, lineno, tg_ingest_record, &em);
     }
     tg_framer_finish(fr, tg_ingest_record, &em);

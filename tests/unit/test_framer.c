@@ -1,6 +1,7 @@
 /*
  * test_framer.c - lines to records (parsers/framer.c): pretty-printed JSON
- * arrays, JSONL arrays, snoopy records continued over several lines.
+ * arrays, JSONL arrays, snoopy records continued over several lines (also
+ * over blank lines).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -45,8 +46,7 @@ static void frame(const char *text, const char *want, uint64_t want_skipped)
         if (nl)
             *nl = '\0';
         lineno++;
-        if (*line) /* like ingest: blank lines are not records */
-            tg_framer_line(f, line, strlen(line), false, lineno, collect, &g);
+        tg_framer_line(f, line, strlen(line), false, lineno, collect, &g);
         line = nl ? nl + 1 : NULL;
     }
     tg_framer_finish(f, collect, &g);
@@ -101,6 +101,19 @@ static void test_snoopy_continuation(void **state)
     free(want);
 }
 
+static void test_snoopy_blank_lines(void **state)
+{
+    /* "echo 'a\n\nb'" is logged over three lines, one of them blank: the
+     * record keeps it; blank lines between records are skipped (counted) */
+    const char *r1 = "[uid:0 sid:1 tty:(none) cwd:/ filename:/bin/echo]: echo a";
+    const char *r2 = "[uid:0 sid:1 tty:(none) cwd:/ filename:/bin/true]: true";
+    char *in = tg_xasprintf("\n%s\n\nb\n\n\n%s\n\nx\n\n", r1, r2);
+    char *want = tg_xasprintf("2:%s\n\nb|7:%s\n\nx", r1, r2);
+    frame(in, want, 4);
+    free(in);
+    free(want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -109,6 +122,7 @@ int main(void)
         cmocka_unit_test(test_jsonl_array),
         cmocka_unit_test(test_unterminated_json_is_cut),
         cmocka_unit_test(test_snoopy_continuation),
+        cmocka_unit_test(test_snoopy_blank_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
