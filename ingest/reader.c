@@ -70,7 +70,11 @@ static int tg_reader_fill(struct tg_reader *r, const char **errmsg)
         int zerr;
         const char *m = gzerror(r->gz, &zerr);
         r->eof = true;
-        if (zerr != Z_OK && zerr != Z_BUF_ERROR) {
+        if (zerr == Z_BUF_ERROR) { /* zlib's "unexpected end of file" */
+            *errmsg = "the compressed data ends early (a .gz file cut short)";
+            return TG_EIO;
+        }
+        if (zerr != Z_OK) {
             *errmsg = m;
             return TG_EIO;
         }

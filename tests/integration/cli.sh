@@ -71,6 +71,12 @@ code=$(run ingest "$TG_TMP/crc.gz")
 check_eq "a .gz with a wrong checksum exits 3" 3 "$code"
 check "... and the read error says why" \
     grep -q "crc.gz: read error after 0 records: .*incorrect data check" "$TG_TMP/err"
+# a .gz cut short (a copy that did not finish): what was read is kept, exit 3
+gzip -c "$TG_SHARED/samples/snoopy-2.5.1-default.log" | head -c 600 >"$TG_TMP/cut.gz"
+code=$(run ingest "$TG_TMP/cut.gz")
+check_eq "a .gz cut short exits 3" 3 "$code"
+check "... saying so, after the records it could read" \
+    grep -q "cut.gz: read error after [1-9][0-9]* records: the compressed data ends early" "$TG_TMP/err"
 
 # binary input with NUL bytes and invalid UTF-8: valid JSON, exit 0
 head -c 200000 /dev/urandom >"$TG_TMP/bin"
