@@ -4,7 +4,9 @@
  * The only file outside libtrailguard.a: everything a command does lives in
  * the library so that tests, fuzzers and benchmarks link the same code.
  */
+#include <getopt.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -60,6 +62,18 @@ int tg_usage_error(const char *cmd, const char *fmt, ...)
     return TG_EXIT_USAGE;
 }
 
+int tg_option_error(const char *cmd, int c, char **argv)
+{
+    const char *arg = argv[optind - 1];
+    bool is_long = strncmp(arg, "--", 2) == 0;
+    int n = is_long ? (int)strcspn(arg, "=") : 2;
+    char shortopt[3] = {'-', (char)optopt, '\0'};
+    const char *name = is_long || !optopt ? arg : shortopt;
+    if (c == ':')
+        return tg_usage_error(cmd, "option '%.*s' needs a value", n, name);
+    return tg_usage_error(cmd, "unknown option '%.*s'", n, name);
+}
+
 static const struct tg_command *tg_find_command(const char *name)
 {
     for (const struct tg_command *c = tg_commands; c->name; c++)
@@ -72,6 +86,12 @@ static int tg_cmd_help(int argc, char **argv)
 {
     if (argc < 2) {
         tg_main_usage(stdout);
+        return TG_EXIT_OK;
+    }
+    if (argc > 2)
+        return tg_usage_error("help", "give one COMMAND (or config), not %d words", argc - 1);
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(tg_help_usage, stdout);
         return TG_EXIT_OK;
     }
     if (strcmp(argv[1], "config") == 0) {
@@ -100,9 +120,11 @@ int main(int argc, char **argv)
         tg_main_usage(stdout);
         return TG_EXIT_OK;
     }
+    opterr = 0; /* each command says what was wrong with an option (tg_option_error) */
     const struct tg_command *c = tg_find_command(argv[1]);
     if (!c) {
-        fprintf(stderr, "trailguard: unknown command '%s'\n\n", argv[1]);
+        fprintf(stderr, "trailguard: unknown %s '%s'\n\n", argv[1][0] == '-' ? "option" : "command",
+                argv[1]);
         tg_main_usage(stderr);
         return TG_EXIT_USAGE;
     }

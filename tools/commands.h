@@ -34,5 +34,9 @@ extern const struct tg_command tg_commands[];
 
 /* Print a usage error for `cmd` and return TG_EXIT_USAGE. */
 int tg_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* getopt_long (with opterr = 0 and an optstring starting with ':') returned
+ * c, '?' (an unknown option) or ':' (an option without its value): say
+ * which option, as tg_usage_error does for `cmd`.  Returns TG_EXIT_USAGE. */
+int tg_option_error(const char *cmd, int c, char **argv);
 
 #endif

@@ -187,7 +187,7 @@ int tg_cmd_export(int argc, char **argv)
     struct tg_verify_report rep = {0};
     struct tg_buf m = TG_BUF_INIT;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "k:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":k:h", longopts, NULL)) != -1) {
         int rc = tg_filter_option(&f, c, optarg, "export");
         if (rc == 0)
             continue;
@@ -216,7 +216,7 @@ int tg_cmd_export(int argc, char **argv)
             fputs(tg_export_usage, stdout);
             goto out;
         default:
-            exit_code = tg_usage_error("export", "unknown option");
+            exit_code = tg_option_error("export", c, argv);
             goto out;
         }
     }

@@ -127,7 +127,7 @@ int tg_cmd_ingest(int argc, char **argv)
     bool quiet = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "c:f:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":c:f:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'c':
             config_path = optarg;
@@ -151,7 +151,7 @@ int tg_cmd_ingest(int argc, char **argv)
             fputs(tg_ingest_usage, stdout);
             return TG_EXIT_OK;
         default:
-            return tg_usage_error("ingest", "unknown option");
+            return tg_option_error("ingest", c, argv);
         }
     }
 

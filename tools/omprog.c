@@ -210,7 +210,7 @@ int tg_cmd_omprog(int argc, char **argv)
     o.commit_mark = "COMMIT TRANSACTION";
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":c:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'c':
             config_path = optarg;
@@ -225,7 +225,7 @@ int tg_cmd_omprog(int argc, char **argv)
             fputs(tg_omprog_usage, stdout);
             return TG_EXIT_OK;
         default:
-            return tg_usage_error("omprog", "unknown option");
+            return tg_option_error("omprog", c, argv);
         }
     }
     if (optind < argc)

@@ -65,7 +65,7 @@ int tg_cmd_query(int argc, char **argv)
     int fmt = -1, c, exit_code = TG_EXIT_OK;
     bool stats = false;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         int rc = tg_filter_option(&f, c, optarg, "query");
         if (rc == 0)
             continue;
@@ -102,7 +102,7 @@ int tg_cmd_query(int argc, char **argv)
             fputs(tg_query_usage, stdout);
             goto out;
         default:
-            exit_code = tg_usage_error("query", "unknown option");
+            exit_code = tg_option_error("query", c, argv);
             goto out;
         }
     }

@@ -134,7 +134,7 @@ int tg_cmd_serve(int argc, char **argv)
     const char *config_path = NULL;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":c:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'c':
             config_path = optarg;
@@ -143,7 +143,7 @@ int tg_cmd_serve(int argc, char **argv)
             fputs(tg_serve_usage, stdout);
             return TG_EXIT_OK;
         default:
-            return tg_usage_error("serve", "unknown option");
+            return tg_option_error("serve", c, argv);
         }
     }
     if (optind < argc)

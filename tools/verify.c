@@ -47,7 +47,7 @@ int tg_cmd_verify(int argc, char **argv)
     bool quiet = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "k:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":k:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'k':
             key_path = optarg;
@@ -59,7 +59,7 @@ int tg_cmd_verify(int argc, char **argv)
             fputs(tg_verify_usage, stdout);
             return TG_EXIT_OK;
         default:
-            return tg_usage_error("verify", "unknown option");
+            return tg_option_error("verify", c, argv);
         }
     }
     if (optind + 1 != argc)

@@ -132,4 +132,18 @@ else
     skip "failing sink: message"
 fi
 
+# option errors say which option, once (getopt's own message is off)
+code=$(run serve -c)
+check_eq "serve -c without a file exits 2" 2 "$code"
+check_eq "... saying '-c' needs a value, in one message" \
+    "trailguard serve: option '-c' needs a value|Try \`trailguard serve --help\`." "$(paste -sd'|' "$TG_TMP/err")"
+code=$(run query --bogus=1 "$TG_TMP")
+check "an unknown long option is named" grep -q "trailguard query: unknown option '--bogus'" "$TG_TMP/err"
+code=$(run --bogus)
+check_eq "trailguard --bogus exits 2" 2 "$code"
+check "... naming an unknown option, not a command" grep -q "unknown option '--bogus'" "$TG_TMP/err"
+code=$(run help --help)
+check_eq "help --help exits 0" 0 "$code"
+check "... and shows help's usage" grep -q "usage: trailguard help" "$TG_TMP/out"
+
 tap_done
