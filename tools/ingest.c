@@ -91,9 +91,12 @@ static int tg_ingest_one(const char *path, struct tg_source *src, const struct t
         fprintf(stderr, "trailguard ingest: %s: cannot open: %s\n", path, strerror(errno));
         return TG_EIO;
     }
+    /* the absolute path: input.peer (and the event.id of a record without a
+     * host of its own) do not depend on how the path was spelled */
+    char *abs = is_stdin ? NULL : realpath(path, NULL);
     struct tg_ingest_emit em = {.src = src,
                                 .in = {.type = is_stdin ? "stdin" : "file",
-                                       .peer = is_stdin ? TG_STR_NULL : tg_str_c(path)},
+                                       .peer = is_stdin ? TG_STR_NULL : tg_str_c(abs ? abs : path)},
                                 .t = t};
     struct tg_framer *fr = tg_framer_new(pc);
     const char *rec, *errmsg;
@@ -113,6 +116,7 @@ static int tg_ingest_one(const char *path, struct tg_source *src, const struct t
                 (unsigned long long)(t->records - records_before),
                 errmsg ? errmsg : strerror(errno));
     tg_reader_close(r);
+    free(abs);
     return rc == TG_EIO ? TG_EIO : 0;
 }
 

@@ -132,6 +132,13 @@ else
     skip "failing sink: message"
 fi
 
+# a record without a host of its own (Percona's audit.log) is identified by
+# its file: the same file however its path is spelled gives the same ids
+cp "$TG_SHARED/samples/percona-audit.json" "$TG_TMP/audit.log"
+check_eq "event.id does not depend on how the path is spelled" \
+    "$("$TG_BIN" ingest -q "$TG_TMP/audit.log" | jq -r .event.id | md5sum)" \
+    "$(cd "$TG_TMP" && "$TG_BIN" ingest -q ./audit.log | jq -r .event.id | md5sum)"
+
 # option errors say which option, once (getopt's own message is off)
 code=$(run serve -c)
 check_eq "serve -c without a file exits 2" 2 "$code"
