@@ -24,13 +24,19 @@
 
 #define TG_SHA256_BLOCK 64
 
-int tg_chain_key_load(const char *path, uint8_t key[TG_LINK_LEN], char **err)
+int tg_chain_key_load(const char *path, bool writer, uint8_t key[TG_LINK_LEN], char **err)
 {
+    const char *reader_advice = "give the hmac_key_file the store was written with (the "
+                                "original file, not a copy of a later state)";
     FILE *f = fopen(path, "rb");
     if (!f) {
-        *err = tg_xasprintf("hmac_key_file %s: cannot open: %s; create it (e.g. `head -c 32 "
-                            "/dev/urandom | base64 > %s`, mode 0400) and keep a copy offline",
-                            path, strerror(errno), path);
+        if (writer)
+            *err = tg_xasprintf("hmac_key_file %s: cannot open: %s; create it (e.g. `head -c 32 "
+                                "/dev/urandom | base64 > %s`, mode 0400) and keep a copy offline",
+                                path, strerror(errno), path);
+        else
+            *err =
+                tg_xasprintf("--key %s: cannot open: %s; %s", path, strerror(errno), reader_advice);
         return TG_EIO;
     }
     uint8_t buf[4096];
@@ -42,9 +48,10 @@ int tg_chain_key_load(const char *path, uint8_t key[TG_LINK_LEN], char **err)
         n--;
     int rc = 0;
     if (more || n < 16) {
-        *err = tg_xasprintf("hmac_key_file %s: the key must be 16 to 4096 bytes (it has %s); "
-                            "write a random key, e.g. `head -c 32 /dev/urandom | base64`",
-                            path, more ? "more" : "fewer");
+        *err = tg_xasprintf("%s %s: a key is 16 to 4096 bytes (this file has %s); %s",
+                            writer ? "hmac_key_file" : "--key", path, more ? "more" : "fewer",
+                            writer ? "write a random key, e.g. `head -c 32 /dev/urandom | base64`"
+                                   : reader_advice);
         rc = TG_EINVAL;
     } else {
         EVP_Digest(buf, n, key, NULL, EVP_sha256(), NULL);

@@ -44,7 +44,7 @@ struct tg_chain {
  * *err (names the file and what to do).  The file's bytes are wiped from
  * memory after use.
  */
-int tg_chain_key_load(const char *path, uint8_t key[TG_LINK_LEN], char **err);
+int tg_chain_key_load(const char *path, bool writer, uint8_t key[TG_LINK_LEN], char **err);
 
 /* Start at the genesis (count 0, L_0 = zeros).  key0 NULL: unkeyed and no key.
  * The caller should wipe its copy of key0. */

@@ -591,7 +591,7 @@ static int tg_file_open(struct tg_sink *s, const void *conf)
     int rc = TG_EIO;
     uint8_t key[TG_LINK_LEN];
     bool keyed = c->hmac_key_file != NULL;
-    if (keyed && (rc = tg_chain_key_load(c->hmac_key_file, key, &err)) != 0) {
+    if (keyed && (rc = tg_chain_key_load(c->hmac_key_file, true, key, &err)) != 0) {
         rc = TG_ECONFIG;
         goto fail;
     }

@@ -244,7 +244,7 @@ int tg_cmd_export(int argc, char **argv)
     uint8_t key[TG_LINK_LEN];
     if (key_path) {
         char *err = NULL;
-        if (tg_chain_key_load(key_path, key, &err) != 0) {
+        if (tg_chain_key_load(key_path, false, key, &err) != 0) {
             fprintf(stderr, "trailguard export: %s\n", err);
             free(err);
             exit_code = TG_EXIT_USAGE;

@@ -104,19 +104,24 @@ static void test_key_file(void **state)
     close(fd);
     uint8_t k[32], want[32];
     char *err = NULL;
-    assert_int_equal(tg_chain_key_load(path, k, &err), 0);
+    assert_int_equal(tg_chain_key_load(path, true, k, &err), 0);
     EVP_Digest("0123456789abcdefXYZ", 19, want, NULL, EVP_sha256(), NULL);
     assert_memory_equal(k, want, 32);
 
     fd = open(path, O_WRONLY | O_TRUNC);
     assert_int_equal(write(fd, "short\n", 6), 6);
     close(fd);
-    assert_int_equal(tg_chain_key_load(path, k, &err), TG_EINVAL);
+    assert_int_equal(tg_chain_key_load(path, true, k, &err), TG_EINVAL);
     assert_non_null(strstr(err, path));
+    assert_non_null(strstr(err, "write a random key")); /* the writer makes one */
+    free(err);
+    assert_int_equal(tg_chain_key_load(path, false, k, &err), TG_EINVAL);
+    assert_non_null(strstr(err, "written with")); /* a reader needs the original */
+    assert_null(strstr(err, "random"));
     free(err);
     unlink(path);
     err = NULL;
-    assert_int_equal(tg_chain_key_load(path, k, &err), TG_EIO);
+    assert_int_equal(tg_chain_key_load(path, true, k, &err), TG_EIO);
     free(err);
 }
 
