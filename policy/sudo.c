@@ -169,6 +169,8 @@ int tg_sudo_cmd_parse(struct tg_snapshot_data *d, struct tg_sudo_member *m, cons
     c->path = tg_snap_strdup(d, text, plen);
     if (strcmp(c->path, "/usr/bin/sudoedit") == 0)
         c->path = "sudoedit";
+    else if (c->path[0] == '/') /* sudo finds the file: /usr//bin/../bin/x is /usr/bin/x */
+        tg_sudo_path_clean(c->path, c->path, plen + 1);
     c->args = *args ? tg_snap_strdup(d, args, strlen(args)) : NULL;
     if (c->args) { /* trailing blanks are not part of the pattern */
         size_t al = strlen(c->args);
@@ -649,17 +651,24 @@ static const char *tg_base(const char *p)
     return b ? b + 1 : p;
 }
 
-static bool tg_command_matches(const struct tg_sudo_cmd *c, const struct tg_sudo_req *q)
+/* The command asked about, as the command matchers see it. */
+struct tg_cmnd_q {
+    const struct tg_sudo_req *q;
+    const char *path; /* q->cmnd cleaned and usrmerged, when it is a full path */
+};
+
+static bool tg_command_matches(const struct tg_sudo_cmd *c, const struct tg_cmnd_q *cq)
 {
-    char b1[4096], b2[4096];
-    if (c->path_re)
+    const struct tg_sudo_req *q = cq->q;
+    char b1[4096];
+    if (c->path_re) /* sudo matches the path as typed */
         return q->cmnd[0] == '/' && tg_re_match(c->path_re, q->cmnd) && tg_args_match(c, q->args);
     if (c->path[0] != '/') /* sudoedit, list */
         return strcmp(c->path, q->cmnd) == 0 && tg_args_match(c, q->args);
     if (q->cmnd[0] != '/')
         return false;
     const char *rp = tg_merged(c->path, q->usrmerge, b1, sizeof(b1));
-    const char *up = tg_merged(q->cmnd, q->usrmerge, b2, sizeof(b2));
+    const char *up = cq->path;
     size_t rl = strlen(rp);
     if (c->has_meta) {
         if (rp[rl - 1] == '/') { /* glob of directories */
@@ -683,9 +692,9 @@ static bool tg_command_matches(const struct tg_sudo_cmd *c, const struct tg_sudo
     return tg_args_match(c, q->args);
 }
 
-static bool tg_cmnd_hit(const struct tg_sudo_member *m, const void *q)
+static bool tg_cmnd_hit(const struct tg_sudo_member *m, const void *cq)
 {
-    return m->type == TG_SM_CMD && tg_command_matches(m->cmd, q);
+    return m->type == TG_SM_CMD && tg_command_matches(m->cmd, cq);
 }
 
 static struct tg_who tg_who_of(const struct tg_snapshot *s, const char *name)
@@ -719,6 +728,9 @@ void tg_sudo_eval(const struct tg_snapshot *s, const struct tg_sudo_req *q,
     const struct tg_entity *he = tg_snapshot_entity(s, TG_NS_HOST, q->host, strlen(q->host));
     const struct tg_user_q uq = {s, &rc.user};
     const struct tg_host_q hq = {s, q->host, shost, he};
+    char clean[4096], merged[4096];
+    const char *cp = tg_sudo_path_clean(q->cmnd, clean, sizeof(clean)) ? clean : q->cmnd;
+    const struct tg_cmnd_q cq = {q, tg_merged(cp, q->usrmerge, merged, sizeof(merged))};
     res->match = TG_SUDO_UNSPEC;
     res->spec = NULL;
     struct tg_cands c;
@@ -737,7 +749,7 @@ void tg_sudo_eval(const struct tg_snapshot *s, const struct tg_sudo_req *q,
                     continue;
                 if (tg_runaslist(&rc, cs) != TG_SUDO_ALLOW)
                     continue;
-                int m = tg_member_match(&cs->cmnd, tg_cmnd_hit, q, 0);
+                int m = tg_member_match(&cs->cmnd, tg_cmnd_hit, &cq, 0);
                 if (m != TG_SUDO_UNSPEC) {
                     res->match = m;
                     res->spec = sp;
@@ -749,6 +761,34 @@ void tg_sudo_eval(const struct tg_snapshot *s, const struct tg_sudo_req *q,
 done:
     if (c.v != c.stack)
         free(c.v);
+}
+
+bool tg_sudo_path_clean(const char *path, char *buf, size_t n)
+{
+    size_t len = strlen(path);
+    if (path[0] != '/' || len >= n)
+        return false;
+    buf[0] = '/';
+    size_t w = 1; /* buf[0..w) is the cleaned prefix; never ahead of the reading */
+    for (const char *p = path; *p;) {
+        while (*p == '/')
+            p++;
+        size_t cl = strcspn(p, "/");
+        if (cl == 2 && p[0] == '.' && p[1] == '.') {
+            while (w > 1 && buf[--w] != '/')
+                ;
+        } else if (cl > 0 && !(cl == 1 && p[0] == '.')) {
+            if (w > 1)
+                buf[w++] = '/';
+            memmove(buf + w, p, cl);
+            w += cl;
+        }
+        p += cl;
+    }
+    if (path[len - 1] == '/' && w > 1) /* a directory spec keeps its slash */
+        buf[w++] = '/';
+    buf[w] = '\0';
+    return true;
 }
 
 void tg_sudo_resolve(const struct tg_snapshot *s, const char *name, char *buf, size_t n)

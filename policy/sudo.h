@@ -6,13 +6,18 @@
  * matches (positively or through `!`) decides; lists scanned from the end;
  * runas per runaslist_matches; commands by path (usrmerge-aware string
  * compare standing in for sudo's inode compare), glob, directory, regex,
- * sudoedit and ALL; arguments by fnmatch, `""` or regex.
+ * sudoedit and ALL; arguments by fnmatch, `""` or regex.  Because sudo
+ * compares files, not strings, both the rule's path and the command's are
+ * normalised lexically first (`//`, `.` and `..` components: `/usr/bin/../bin/x`
+ * and `/usr//bin/x` are `/usr/bin/x`); a ^regex$ sees the command's path as
+ * typed, as in sudo.
  *
  * Offline differences, by necessity: network/IP host entries never match
  * (sudo only matches the audited machine's interfaces, which we do not
  * know); digests (sha256:...) are not checked; globs in paths are matched
  * like `fast_glob` (fnmatch with FNM_PATHNAME) instead of against the
- * audited host's filesystem.
+ * audited host's filesystem; `..` is resolved lexically, so a `..` after a
+ * symlinked directory other than the usrmerge ones can differ from sudo.
  *
  * Pure functions over an immutable snapshot: any thread.
  */
@@ -43,6 +48,12 @@ struct tg_sudo_result {
 /* Evaluate q against the snapshot's sudo rules. */
 void tg_sudo_eval(const struct tg_snapshot *s, const struct tg_sudo_req *q,
                   struct tg_sudo_result *res);
+
+/* Write the full path `path` into buf (size n; buf may be path itself) with
+ * empty and `.` components removed and `..` resolved lexically (never above
+ * `/`); a trailing `/` stays.  False, buf untouched, when path does not start
+ * with `/` or does not fit. */
+bool tg_sudo_path_clean(const char *path, char *buf, size_t n);
 
 /* The path sudo would run for a bare command name: the first directory of
  * secure_path (from the snapshot's Defaults, else sudo's default) holding a

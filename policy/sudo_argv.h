@@ -1,14 +1,24 @@
 /*
- * sudo_argv.h - read a logged `sudo ...` command line the way sudo's
- * parse_args() reads its argv: which mode, which runas user/group, where the
- * command starts.
+ * sudo_argv.h - read a logged `sudo ...` command line the way sudo 1.9.13p3
+ * (as Debian ships it) reads its argv: which mode, which runas user/group,
+ * where the command starts, or why sudo would refuse the line.
  *
  * Handles short options (combined, attached or separate arguments: -u bob,
- * -ubob, -iu bob), long options (--user=bob, --user bob), `--`, the option
- * letters that take arguments (-u -g -U -p -C -c -D -R -r -T -t -a, -h only
- * attached), VAR=value assignments before the command, and the modes: -l,
- * -v, -k/-K, -V, -h (help) run no command; -e and the name `sudoedit` edit
- * files; -i and -s run a (login) shell.  Pure, any thread.
+ * -ubob, -iu bob), long options (--user=bob, --user bob, unique
+ * abbreviations such as --us=bob), `--`, -h's optional argument (attached,
+ * or the next word when -h stands alone and that word is neither an option
+ * nor VAR=value), VAR=value assignments among the options, the reduced option
+ * set of `sudoedit`, and the modes: -l, -v, -k/-K, -V, -h (help) run no
+ * command; -e and the name `sudoedit` edit files; -i and -s run a (login)
+ * shell.  Every command line that sudo answers with its usage, or that the
+ * sudoers plugin refuses before any rule is looked at, is TG_SMODE_USAGE
+ * with sudo's reason: conflicting modes, options the mode does not take,
+ * -i with -s or -E, -U without -l, -A with -S, an option given twice or with
+ * an empty argument, -u/-g without a command, a command in a mode that runs
+ * none, environment variables in edit mode, no command, and a remote host
+ * (-h HOST, --host) outside -l (sudo's CVE-2025-32462 fix; sudo accepts it
+ * when HOST is the machine's own name, which the reader cannot know, so
+ * that case is a usage error here too).  Pure, any thread.
  */
 #ifndef TG_POLICY_SUDO_ARGV_H
 #define TG_POLICY_SUDO_ARGV_H
@@ -20,7 +30,7 @@
 enum tg_sudo_mode {
     TG_SMODE_RUN = 0,
     TG_SMODE_EDIT,       /* -e / sudoedit */
-    TG_SMODE_LIST,       /* -l */
+    TG_SMODE_LIST,       /* -l, with or without a command */
     TG_SMODE_VALIDATE,   /* -v */
     TG_SMODE_KILL,       /* -k without a command */
     TG_SMODE_INVALIDATE, /* -K */

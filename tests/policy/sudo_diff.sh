@@ -3,7 +3,10 @@
 # real sudo (`sudo -n -l`, through the project's oracle
 # ../shared/oracles/sudo_oracle.sh, in a private mount namespace).
 #   1. the shared sample sudoers.example with the shared oracle cases;
-#   2. 8 generated sudoers (tests/policy/sudo_gen.py, fixed seeds) x 60 cases.
+#   2. command paths spelled with //, . and .. (sudo compares files), in the
+#      command run and in the rules, against plain, glob, directory and regex
+#      rules;
+#   3. 8 generated sudoers (tests/policy/sudo_gen.py, fixed seeds) x 60 cases.
 # trailguard reads the sudoers as `cvtsudoers -f json` converts it.  Cases
 # the oracle cannot answer are left out by design (see sudo_gen.py and
 # reference/policy.md 6.1): sudoedit, run-as-self "()" specs, ERROR lines
@@ -43,6 +46,32 @@ grep -v sudoedit "$TG_SHARED/oracles/oracle.cases" |
         -t /usr/local/bin -t /usr/local/sbin -e /usr/local/bin/backup.sh \
         -x /usr/local/sbin/fixperms >"$d/oracle.tsv" 2>"$d/err"
 compare "$d" "sample sudoers.example"
+
+d=$TG_TMP/paths
+mkdir -p "$d/snap"
+cat >"$d/sudoers" <<'EOF'
+Defaults !fqdn
+u1 ALL = /usr/bin/uptime, /usr//bin/../bin/./id, /usr/local/sbin/, ^/usr/bin/who[a-z]+$
+u2 ALL = /usr/bin/up*, /usr/local/bin/../../bin/./head ""
+EOF
+printf 'u1:x:2001:2001::/home/u1:/bin/bash\nu2:x:2002:2002::/home/u2:/bin/bash\n' >"$d/snap/passwd"
+: >"$d/snap/group"
+for u in u1 u2; do
+    for c in /usr/bin/uptime /usr/bin/../bin/uptime /usr//bin/uptime /usr/bin/./uptime \
+        /usr/sbin/../bin/uptime /usr/bin/../../usr/bin/uptime /usr/bin/id /usr//bin/id /bin/./id \
+        /usr/local/sbin/../sbin/./fixperms /usr/local/sbin//fixperms /usr/bin/whoami \
+        /usr/bin/../bin/whoami /usr/bin/head "/usr/bin/./head -n1" /usr//bin/head /usr/bin/date; do
+        echo "-U $u -h h1.example.com $c"
+    done
+done >"$d/cases"
+if ! cvtsudoers -f json -o "$d/snap/sudoers.json" "$d/sudoers" 2>"$d/err"; then
+    not_ok "command paths: cvtsudoers failed"; sed 's/^/# /' "$d/err"
+elif ! "$ORACLE" -s "$d/sudoers" -p "$d/snap/passwd" -g "$d/snap/group" -t /usr/local/sbin \
+    -x /usr/local/sbin/fixperms <"$d/cases" >"$d/oracle.tsv" 2>"$d/err"; then
+    not_ok "command paths: oracle failed"; sed 's/^/# /' "$d/err" | head
+else
+    compare "$d" "command paths with //, . and .."
+fi
 
 for seed in 1 2 3 4 5 6 7 8; do
     d=$TG_TMP/g$seed
