@@ -7,8 +7,10 @@
  * have 7 colon-separated fields with numeric uid and gid, group lines 4 with
  * a numeric gid, netgroup lines are `NAME (host,user,domain) ... | NAME`.
  * Loading adds users (uid, primary gid, shell, home), groups (gid, members)
- * and netgroups to the snapshot; malformed lines are reported with
- * file:line and skipped.  Single-threaded (snapshot load).
+ * and netgroups to the snapshot.  A malformed line is damage (model.h): it
+ * is reported with file:line and the snapshot does not load, since the
+ * account or membership it held would be missing.  Single-threaded
+ * (snapshot load).
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -122,8 +124,9 @@ static void tg_load_netgroup_line(struct tg_snapshot_data *d, const char *file, 
         if (l.p[i] == '(') {
             const char *close = memchr(l.p + i, ')', l.len - i);
             if (!close) {
-                tg_snap_problem(d, file, no, false,
-                                "netgroup triple without ')'; rest of line ignored");
+                tg_snap_damage(d, file, no,
+                               "netgroup triple without ')'; repair the line or export the file "
+                               "again");
                 return;
             }
             struct tg_str f[3] = {0};
@@ -169,8 +172,11 @@ void tg_accounts_load(struct tg_snapshot_data *d, const char *file, const char *
         int k = tg_split_colon(l.p, l.len, f, 7);
         if (pw ? (k != 7 || !tg_is_num(f[2]) || !tg_is_num(f[3]))
                : (k != 4 || !tg_is_num(f[2])) || f[0].len == 0) {
-            tg_snap_problem(d, file, no, false, "not a %s line (expected %s); line ignored", kind,
-                            pw ? "name:x:uid:gid:gecos:home:shell" : "name:x:gid:member,...");
+            tg_snap_damage(d, file, no,
+                           "not a %s line (expected %s); repair the line or export "
+                           "the file again (getent %s)",
+                           kind, pw ? "name:x:uid:gid:gecos:home:shell" : "name:x:gid:member,...",
+                           kind);
             continue;
         }
         enum tg_ns ns = pw ? TG_NS_USER : TG_NS_GROUP;

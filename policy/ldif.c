@@ -12,8 +12,15 @@
  * come later (or in another file), so they are kept and resolved by
  * tg_ldif_finish() once every file is read.
  *
- * Every problem is recorded with file:line and the entry is skipped or
- * partially used; nothing here is fatal.  Single-threaded (snapshot load).
+ * Every problem is recorded with file:line.  Syntax damage, where the text
+ * could not be read as written (a line that is not `attribute: value`, an
+ * undecodable value, attributes with no dn: before them, an HBAC rule or
+ * sudo command entry without its naming attribute, so that it had to be
+ * dropped), is recorded as damage (model.h) and fails the snapshot load.
+ * Findings about readable entries (a value naming no known entry or of the
+ * wrong kind, a rule that can never match, a deny-type HBAC rule) are
+ * problems: the entry is skipped or partially used and the snapshot loads.
+ * Single-threaded (snapshot load).
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -108,7 +115,9 @@ static void tg_ldif_line(struct tg_snapshot_data *d, struct tg_ldif_entry *e, co
 {
     const char *colon = memchr(s, ':', len);
     if (!colon || colon == s) {
-        tg_snap_problem(d, file, line, false, "not an LDIF 'attribute: value' line; line ignored");
+        tg_snap_damage(d, file, line,
+                       "not an LDIF 'attribute: value' line; repair the line or export the file "
+                       "again (ldapsearch -LLL)");
         return;
     }
     size_t nlen = (size_t)(colon - s);
@@ -128,22 +137,30 @@ static void tg_ldif_line(struct tg_snapshot_data *d, struct tg_ldif_entry *e, co
         value = tg_arena_alloc(&d->arena, (size_t)(end - v) + 1);
         long n = tg_b64decode(v, (size_t)(end - v), value);
         if (n < 0) {
-            tg_snap_problem(d, file, line, false,
-                            "attribute %s: invalid base64 value; value ignored", name);
+            tg_snap_damage(d, file, line,
+                           "attribute %s: invalid base64 value; export the file again", name);
             return;
         }
         value[n] = '\0';
     } else if (v < end && *v == '<') {
-        tg_snap_problem(
-            d, file, line, false,
-            "attribute %s: URL values (':<') are not supported; export the value inline", name);
+        tg_snap_damage(d, file, line,
+                       "attribute %s: URL values (':<') are not supported; export the value "
+                       "inline",
+                       name);
         return;
     } else {
         while (v < end && *v == ' ')
             v++;
         value = tg_snap_strdup(d, v, (size_t)(end - v));
     }
-    if (strcmp(name, "dn") == 0 && !e->dn) {
+    if (strcmp(name, "dn") == 0 && e->dn) {
+        tg_snap_damage(d, file, line,
+                       "dn: line inside the entry of line %d (the blank line between entries is "
+                       "missing); repair it or export the file again",
+                       e->line);
+        return;
+    }
+    if (strcmp(name, "dn") == 0) {
         e->dn = value;
         e->line = line;
         return;
@@ -151,8 +168,10 @@ static void tg_ldif_line(struct tg_snapshot_data *d, struct tg_ldif_entry *e, co
     if (!e->dn) {
         /* version: 1, search: 2, result: 0 Success and other headers */
         if (strcmp(name, "version") && strcmp(name, "search") && strcmp(name, "result"))
-            tg_snap_problem(d, file, line, true,
-                            "'%s' outside an entry (no dn: before it); ignored", name);
+            tg_snap_damage(d, file, line,
+                           "'%s' outside an entry (no dn: line before it): the entry's dn: line "
+                           "is damaged or missing; repair it or export the file again",
+                           name);
         return;
     }
     e->a = tg_xgrow(e->a, e->n, &e->cap, sizeof(*e->a), 16);
@@ -437,7 +456,10 @@ static void tg_ldif_hbac_rule(struct tg_snapshot_data *d, const struct tg_ldif_e
 {
     const char *cn = tg_attr1(e, "cn");
     if (!cn) {
-        tg_snap_problem(d, e->file, e->line, false, "HBAC rule %s has no cn; entry ignored", e->dn);
+        tg_snap_damage(d, e->file, e->line,
+                       "HBAC rule %s has no cn, so the rule cannot be used; export cn=hbac again "
+                       "with all attributes",
+                       e->dn);
         return;
     }
     d->hbac = tg_xgrow(d->hbac, d->nhbac, &d->caphbac, sizeof(*d->hbac), 64);
@@ -661,8 +683,10 @@ static void tg_ldif_sudocmd(struct tg_snapshot_data *d, const struct tg_ldif_ent
     struct tg_ldif_pending *p = tg_pending(d);
     const char *cmd = tg_attr1(e, "sudocmd");
     if (!cmd) {
-        tg_snap_problem(d, e->file, e->line, false, "sudo command entry %s has no sudoCmd; ignored",
-                        e->dn);
+        tg_snap_damage(d, e->file, e->line,
+                       "sudo command entry %s has no sudoCmd, so the command cannot be used; "
+                       "export cn=sudocmds again with all attributes",
+                       e->dn);
         return;
     }
     p->cmds = tg_xgrow(p->cmds, p->ncmds, &p->capcmds, sizeof(*p->cmds), 16);

@@ -164,8 +164,9 @@ struct tg_sudo_spec {
 /* A problem found while loading: "file:line: message". */
 struct tg_problem {
     const char *file;
-    int line;
+    int line;     /* 0: the file as a whole */
     bool warning; /* false: an entry or file could not be used */
+    bool damage;  /* the content could not be read as written (tg_snap_damage) */
     char *msg;
 };
 
@@ -203,6 +204,7 @@ struct tg_snapshot_data {
 
     struct tg_problem *problems;
     size_t nproblems, capproblems;
+    size_t ndamage; /* problems that are damage: tg_snapshot_load fails */
     size_t nfiles;
     const char **file_kinds; /* per file "ldif", "sudoers-json", ... */
     const char **file_names;
@@ -218,9 +220,19 @@ uint32_t tg_snap_intern(struct tg_snapshot_data *d, enum tg_ns ns, const char *n
 /* Id of name in ns, or TG_STRMAP_NONE. */
 uint32_t tg_snap_find(const struct tg_snapshot_data *d, enum tg_ns ns, const char *name,
                       size_t len);
-/* Record a problem (printf-style).  warning=false: something was not used. */
+/* Record a finding about what the files say (printf-style): a reference to
+ * an undefined entry, a rule that can never match, a value sudo or SSSD
+ * would not use.  warning=false: something was not used.  The snapshot
+ * still loads; `policy lint` and the load log show the finding. */
 void tg_snap_problem(struct tg_snapshot_data *d, const char *file, int line, bool warning,
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Record damage (printf-style): content that could not be read as written
+ * (an unreadable or unparsable file, a line the file's syntax does not
+ * allow, an entry that had to be dropped).  An error that makes
+ * tg_snapshot_load fail, since the rest of the snapshot would give wrong
+ * verdicts; the message says what to do (line 0: the whole file). */
+void tg_snap_damage(struct tg_snapshot_data *d, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* Copy a string into the snapshot's lifetime (freed with it). */
 char *tg_snap_strdup(struct tg_snapshot_data *d, const char *s, size_t n);
 char *tg_snap_printf(struct tg_snapshot_data *d, const char *fmt, ...)
@@ -251,7 +263,7 @@ void tg_sudo_member_parse(struct tg_snapshot_data *d, struct tg_sudo_member *m, 
 /* Build the sudo index (after closures).  snapshot.c, at load. */
 void tg_sudo_index(struct tg_snapshot_data *d);
 
-/* Loaders: each reads one file's bytes; problems go to d. */
+/* Loaders: each reads one file's bytes; problems and damage go to d. */
 void tg_ldif_load(struct tg_snapshot_data *d, const char *file, const char *text, size_t len);
 void tg_ldif_finish(struct tg_snapshot_data *d); /* resolve ipaSudoRule after all files */
 void tg_sudoers_json_load(struct tg_snapshot_data *d, const char *file, const char *text,

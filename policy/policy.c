@@ -3,13 +3,18 @@
  *
  * Verdict order for an event (SPEC.md section 4): no snapshot -> the load
  * error; then not_applicable for what the policy does not speak about
- * (records without a user or host, system accounts below min_uid, users an
- * account-bearing snapshot does not know, database queries, sudo modes that
- * run no command); then HBAC for sessions, sudo rules + HBAC service `sudo`
- * for sudo execs, HBAC db_service for database logins.  Every reason is one
- * sentence naming who, what, where and what to change.  `trailguard policy
- * check` enters through tg_verdict_exec like every logged exec, so there is
- * one path to a verdict and the explanation cannot differ from the event's.
+ * (records without a user or host, database queries, sudo modes that run no
+ * command, and the accounts outside its scope: the overflow account, system
+ * accounts below min_uid, users an account-bearing snapshot does not know;
+ * one gate, tg_account_gate, for execs and database logins alike); then
+ * HBAC for sessions, sudo rules + HBAC service `sudo` for sudo execs, HBAC
+ * db_service for database logins.  Every reason is one sentence naming who,
+ * what, where and what to change.  `trailguard policy check` enters through
+ * tg_verdict_exec like every logged exec, so there is one path to a verdict
+ * and the explanation cannot differ from the event's.  A snapshot that does
+ * not load (directory missing, files damaged: snapshot.h) is never used:
+ * the first load's error becomes every event's reason, a failed reload keeps
+ * the last good snapshot; both are logged as errors and counted.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -89,6 +94,33 @@ static bool tg_unknown_user(const struct tg_snapshot *s, const char *user, struc
          "account (passwd or LDAP users) into the snapshot if it is a directory user.",
          user, s->id);
     return true;
+}
+
+/* The accounts the policy does not speak about: the overflow account,
+ * system accounts below min_uid (uid: the snapshot's for the user, else the
+ * logged one, -1 unknown) and users the snapshot does not know.  Returns
+ * true when v was set (not_applicable). */
+static bool tg_account_gate(const struct tg_snapshot *s, const struct tg_policy_conf *conf,
+                            const char *user, int64_t uid, struct tg_verdict *v)
+{
+    const struct tg_entity *e = tg_snapshot_entity(s, TG_NS_USER, user, strlen(user));
+    if (e && e->file && e->uid >= 0)
+        uid = e->uid;
+    if (uid == 65534) { /* the kernel's overflow uid: no person logs in as it */
+        tg_v(v, TG_DECISION_NOT_APPLICABLE, TG_CHECK_NONE, NULL,
+             "%s (uid 65534) is the unprivileged overflow account, which the policy does not "
+             "cover.",
+             user);
+        return true;
+    }
+    if (uid >= 0 && uid < conf->min_uid) {
+        tg_v(v, TG_DECISION_NOT_APPLICABLE, TG_CHECK_NONE, NULL,
+             "%s (uid %lld) is a system account below [policy] min_uid %lld, which the policy "
+             "does not cover.",
+             user, (long long)uid, (long long)conf->min_uid);
+        return true;
+    }
+    return tg_unknown_user(s, user, v);
 }
 
 /* The snapshot's FQDN for a dot-less host name when exactly one defined host
@@ -333,9 +365,10 @@ static void tg_verdict_sudo_exec(const struct tg_snapshot *s, const struct tg_po
         const char *c = argv[sa.cmd];
         if (!strchr(c, '/'))
             tg_sudo_resolve(s, c, path, sizeof(path));
-        else if (c[0] != '/' && cwd)
+        else if (c[0] != '/' && cwd) { /* ./x, ../bin/x: as the path sudo runs */
             snprintf(path, sizeof(path), "%s/%s", cwd, c);
-        else
+            tg_sudo_path_clean(path, path, sizeof(path));
+        } else
             snprintf(path, sizeof(path), "%s", c);
         cmnd = path;
         for (int i = sa.cmd + 1; i < argc; i++) {
@@ -357,24 +390,7 @@ void tg_verdict_exec(const struct tg_snapshot *s, const struct tg_policy_conf *c
                      const char *user, int64_t uid, const char *host, const char *exe,
                      const char *cmdline, const char *cwd, int64_t now, struct tg_verdict *v)
 {
-    const struct tg_entity *e = tg_snapshot_entity(s, TG_NS_USER, user, strlen(user));
-    if (e && e->file && e->uid >= 0)
-        uid = e->uid;
-    if (uid == 65534) { /* the kernel's overflow uid: no person logs in as it */
-        tg_v(v, TG_DECISION_NOT_APPLICABLE, TG_CHECK_NONE, NULL,
-             "%s (uid 65534) is the unprivileged overflow account, which the policy does not "
-             "cover.",
-             user);
-        return;
-    }
-    if (uid >= 0 && uid < conf->min_uid) {
-        tg_v(v, TG_DECISION_NOT_APPLICABLE, TG_CHECK_NONE, NULL,
-             "%s (uid %lld) is a system account below [policy] min_uid %lld, which the policy "
-             "does not cover.",
-             user, (long long)uid, (long long)conf->min_uid);
-        return;
-    }
-    if (tg_unknown_user(s, user, v))
+    if (tg_account_gate(s, conf, user, uid, v))
         return;
     const char *first = cmdline ? cmdline : "";
     char word[4096];
@@ -521,10 +537,6 @@ static void tg_policy_decide(struct tg_policy *p, const struct tg_snapshot *s, s
              "The record names no %s, so the policy cannot be applied.", !user ? "user" : "host");
         return;
     }
-    if (connect) {
-        tg_verdict_hbac(s, &p->conf, user, host, p->conf.db_service, v);
-        return;
-    }
     int64_t uid = -1;
     if (ev->user_id.p) {
         char *end;
@@ -532,6 +544,11 @@ static void tg_policy_decide(struct tg_policy *p, const struct tg_snapshot *s, s
         long long x = strtoll(u, &end, 10);
         if (*end == '\0' && end != u)
             uid = x;
+    }
+    if (connect) {
+        if (!tg_account_gate(s, &p->conf, user, uid, v))
+            tg_verdict_hbac(s, &p->conf, user, host, p->conf.db_service, v);
+        return;
     }
     int64_t now = ev->timestamp.frac >= 0 ? ev->timestamp.sec : ev->ingested.sec;
     tg_verdict_exec(s, &p->conf, user, uid, host, tg_cstr(ev, ev->executable),

@@ -43,8 +43,9 @@ struct tg_policy;
 
 /*
  * Create the policy stage from conf (NULL = defaults); `dir` overrides
- * conf->snapshot_dir.  A snapshot that cannot be loaded is logged and
- * counted, and events then get not_applicable with the reason.  Main thread.
+ * conf->snapshot_dir.  A snapshot that cannot be loaded (directory missing,
+ * files damaged) is logged and counted, and events then get not_applicable
+ * with the reason.  Main thread.
  */
 struct tg_policy *tg_policy_new(const struct tg_policy_conf *conf, const char *dir);
 void tg_policy_free(struct tg_policy *p);
@@ -73,7 +74,9 @@ void tg_policy_stats(const struct tg_policy *p, struct tg_policy_stats *out);
  * pipeline does for every exec, so the two give the same verdict. ---- */
 
 /* HBAC: does some enabled allow rule grant user one of services (a
- * comma-separated list) on host?  (Database logins; no account gate.) */
+ * comma-separated list) on host?  HBAC only: of the account gate it applies
+ * just the unknown-user check; the pipeline puts every exec and database
+ * login through the whole gate (min_uid, overflow account) first. */
 void tg_verdict_hbac(const struct tg_snapshot *s, const struct tg_policy_conf *conf,
                      const char *user, const char *host, const char *services,
                      struct tg_verdict *v);

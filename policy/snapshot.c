@@ -9,6 +9,12 @@
  * highest sudoOrder win) -> precompute transitive groups of every user,
  * host and service -> build the HBAC rule index.  All single-threaded; the
  * result is read-only.
+ *
+ * Loaders record two kinds of problem (model.h): findings (tg_snap_problem)
+ * about what readable files say, and damage (tg_snap_damage) where the
+ * bytes could not be read as written.  Every file is loaded either way, so
+ * tg_snapshot_read can show `policy lint` all of them; tg_snapshot_load then
+ * refuses a snapshot with damage, naming the first damaged file:line.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -45,17 +51,36 @@ char *tg_snap_printf(struct tg_snapshot_data *d, const char *fmt, ...)
     return r;
 }
 
-void tg_snap_problem(struct tg_snapshot_data *d, const char *file, int line, bool warning,
-                     const char *fmt, ...)
+static void tg_snap_vproblem(struct tg_snapshot_data *d, const char *file, int line, bool warning,
+                             bool damage, const char *fmt, va_list ap)
+    __attribute__((format(printf, 6, 0)));
+
+static void tg_snap_vproblem(struct tg_snapshot_data *d, const char *file, int line, bool warning,
+                             bool damage, const char *fmt, va_list ap)
 {
     d->problems = tg_xgrow(d->problems, d->nproblems, &d->capproblems, sizeof(*d->problems), 16);
-    va_list ap;
-    va_start(ap, fmt);
     char *msg;
     if (vasprintf(&msg, fmt, ap) < 0)
         abort();
+    d->problems[d->nproblems++] = (struct tg_problem){file, line, warning, damage, msg};
+    d->ndamage += damage;
+}
+
+void tg_snap_problem(struct tg_snapshot_data *d, const char *file, int line, bool warning,
+                     const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    tg_snap_vproblem(d, file, line, warning, false, fmt, ap);
     va_end(ap);
-    d->problems[d->nproblems++] = (struct tg_problem){file, line, warning, msg};
+}
+
+void tg_snap_damage(struct tg_snapshot_data *d, const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    tg_snap_vproblem(d, file, line, false, true, fmt, ap);
+    va_end(ap);
 }
 
 uint32_t tg_snap_find(const struct tg_snapshot_data *d, enum tg_ns ns, const char *name, size_t len)
@@ -128,8 +153,9 @@ bool tg_idlist_has(const struct tg_idlist *l, uint32_t id)
 
 struct tg_file {
     char *name;
-    char *text;
+    char *text; /* NULL: could not be read (err) */
     size_t len;
+    int err; /* errno of the failed stat, open or read */
 };
 
 static int tg_namecmp(const void *a, const void *b)
@@ -137,7 +163,9 @@ static int tg_namecmp(const void *a, const void *b)
     return strcmp(((const struct tg_file *)a)->name, ((const struct tg_file *)b)->name);
 }
 
-/* List and read the files of dir (sorted by name). */
+/* List and read the files of dir (sorted by name).  A name that cannot be
+ * stat'ed (a dangling symlink) or read is listed with text NULL; other
+ * entries that are not regular files (subdirectories) are skipped. */
 static int tg_read_dir(const char *dir, struct tg_file **out, size_t *nout, char **err)
 {
     DIR *dp = opendir(dir);
@@ -156,32 +184,43 @@ static int tg_read_dir(const char *dir, struct tg_file **out, size_t *nout, char
             continue;
         char *path = tg_xasprintf("%s/%s", dir, de->d_name);
         struct stat st;
-        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int serr = stat(path, &st) != 0 ? errno : 0;
+        if (!serr && !S_ISREG(st.st_mode)) {
             free(path);
             continue;
         }
         f = tg_xgrow(f, n, &cap, sizeof(*f), 8);
-        f[n++] = (struct tg_file){path, NULL, 0};
+        f[n++] = (struct tg_file){path, NULL, 0, serr};
     }
     closedir(dp);
     qsort(f, n, sizeof(*f), tg_namecmp);
     for (size_t i = 0; i < n; i++) {
+        if (f[i].err)
+            continue;
         int fd = open(f[i].name, O_RDONLY | O_CLOEXEC);
         struct stat st;
         if (fd < 0 || fstat(fd, &st) != 0) {
+            f[i].err = errno;
             if (fd >= 0)
                 close(fd);
-            continue; /* vanished or unreadable: reported as an empty file below */
+            continue; /* vanished or unreadable: damage, reported at load */
         }
         f[i].text = tg_xmalloc((size_t)st.st_size + 1);
         size_t got = 0;
         while (got < (size_t)st.st_size) {
             ssize_t r = read(fd, f[i].text + got, (size_t)st.st_size - got);
+            if (r < 0)
+                f[i].err = errno;
             if (r <= 0)
                 break;
             got += (size_t)r;
         }
         close(fd);
+        if (f[i].err) {
+            free(f[i].text);
+            f[i].text = NULL;
+            continue;
+        }
         f[i].text[got] = '\0';
         f[i].len = got;
     }
@@ -462,7 +501,7 @@ static size_t tg_defined(const struct tg_nstable *t)
     return n;
 }
 
-int tg_snapshot_load(const char *dir, struct tg_snapshot **out, char **err)
+int tg_snapshot_read(const char *dir, struct tg_snapshot **out, char **err)
 {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -489,11 +528,15 @@ int tg_snapshot_load(const char *dir, struct tg_snapshot **out, char **err)
         const char *kind = f[i].text ? tg_file_kind(f[i].text, f[i].len) : NULL;
         d->file_kinds[i] = kind ? kind : "unknown";
         if (!f[i].text)
-            tg_snap_problem(d, name, 0, false, "cannot read the file: %s", strerror(errno));
+            tg_snap_damage(d, name, 0,
+                           "cannot read the file (%s); make it readable by the collector or "
+                           "remove it from the snapshot directory",
+                           strerror(f[i].err));
         else if (!kind)
-            tg_snap_problem(d, name, 1, false,
-                            "not a snapshot file: expected LDIF, cvtsudoers JSON, passwd, group "
-                            "or netgroup content; file ignored");
+            tg_snap_damage(d, name, 1,
+                           "not a snapshot file: expected LDIF, cvtsudoers JSON, passwd, group or "
+                           "netgroup content; remove it from the snapshot directory, or export "
+                           "it again if it is a damaged policy file");
         else if (strcmp(kind, "ldif") == 0)
             tg_ldif_load(d, name, f[i].text, f[i].len);
         else if (strcmp(kind, "sudoers-json") == 0)
@@ -513,6 +556,39 @@ int tg_snapshot_load(const char *dir, struct tg_snapshot **out, char **err)
     s->load_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     *out = s;
     return 0;
+}
+
+/* "file:line" of a problem, or "file" for one about the whole file. */
+static void tg_problem_where(const struct tg_problem *p, char *buf, size_t size)
+{
+    if (p->line > 0)
+        snprintf(buf, size, "%s:%d", p->file, p->line);
+    else
+        snprintf(buf, size, "%s", p->file);
+}
+
+int tg_snapshot_load(const char *dir, struct tg_snapshot **out, char **err)
+{
+    struct tg_snapshot *s;
+    int rc = tg_snapshot_read(dir, &s, err);
+    if (rc != 0 || s->d.ndamage == 0) {
+        *out = rc == 0 ? s : NULL;
+        return rc;
+    }
+    const struct tg_problem *p = s->d.problems;
+    while (!p->damage)
+        p++;
+    char where[4096 + 16], more[64] = "";
+    tg_problem_where(p, where, sizeof(where));
+    size_t nmore = s->d.ndamage - 1;
+    if (nmore)
+        snprintf(more, sizeof(more), "; %zu more damaged place%s", nmore, nmore == 1 ? "" : "s");
+    *err = tg_xasprintf("policy snapshot %s is damaged and was not loaded: %s: %s%s (`trailguard "
+                        "policy lint --snapshot %s` lists every problem)",
+                        dir, where, p->msg, more, dir);
+    tg_snapshot_unref(s);
+    *out = NULL;
+    return TG_EINVAL;
 }
 
 struct tg_snapshot *tg_snapshot_ref(struct tg_snapshot *s)
@@ -559,9 +635,17 @@ size_t tg_snapshot_report(const struct tg_snapshot *s, FILE *out)
     size_t errors = 0;
     for (size_t i = 0; i < d->nproblems; i++) {
         const struct tg_problem *p = &d->problems[i];
-        fprintf(out, "%s:%d: %s: %s\n", p->file, p->line, p->warning ? "warning" : "error", p->msg);
+        char where[4096 + 16];
+        tg_problem_where(p, where, sizeof(where));
+        fprintf(out, "%s: %s: %s\n", where, p->warning ? "warning" : "error", p->msg);
         errors += !p->warning;
     }
+    if (d->ndamage)
+        fprintf(out,
+                "%s: error: %zu place%s could not be read as written (above), so the collector "
+                "does not load this snapshot: events get not_applicable, or a reload keeps the "
+                "previous snapshot; fix or export again the files named\n",
+                s->dir, d->ndamage, d->ndamage == 1 ? "" : "s");
     /* sudo rules naming accounts an account-bearing snapshot does not hold */
     for (size_t i = 0; i < d->nsudo; i++) {
         const struct tg_sudo_spec *sp = &d->sudo[i];

@@ -5,9 +5,18 @@
  * backup files skipped), recognises each file's kind by its content (LDIF,
  * cvtsudoers JSON, passwd, group, netgroup), builds the model (model.h) and
  * its indexes, and names the result by a hash of the files' names and bytes
- * (SHA-256, first 16 hex digits).  Problems in the files never fail a load:
- * they are kept in the snapshot for `policy lint` and the log.  Only an
- * unreadable directory fails.
+ * (SHA-256, first 16 hex digits).
+ *
+ * Problems are of two kinds.  Findings about what the files say (references
+ * to entries the snapshot does not define, HBAC rules of a type other than
+ * allow, rules that can never match) do not fail a load: they are kept in
+ * the snapshot for `policy lint` and the log.  Damage (a file that cannot be
+ * read, is not a snapshot file or is not valid JSON; a line the LDIF, passwd
+ * or group syntax does not allow; an entry that had to be dropped) fails it:
+ * a snapshot missing part of what its files hold would give confident wrong
+ * verdicts, so the collector judges nothing with it instead (SPEC.md
+ * section 4: events get not_applicable with the reason, a failed reload
+ * keeps the last good snapshot).  An unreadable directory fails too.
  *
  * Once loaded a snapshot is never written, so any thread may read it while
  * it holds a reference.  tg_snapshot_ref/unref are atomic; the last unref
@@ -30,10 +39,18 @@ struct tg_snapshot {
 
 /*
  * Load the snapshot in `dir`.  Returns 0 and a snapshot with one reference
- * in *out, or TG_EIO/TG_ENOENT with *err (caller frees) saying what is wrong
- * and what to do.  Main or reload thread.
+ * in *out, or TG_EIO/TG_ENOENT (directory unreadable) or TG_EINVAL (damaged
+ * content) with *out NULL and *err (caller frees) naming the directory, the
+ * first damaged file:line, and what to do.  Main or reload thread.
  */
 int tg_snapshot_load(const char *dir, struct tg_snapshot **out, char **err);
+
+/*
+ * As tg_snapshot_load, but a snapshot with damage is returned too (its
+ * problems marked `damage`, d.ndamage > 0): for `policy lint`, which shows
+ * every problem.  Never decide with a damaged snapshot.  Main thread.
+ */
+int tg_snapshot_read(const char *dir, struct tg_snapshot **out, char **err);
 
 /* Take / drop a reference.  Any thread. */
 struct tg_snapshot *tg_snapshot_ref(struct tg_snapshot *s);
@@ -45,8 +62,9 @@ void tg_snapshot_unref(struct tg_snapshot *s);
  */
 int tg_snapshot_dir_id(const char *dir, char id[17]);
 
-/* Print what the snapshot holds and every problem (for `policy lint`).
- * Returns the number of problems that are errors (not warnings). */
+/* Print what the snapshot holds and every problem (for `policy lint`),
+ * and, when it has damage, that the collector would not load it.
+ * Returns the number of problems that are errors (damage included). */
 size_t tg_snapshot_report(const struct tg_snapshot *s, FILE *out);
 
 /* Look up an entity by name (case-insensitive); NULL if unknown. */

@@ -12,7 +12,11 @@
  *
  * sudo 1.9.13's cvtsudoers emits invalid JSON for CWD=/CHROOT= (a bare
  * "runcwd": "/tmp" inside an array); such files are repaired (the member is
- * wrapped in braces) with a warning.  Single-threaded (snapshot load).
+ * wrapped in braces) with a warning.  Any other invalid JSON (a truncated
+ * file, text after the document) is damage (model.h): the snapshot does not
+ * load.  Members and specs that are valid JSON but mean nothing sudo knows
+ * are problems: they never match, and lint shows them.  Single-threaded
+ * (snapshot load).
  */
 #include <json-c/json.h>
 #include <stdio.h>
@@ -255,9 +259,8 @@ void tg_sudoers_json_load(struct tg_snapshot_data *d, const char *file, const ch
         json_tokener_reset(tok);
         root = fixes ? json_tokener_parse_ex(tok, repaired, (int)strlen(repaired)) : NULL;
         if (!root) {
-            tg_snap_problem(
-                d, file, tg_line_at(text, off), false,
-                "invalid JSON (%s); file ignored: regenerate it with cvtsudoers -f json", why);
+            tg_snap_damage(d, file, tg_line_at(text, off),
+                           "invalid JSON (%s); export the file again with cvtsudoers -f json", why);
             json_tokener_free(tok);
             free(repaired);
             return;
@@ -267,6 +270,14 @@ void tg_sudoers_json_load(struct tg_snapshot_data *d, const char *file, const ch
                         "%zu place%s",
                         fixes, fixes == 1 ? "" : "s");
     }
+    const char *src = repaired ? repaired : text;
+    size_t end = json_tokener_get_parse_end(tok), srclen = repaired ? strlen(repaired) : len;
+    while (end < srclen && src[end] && strchr(" \t\r\n", src[end]))
+        end++;
+    if (end < srclen)
+        tg_snap_damage(d, file, tg_line_at(src, end),
+                       "text after the end of the JSON document; export the file again with "
+                       "cvtsudoers -f json");
     json_tokener_free(tok);
     for (int k = 0; k < TG_AK_COUNT; k++)
         tg_strmap_init(&c.aliases[k]);
@@ -305,11 +316,10 @@ void tg_sudoers_json_load(struct tg_snapshot_data *d, const char *file, const ch
                 }
             }
         }
-    const char *scan = repaired ? repaired : text;
     const char *base = strrchr(file, '/');
     base = base ? base + 1 : file;
     int line = 1;
-    const char *lp = scan;
+    const char *lp = src;
     if (json_object_object_get_ex(root, "User_Specs", &v) &&
         json_object_is_type(v, json_type_array))
         for (size_t i = 0; i < json_object_array_length(v); i++) {

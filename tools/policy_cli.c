@@ -11,8 +11,9 @@
  * accounts the snapshot does not know: not_applicable) and sudo's argument
  * reading are the collector's, and the two cannot drift.  [policy] comes
  * from -c FILE, else from the option table's defaults.
- * lint loads a snapshot and prints what it holds and every problem.
- * Main thread only.
+ * lint reads a snapshot even when it is damaged (tg_snapshot_read; the
+ * collector refuses such a snapshot) and prints what it holds and every
+ * problem.  Main thread only.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -43,7 +44,8 @@ const char tg_policy_usage[] =
     "\n"
     "lint: load the snapshot, print what it holds (counts of users, groups, hosts,\n"
     "rules by kind) and every problem with file:line; warns when the directory holds\n"
-    "no policy files.\n"
+    "no policy files.  Damage (a file or line that cannot be read as written) is an\n"
+    "error, and the collector does not load such a snapshot.\n"
     "Exit status: 0 no errors (warnings allowed), 1 errors found, 2 usage,\n"
     "3 snapshot unreadable.\n"
     "\n"
@@ -56,7 +58,7 @@ static int tg_policy_lint(const char *dir)
 {
     struct tg_snapshot *s;
     char *err = NULL;
-    if (tg_snapshot_load(dir, &s, &err) != 0) {
+    if (tg_snapshot_read(dir, &s, &err) != 0) {
         fprintf(stderr, "trailguard policy lint: %s\n", err);
         free(err);
         return TG_EXIT_RUNTIME;

@@ -1,11 +1,12 @@
 /*
  * fuzz_snapshot.c - libFuzzer harness for the policy snapshot loader: the
- * input becomes the one file of a snapshot directory, which is loaded (kind
- * recognised by content: LDIF, cvtsudoers JSON, passwd/group) and reported
- * like `policy lint`, then asked a fixed set of sudo and HBAC questions
- * (so fuzzed rules go through the matchers: wildcards, argument regexes,
- * aliases, negation, runas lists).  Any bytes must load or be reported as
- * problems, never crash.  The report goes to /dev/null; problems to stderr (run
+ * input becomes the one file of a snapshot directory, which is read as
+ * `policy lint` reads it (kind recognised by content: LDIF, cvtsudoers
+ * JSON, passwd/group; damaged content reported, not refused, so it still
+ * reaches the rest) and reported, then asked a fixed set of sudo and HBAC
+ * questions (so fuzzed rules go through the matchers: wildcards, argument
+ * regexes, aliases, negation, runas lists).  Any bytes must be read or
+ * reported as problems, never crash.  The report goes to /dev/null; problems to stderr (run
  * libFuzzer with -close_fd_mask=2 to silence them).
  */
 #include <stdio.h>
@@ -60,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort(); /* the harness itself cannot work: not a finding */
     struct tg_snapshot *s = NULL;
     char *err = NULL;
-    if (tg_snapshot_load(dir, &s, &err) == 0) {
+    if (tg_snapshot_read(dir, &s, &err) == 0) {
         tg_snapshot_report(s, devnull);
         tg_ask(s);
         tg_snapshot_unref(s);

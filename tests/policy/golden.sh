@@ -5,7 +5,9 @@
 # oracle's passwd/group/netgroup), sudoers.ldif and ipa-compat-sudoers.ldif;
 # `policy check` against the verdict `ingest` gives the equivalent snoopy
 # record (deploy/policy-example and the sudoers.json snapshot); check's and
-# lint's usage errors and warnings.
+# lint's usage errors and warnings; damaged snapshots (truncated JSON, a
+# damaged LDIF dn: line) and what ingest, lint and check make of them;
+# Percona connects through the account gate with [policy] db_service.
 . "${TG_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 S=$TG_SHARED/samples
 O=$TG_SHARED/oracles
@@ -162,6 +164,61 @@ check_eq "lint empty directory: warning" \
 : >"$TG_TMP/empty/passwd"
 check_eq "lint directory with only an empty file: warning" 1 "$("$TG_BIN" policy lint --snapshot "$TG_TMP/empty" | grep -c 'holds no policy files')"
 check_eq "lint a snapshot with policy files: no such warning" 0 "$("$TG_BIN" policy lint --snapshot "$E" | grep -c 'holds no policy files')"
+
+# a damaged snapshot is not loaded (it used to load without the damaged part:
+# a truncated sudoers.json made HBAC alone allow every sudo command): ingest
+# gives not_applicable with the load error, which names file:line; lint lists
+# it as an error (exit 1); check cannot answer (exit 3)
+snoopy_rec() { # USER UID HOST CMD
+    printf '%s %s snoopy[4242]: [login:%s ssh:((undefined)) sid:4200 tty:/dev/pts/1 (%s/%s) uid:%s(%s)/%s(%s) cwd:/]: %s\n' \
+        "Nov 24 13:42:31" "$3" "$1" "$2" "$1" "$1" "$2" "$1" "$2" "$4"
+}
+damaged() { # NAME DIR FILE:LINE MESSAGE
+    local name=$1 dir=$2 want="$3: $4" got
+    got=$({ snoopy_rec alice 1001 web1.example.com "sudo systemctl restart nginx"
+        snoopy_rec alice 1001 web1.example.com "/usr/bin/ls -l"; } |
+        "$TG_BIN" ingest -q --snapshot "$dir" - 2>"$TG_TMP/err" | jq -r '.trailguard.policy.decision' | tr '\n' ' ')
+    check_eq "$name: every event not_applicable" "not_applicable not_applicable " "$got"
+    got=$(snoopy_rec alice 1001 web1.example.com "sudo systemctl restart nginx" |
+        "$TG_BIN" ingest -q --snapshot "$dir" - 2>/dev/null | jq -r '.trailguard.policy.reason')
+    check_eq "$name: ... with the load error as the reason" \
+        "No policy snapshot is loaded (policy snapshot $dir is damaged and was not loaded: $dir/$want" \
+        "${got%%; *}"
+    check "$name: ... logged as an error" grep -qF "error: policy: policy snapshot $dir is damaged and was not loaded: $dir/$want" "$TG_TMP/err"
+    "$TG_BIN" policy lint --snapshot "$dir" >"$TG_TMP/out"
+    check_eq "$name: lint exit 1" 1 $?
+    check "$name: lint lists it" grep -qF "$dir/$3: error: $4" "$TG_TMP/out"
+    "$TG_BIN" policy check --snapshot "$dir" --user alice --host web1.example.com >/dev/null 2>&1
+    check_eq "$name: check exit 3" 3 $?
+}
+mkdir -p "$TG_TMP/trunc" "$TG_TMP/baddn"
+cp "$E"/* "$TG_TMP/trunc/"
+truncate -s 1500 "$TG_TMP/trunc/sudoers.json"
+n=$(($(head -c 1500 "$E/sudoers.json" | wc -l) + 1))
+damaged "truncated sudoers.json" "$TG_TMP/trunc" "sudoers.json:$n" "invalid JSON (the file ends in the middle of it)"
+cp "$E"/* "$TG_TMP/baddn/"
+n=$(grep -n -m1 '^dn: ipaUniqueID=.*,cn=hbac,' "$E/idm.ldif" | cut -d: -f1)
+sed -i "${n}s/^dn: /dn /" "$TG_TMP/baddn/idm.ldif"
+damaged "HBAC rule with a damaged dn: line" "$TG_TMP/baddn" "idm.ldif:$n" "not an LDIF 'attribute: value' line"
+
+# Percona connects with [policy] db_service: the exec's account gate first
+# (root and mysql used to be denied by HBAC), then HBAC for a directory user
+printf '[policy]\ndb_service = mysql\n' >"$TG_TMP/db.conf"
+connect() { # USER: decision, check and reason of a Percona connect by USER on db1
+    printf '<14>2026-11-24T13:44:14.095658+00:00 db1.example.com mysqld: {"audit_record":{"name":"Connect","record":"1_2026","timestamp":"2026-11-24T13:44:14Z","connection_id":"9","status":0,"user":"%s","priv_user":"%s","os_login":"","proxy_user":"","host":"localhost","ip":"","db":""}}\n' "$1" "$1" |
+        "$TG_BIN" ingest -q -c "$TG_TMP/db.conf" --snapshot "$E" - 2>/dev/null |
+        jq -r '.trailguard.policy | .decision + " " + (.check // "-") + " " + .reason'
+}
+check_eq "connect by root: below min_uid" \
+    "not_applicable - root (uid 0) is a system account below [policy] min_uid 1000, which the policy does not cover." \
+    "$(connect root)"
+check_eq "connect by mysql: below min_uid" \
+    "not_applicable - mysql (uid 105) is a system account below [policy] min_uid 1000, which the policy does not cover." \
+    "$(connect mysql)"
+check_eq "connect by an unknown account: not_applicable" "not_applicable -" "$(connect appuser | cut -d' ' -f1,2)"
+check_eq "connect by alice: the HBAC verdict for mysql" \
+    "deny hbac No enabled HBAC allow rule grants alice the service mysql on db1.example.com;" \
+    "$(connect alice | cut -d';' -f1);"
 
 # ingest --snapshot: every event records the snapshot id; without it no verdict
 id=$("$TG_BIN" policy lint --snapshot "$TG_TMP/json" | sed -n '1s/^snapshot \([0-9a-f]*\).*/\1/p')

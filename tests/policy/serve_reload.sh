@@ -1,10 +1,12 @@
 #!/bin/bash
 # serve_reload.sh - `serve` with [policy]: every event carries a verdict and
 # the snapshot id; SIGHUP swaps in an edited snapshot; a reload that fails
-# (directory gone) keeps the last good snapshot; the metrics count it.
+# (directory gone, or a damaged file in it) keeps the last good snapshot and
+# is logged as an error; the metrics count each failure.
 . "$TG_SRCDIR/tests/lib.sh"
 . "$TG_SRCDIR/tests/integration/relp_lib.sh"
 D=$TG_TMP
+MPORT=$(free_port 20800 20819)
 L=$D/app.log
 P=$D/policy
 mkdir -p "$P"
@@ -30,7 +32,7 @@ rule TRUE
 cat >"$D/tg.conf" <<EOC
 [collector]
 spool_dir = $D/spool
-metrics_listen =
+metrics_listen = 127.0.0.1:$MPORT
 workers = 2
 [input.file]
 path = $L
@@ -59,5 +61,23 @@ check "a failed reload is logged" wait_for 100 grep -q 'keeping the previous sna
 rec 16 18 >>"$L"
 check "3 more events" wait_for 100 count 18
 check_eq "judged by the last good snapshot" "$id2" "$(grep '^{' "$D/out" | tail -1 | jq -r '.trailguard.policy.snapshot')"
+# a damaged file (truncated sudoers.json) fails the reload too: the snapshot
+# would otherwise judge sudo without its sudo rules
+mv "$P.gone" "$P"
+printf '{ "User_Specs": [ {\n' >"$P/sudoers.json"
+kill -HUP "$SERVE_PID"
+check "a damaged snapshot is refused, naming file:line" wait_for 100 grep -q \
+    "error: policy: policy snapshot $P is damaged and was not loaded: $P/sudoers.json:2: invalid JSON.*(keeping the previous snapshot)" "$D/serve.log"
+rec 19 21 >>"$L"
+check "3 more events" wait_for 100 count 21
+check_eq "judged by the last good snapshot" "$id2" "$(grep '^{' "$D/out" | tail -1 | jq -r '.trailguard.policy.snapshot')"
+check_eq "... which denies them" "10 allow 11 deny " "$(verdicts)"
+if command -v curl >/dev/null; then
+    failures=$(curl -fsS "http://127.0.0.1:$MPORT/metrics" | awk '$1 == "trailguard_policy_snapshot_load_failures_total" { print $2 }')
+    # (at least: the 30 s directory check may have retried one of them)
+    check "the metrics count both failed reloads ($failures)" test "${failures:-0}" -ge 2
+else
+    skip "curl not installed: the failure count is not scraped"
+fi
 check "serve stops" serve_stop
 tap_done
