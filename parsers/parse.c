@@ -5,8 +5,10 @@
  *   1. the syslog envelope; when there is one, the body parsers run on MSG;
  *   2. when the envelope parsed but no body parser claimed MSG, the body
  *      parsers run on the whole record (a bare snoopy record of a custom
- *      format may start with a timestamp and look like a header: the rich
- *      "%{datetime} host=%{hostname} ..." format does);
+ *      format may start with a timestamp and look like a header:
+ *      "%{datetime} %{hostname} %{username}: %{cmdline}" does; key=value
+ *      formats such as "%{datetime} host=%{hostname} ..." do not, see
+ *      syslog.c);
  *   3. otherwise the record stays dataset "syslog", parse.status
  *      "unparsed", with the envelope fields it had.
  * Body parsers: Percona claims bodies that start like JSON ('{', or the

@@ -28,7 +28,10 @@
  *   statements and commands  ["database"] / ["access"]
  *   audit_start, audit_stop and other server notices
  *                            ["database"] / ["info"]
- * `status` 0 -> outcome success, else failure (absent: unknown).  user.name
+ * `status` 0 -> outcome success, else failure (absent: unknown); a string
+ * holding a number is read as that number, any other value leaves the
+ * outcome unknown and the event partial, as does a missing or unreadable
+ * timestamp (@timestamp is then the receive time).  user.name
  * is the login user (`user` of a connection record, the bracketed [user] of
  * a statement's "priv_user[user] @ host [ip]"), or the matched account when
  * the login user is empty; user.effective.name is the matched account
@@ -54,6 +57,7 @@
 enum tg_pkey {
     PK_NAME = 0,
     PK_TIMESTAMP,
+    PK_STATUS, /* only when not a JSON number: the string's text (tolerated) */
     PK_CONNECTION_ID,
     PK_USER,
     PK_PRIV_USER,
@@ -68,13 +72,13 @@ enum tg_pkey {
 };
 
 static const char *const tg_pkeys[PK_COUNT] = {
-    "name", "timestamp", "connection_id", "user",    "priv_user", "os_login", "host",
-    "ip",   "db",        "command_class", "sqltext", "os_user"};
+    "name", "timestamp", "status", "connection_id", "user",    "priv_user", "os_login",
+    "host", "ip",        "db",     "command_class", "sqltext", "os_user"};
 
 struct tg_precord {
     struct tg_str v[PK_COUNT]; /* arena copies; p == NULL: absent */
-    int64_t status;
-    bool is_general; /* has command_class: a statement, not a connection */
+    int64_t status;            /* a JSON number; TG_NUM_NONE: see v[PK_STATUS] */
+    bool is_general;           /* has command_class: a statement, not a connection */
 };
 
 static int tg_pkey_find(const char *k, size_t n)
@@ -142,8 +146,28 @@ static struct tg_str tg_pne(struct tg_str s) /* non-empty or absent */
     return s.p && s.len ? s : TG_STR_NULL;
 }
 
-static void tg_pstatus(struct tg_event *ev, int64_t status)
+/*
+ * `status`: the JSON number Percona writes, else `text`, the value as text
+ * when it was not a JSON number: a string holding [-]digits is taken as the
+ * number (tolerated), anything else leaves db.status absent and the outcome
+ * unknown, with a reason.
+ */
+static void tg_pstatus(struct tg_event *ev, int64_t status, struct tg_str text)
 {
+    if (status == TG_NUM_NONE && text.p) {
+        size_t neg = text.len && text.p[0] == '-', i = neg;
+        while (i < text.len && text.p[i] >= '0' && text.p[i] <= '9')
+            i++;
+        if (i == neg || i != text.len || i - neg > 18) {
+            tg_event_partial(ev, "Percona status is not a number; outcome unknown");
+            return;
+        }
+        status = 0;
+        for (size_t k = neg; k < text.len; k++)
+            status = status * 10 + (text.p[k] - '0');
+        if (neg)
+            status = -status;
+    }
     if (status == TG_NUM_NONE)
         return;
     ev->db_status = status;
@@ -154,8 +178,8 @@ static void tg_ptime(struct tg_event *ev, struct tg_str ts)
 {
     struct tg_time t;
     if (!ts.p)
-        return;
-    if (tg_time_parse_iso(ts.p, ts.len, &t) == ts.len)
+        tg_event_partial(ev, "Percona record has no timestamp; receive time used");
+    else if (tg_time_parse_iso(ts.p, ts.len, &t) == ts.len)
         ev->timestamp = t;
     else
         tg_event_partial(ev, "Percona timestamp not understood; receive time used");
@@ -222,7 +246,7 @@ static void tg_plegacy_fill(struct tg_event *ev, struct tg_precord *r)
     }
     tg_ptime(ev, v[PK_TIMESTAMP]);
     ev->db_connection_id = tg_pne(v[PK_CONNECTION_ID]);
-    tg_pstatus(ev, r->status);
+    tg_pstatus(ev, r->status, r->v[PK_STATUS]);
     ev->db_name = tg_pne(v[PK_DB]);
     ev->db_statement = tg_pne(v[PK_SQLTEXT]);
     ev->db_operation = tg_pne(v[PK_COMMAND_CLASS]);
@@ -444,7 +468,7 @@ static int tg_psalvage(struct tg_event *ev, const char *p, const char *e, struct
                 return 0;
             if (q == p + (*p == '-'))
                 return -1;
-            if (tg_str_eq(key, "status")) {
+            if (k == PK_STATUS) {
                 int64_t s = 0;
                 for (const char *c = p + (*p == '-'); c < q && s < (int64_t)1 << 40; c++)
                     s = s * 10 + (*c - '0');
@@ -481,29 +505,31 @@ static json_object *tg_jget(json_object *o, const char *k1, const char *k2)
     return v;
 }
 
+/* A `status` value (present, maybe null): a number into *num, anything else
+ * as text into *text, for tg_pstatus. */
+static void tg_jstatus(struct tg_event *ev, json_object *o, int64_t *num, struct tg_str *text)
+{
+    if (json_object_is_type(o, json_type_int)) {
+        *num = json_object_get_int64(o);
+    } else if (json_object_is_type(o, json_type_string)) {
+        *text = tg_jstr(ev, o);
+    } else {
+        const char *j = json_object_to_json_string(o);
+        *text = tg_event_strdup(ev, j, strlen(j));
+    }
+}
+
 /* The record of the legacy schema from json-c's tree. */
 static void tg_plegacy_from_json(struct tg_event *ev, json_object *ar, struct tg_precord *r)
 {
     json_object_object_foreach(ar, key, val)
     {
-        if (strcmp(key, "status") == 0) {
-            if (json_object_is_type(val, json_type_int))
-                r->status = json_object_get_int64(val);
-            continue;
-        }
         int k = tg_pkey_find(key, strlen(key));
-        if (k >= 0)
+        if (k == PK_STATUS)
+            tg_jstatus(ev, val, &r->status, &r->v[PK_STATUS]);
+        else if (k >= 0)
             r->v[k] = tg_jstr(ev, val);
     }
-}
-
-static int64_t tg_jint(json_object *o)
-{
-    if (!o)
-        return TG_NUM_NONE;
-    if (json_object_is_type(o, json_type_int))
-        return json_object_get_int64(o);
-    return TG_NUM_NONE;
 }
 
 /* audit_log_filter component record. */
@@ -564,8 +590,9 @@ static void tg_pfilter_fill(struct tg_event *ev, json_object *root)
     static const char *const sections[] = {"connection_data",   "general_data", "query_data",
                                            "table_access_data", "command_data", NULL};
     int64_t status = TG_NUM_NONE;
+    struct tg_str status_text = TG_STR_NULL;
     for (int i = 0; sections[i]; i++) {
-        json_object *sec = tg_jget(root, sections[i], NULL);
+        json_object *sec = tg_jget(root, sections[i], NULL), *st;
         if (!sec)
             continue;
         if (!ev->db_name.p)
@@ -576,10 +603,11 @@ static void tg_pfilter_fill(struct tg_event *ev, json_object *root)
             ev->db_operation = tg_pne(tg_jstr(ev, tg_jget(sec, "sql_command", NULL)));
         if (!ev->db_connection_type.p)
             ev->db_connection_type = tg_pne(tg_jstr(ev, tg_jget(sec, "connection_type", NULL)));
-        if (status == TG_NUM_NONE)
-            status = tg_jint(tg_jget(sec, "status", NULL));
+        if (status == TG_NUM_NONE && !status_text.p &&
+            json_object_object_get_ex(sec, "status", &st))
+            tg_jstatus(ev, st, &status, &status_text);
     }
-    tg_pstatus(ev, status);
+    tg_pstatus(ev, status, status_text);
 }
 
 /* ------------------------------------------------------------- entry */

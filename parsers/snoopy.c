@@ -8,12 +8,19 @@
  * walks the steps: a value runs up to the first occurrence of the literal
  * that follows it (the last value runs to the end of the record), which is
  * snoopy's own rule of thumb ("split at the first `]: `").  Values that
- * snoopy could not produce are recognised by their error forms
- * ("[ERROR: Data source 'x' failed with the following error message: '...']"
- * in 2.5, "ERROR(Data source failed, msg:...)" in 2.4) and skipped as a
- * whole, so an error text that contains the following literal does not
- * derail the scan.  Values are slices of the record: nothing is copied and
- * nothing is allocated except the reasons of a partial event.
+ * snoopy could not produce are recognised by their error forms and skipped
+ * as a whole, so an error text that contains the following literal does
+ * not derail the scan: snoopy 2.5's frame around a failed datasource
+ * ("[ERROR: Data source 'x' failed with the following error message:
+ * '...']"), 2.4's ("ERROR(Data source failed, msg:...)"), and the
+ * "ERROR(...)" that datasources print as their value (username and
+ * eusername "ERROR(getpwuid_r)", tty "ERROR(ttyname_r->EBADF)", tty_uid
+ * "ERROR(unable to stat() /dev/pts/3)", group "ERROR(getgrgid_r)", ...;
+ * Debian's "uid:%{username}(%{uid})" puts a '(' right after such a value).
+ * An error value is kept as the field's value; filling the event turns it
+ * into an absent field and a reason naming the datasource.  Values are
+ * slices of the record: nothing is copied and nothing is allocated except
+ * the reasons of a partial event.
  *
  * Formats are tried in order (the configured one, then snoopy's built-in
  * defaults); the first that matches the whole record wins.  If none does,
@@ -21,6 +28,13 @@
  * event is partial: this keeps truncated records and records of a format
  * that changed half-way (an unknown datasource stops snoopy's message)
  * useful.
+ *
+ * process.pid is %{pid} when the record gives it; else (Debian's and the
+ * upstream default formats have no %{pid}) the syslog PROCID of the
+ * envelope, when it is a number: snoopy logs from inside the process that
+ * calls execve, before the call (src/entrypoint/execve-wrapper.c); its
+ * devlog output writes "<PRI>ident[getpid()]: " (src/output/devlogoutput.c;
+ * the syslog output uses openlog(LOG_PID)); and execve keeps the pid.
  *
  * Ownership: a struct tg_snoopy_fmt owns one heap block (its steps and a
  * copy of the template text they point into); it is immutable after
@@ -290,7 +304,8 @@ struct tg_sscan {
     struct tg_str val[S_COUNT];
     size_t fields;                /* datasources read */
     bool complete;                /* every step matched and the record is used up */
-    const struct tg_sds *failed;  /* a datasource that reported an error (first one) */
+    const struct tg_sds *failed;  /* the first datasource without an event field that
+                                     printed an error (errors of fields are their values) */
     const struct tg_sds *missing; /* snoopy stopped: "data source not found" */
     const struct tg_sds *stopped; /* where the scan lost the format */
 };
@@ -331,7 +346,7 @@ static const struct tg_str tg_novalue[] = {TG_STR_LIT("(undefined)"), TG_STR_LIT
 #define ERR25         "[ERROR: Data source '"
 #define ERR25_FAILED  "' failed with the following error message: '"
 #define ERR25_MISSING "' not found.]"
-#define ERR24         "ERROR(Data source "
+#define ERRPAREN      "ERROR(" /* 2.4's frame, and the datasources' own error values */
 
 static bool tg_starts(const char *p, const char *e, const char *lit, size_t ln)
 {
@@ -340,8 +355,8 @@ static bool tg_starts(const char *p, const char *e, const char *lit, size_t ln)
 
 /*
  * Read one value at *pp that ends before `st->lit` (or at e for the last
- * step).  Returns 1 with *val (absent for an error value), 0 when the format
- * does not match here, -1 when snoopy stopped the message here.
+ * step).  Returns 1 with *val (an error value whole, see tg_errval), 0 when
+ * the format does not match here, -1 when snoopy stopped the message here.
  */
 static int tg_sscan_value(const struct tg_sstep *st, bool last, const char **pp, const char *e,
                           struct tg_str *val, struct tg_sscan *s)
@@ -359,16 +374,16 @@ static int tg_sscan_value(const struct tg_sstep *st, bool last, const char **pp,
             if (q)
                 end = q + 2;
         }
-    } else if (tg_starts(p, e, ERR24, sizeof(ERR24) - 1)) {
+    } else if (tg_starts(p, e, ERRPAREN, sizeof(ERRPAREN) - 1)) {
         const char *q =
             last && !st->lit.len ? (e[-1] == ')' ? e - 1 : NULL) : tg_sfind2(p, e, ")", 1, st->lit);
         if (q)
             end = q + 1;
     }
     if (end) { /* an error value, skipped whole */
-        if (!s->failed)
+        if (st->slot == S_NONE && !s->failed)
             s->failed = st->ds;
-        *val = TG_STR_NULL;
+        *val = tg_str_make(p, (size_t)(end - p));
         *pp = end + st->lit.len;
         return 1;
     }
@@ -452,14 +467,19 @@ bool tg_snoopy_matches(const struct tg_snoopy_fmt *const *fmts, size_t n, const 
 static bool tg_sentinel(struct tg_str v)
 {
     return !v.p || v.len == 0 || tg_str_eq(v, "(unknown)") || tg_str_eq(v, "(undefined)") ||
-           tg_str_eq(v, "(none)") || tg_str_eq(v, "Unable to convert UID to username");
+           tg_str_eq(v, "(none)");
 }
 
-/* An error a datasource printed as its value (not in snoopy's error frame). */
+/* A value snoopy could not produce: its error frames (kept whole by the
+ * scanner) and the errors datasources print as their value ("ERROR(...)";
+ * "(error @ ...)" of datetime, hostname, tid, timestamp; 2.5's username and
+ * tty_username when getpwuid_r fails). */
 static bool tg_errval(struct tg_str v)
 {
-    return v.p && ((v.len >= 6 && memcmp(v.p, "ERROR(", 6) == 0) ||
-                   (v.len >= 6 && memcmp(v.p, "(error", 6) == 0));
+    return v.p && (tg_starts(v.p, v.p + v.len, ERRPAREN, sizeof(ERRPAREN) - 1) ||
+                   tg_starts(v.p, v.p + v.len, ERR25, sizeof(ERR25) - 1) ||
+                   tg_starts(v.p, v.p + v.len, "(error", 6) ||
+                   tg_str_eq(v, "Unable to convert UID to username"));
 }
 
 static bool tg_all_digits(struct tg_str v)
@@ -490,7 +510,8 @@ static void tg_sreason(struct tg_event *ev, const char *what, const char *ds)
     tg_event_partial(ev, r);
 }
 
-/* A string value: absent for snoopy's "no value" words and error texts. */
+/* A value: absent for snoopy's "no value" words, and absent and reported
+ * for an error text. */
 static struct tg_str tg_sstr(struct tg_event *ev, struct tg_str v, const char *name)
 {
     if (tg_errval(v)) {
@@ -503,7 +524,8 @@ static struct tg_str tg_sstr(struct tg_event *ev, struct tg_str v, const char *n
 /* A decimal value; a value that is not a number is reported. */
 static int64_t tg_snum(struct tg_event *ev, struct tg_str v, const char *name)
 {
-    if (!v.p || tg_sentinel(v))
+    v = tg_sstr(ev, v, name);
+    if (!v.p)
         return TG_NUM_NONE;
     if (!tg_all_digits(v)) {
         tg_sreason(ev, "snoopy value is not a number: ", name);
@@ -512,11 +534,9 @@ static int64_t tg_snum(struct tg_event *ev, struct tg_str v, const char *name)
     return tg_num(v);
 }
 
-/* "client_ip client_port ..." of SSH_CONNECTION / SSH_CLIENT. */
+/* "client_ip client_port ..." of SSH_CONNECTION / SSH_CLIENT (a value). */
 static void tg_sssh(struct tg_event *ev, struct tg_str v)
 {
-    if (tg_sentinel(v))
-        return;
     const char *sp = memchr(v.p, ' ', v.len);
     if (!sp || sp == v.p) {
         tg_event_partial(ev, "snoopy SSH_CONNECTION is not \"ip port ip port\"");
@@ -542,13 +562,15 @@ static void tg_sssh(struct tg_event *ev, struct tg_str v)
 
 static void tg_stime(struct tg_event *ev, const struct tg_sscan *s)
 {
-    struct tg_str dt = s->val[S_DATETIME], ts = s->val[S_TIMESTAMP];
+    struct tg_str dt = tg_sstr(ev, s->val[S_DATETIME], "datetime");
+    struct tg_str ts = tg_sstr(ev, s->val[S_TIMESTAMP], "timestamp");
+    struct tg_str us = tg_sstr(ev, s->val[S_TIMESTAMP_US], "timestamp_us");
+    struct tg_str ms = tg_sstr(ev, s->val[S_TIMESTAMP_MS], "timestamp_ms");
     struct tg_time t;
     if (dt.p && tg_time_parse_iso(dt.p, dt.len, &t) == dt.len) {
         ev->timestamp = t;
     } else if (tg_all_digits(ts)) {
         t = (struct tg_time){tg_num(ts), 0, 0};
-        struct tg_str us = s->val[S_TIMESTAMP_US], ms = s->val[S_TIMESTAMP_MS];
         if (us.len == 6 && tg_all_digits(us)) {
             t.nsec = (int32_t)tg_num(us) * 1000;
             t.frac = 6;
@@ -582,6 +604,8 @@ static void tg_sfill(struct tg_event *ev, const struct tg_snoopy_fmt *f, const s
         ev->user_eff_id = v[S_EUID];
 
     ev->pid = tg_snum(ev, v[S_PID], "pid");
+    if (ev->pid == TG_NUM_NONE && tg_all_digits(ev->sl_procid))
+        ev->pid = tg_num(ev->sl_procid); /* "snoopy[PID]:", see the top of this file */
     ev->ppid = tg_snum(ev, v[S_PPID], "ppid");
     ev->session_leader_pid = tg_snum(ev, v[S_SID], "sid");
     ev->executable = tg_sstr(ev, v[S_FILENAME], "filename");
@@ -592,10 +616,10 @@ static void tg_sfill(struct tg_event *ev, const struct tg_snoopy_fmt *f, const s
         tty = tg_str_make(tty.p + 5, tty.len - 5);
     ev->tty = tty;
 
-    if (v[S_SSH_CONNECTION].p)
-        tg_sssh(ev, v[S_SSH_CONNECTION]);
-    else if (v[S_SSH_CLIENT].p)
-        tg_sssh(ev, v[S_SSH_CLIENT]);
+    struct tg_str ssh =
+        tg_sstr(ev, v[S_SSH_CONNECTION].p ? v[S_SSH_CONNECTION] : v[S_SSH_CLIENT], "env");
+    if (ssh.p)
+        tg_sssh(ev, ssh);
     struct tg_str ip = tg_sstr(ev, v[S_IPADDR], "ipaddr");
     if (!ev->source_ip.p && ip.p && !tg_str_eq(ip, "-"))
         ev->source_ip = ip;

@@ -53,8 +53,10 @@ void tg_snoopy_describe(const struct tg_snoopy_fmt *f, struct tg_buf *b);
  * Parse `body` (a slice of ev->original) with the first of fmts[0..n) that
  * matches it completely; if none does, with the one that matched the most
  * of its fields (at least two), marking the event partial.  Fills ev's
- * fields per SPEC.md section 3.  Returns 0, or TG_ENOTMINE when no format
- * matches (ev unchanged).  Worker thread; pure.
+ * fields per SPEC.md section 3; when the record gives no pid, a numeric
+ * syslog PROCID already in ev->sl_procid (snoopy's own pid) is the pid.
+ * Returns 0, or TG_ENOTMINE when no format matches (ev unchanged).  Worker
+ * thread; pure.
  */
 int tg_snoopy_parse(const struct tg_snoopy_fmt *const *fmts, size_t n, struct tg_event *ev,
                     struct tg_str body);

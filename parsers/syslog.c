@@ -11,6 +11,11 @@
  * ends in ':' is the TAG of a header without hostname.  One trailing LF is
  * stripped from MSG.  A record without PRI must start with a timestamp to
  * count as syslog, so bare snoopy lines and JSON are left to the body parsers.
+ * A HOST or TAG word holding '=' means the record is not syslog but a
+ * key=value line that starts with a timestamp (snoopy's "%{datetime}
+ * host=%{hostname} pid=%{pid} ..." formats): no hostname or appname is
+ * invented from it.  RFC 5424 headers, unambiguous by their "<PRI>1 ", are
+ * taken as the RFC's grammar allows (PRINTUSASCII, '=' included).
  * RFC 5424 STRUCTURED-DATA is checked against the RFC's grammar (quoted
  * values may hold escaped '"', '\\' and ']') and becomes the ECS object
  * log.syslog.structured_data; malformed SD means the record is not RFC 5424.
@@ -60,6 +65,21 @@ static void tg_sl_tag(struct tg_event *ev, const char *t, size_t n)
 static bool tg_sl_is_tag(const char *t, size_t n)
 {
     return n >= 2 && t[n - 1] == ':';
+}
+
+#define TG_SL_NOT_NAME ((size_t)-1)
+
+/* Length of the HOST or TAG word at p, or TG_SL_NOT_NAME when it holds '=':
+ * rsyslog's RFC 3164 parser takes only letters, digits, '.', '_' and '-' as
+ * a hostname, a TAG is a program name, so such a word is a key=value field
+ * of another format. */
+static size_t tg_sl_name(const char *p, size_t n)
+{
+    size_t i = 0;
+    for (; i < n && p[i] != ' '; i++)
+        if (p[i] == '=')
+            return TG_SL_NOT_NAME;
+    return i;
 }
 
 #define TG_SL_SD_NAMES 32 /* SD-IDs per message, PARAM-NAMEs per element, kept */
@@ -243,8 +263,8 @@ int tg_syslog_parse(struct tg_event *ev)
             ev->sl_timestamp = ts;
             ev->sl_timestamp_text = tg_str_make(p + i, tl);
             i += tl + 1;
-            size_t hl = tg_sl_word(p + i, n - i);
-            if (hl == 0) {
+            size_t hl = tg_sl_name(p + i, n - i);
+            if (hl == 0 || hl == TG_SL_NOT_NAME) {
                 tg_syslog_clear(ev);
                 return TG_ENOTMINE;
             }
@@ -255,7 +275,11 @@ int tg_syslog_parse(struct tg_event *ev)
                     i++;
             }
         }
-        size_t tagl = tg_sl_word(p + i, n - i);
+        size_t tagl = tg_sl_name(p + i, n - i);
+        if (tagl == TG_SL_NOT_NAME) {
+            tg_syslog_clear(ev);
+            return TG_ENOTMINE;
+        }
         tg_sl_tag(ev, p + i, tagl);
         i += tagl;
         if (i < n)

@@ -1,10 +1,12 @@
 /*
  * test_percona.c - the "priv_user[user] @ host [ip]" splitter
- * (parsers/percona.c, MySQL make_user_name).
+ * (parsers/percona.c, MySQL make_user_name), and how records with
+ * unreadable fields are reported.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -61,12 +63,90 @@ static void test_not_a_user_string(void **state)
     check("", TG_EINVAL, NULL, NULL, NULL, NULL);
 }
 
+/* Parse one record; `reason` NULL: must be ok, else partial naming it. */
+static struct tg_event *parse(const char *rec, const char *reason)
+{
+    struct tg_event *ev = tg_event_new(rec, strlen(rec), NULL, tg_time_now());
+    assert_int_equal(tg_percona_parse(ev, ev->original), 0);
+    assert_int_equal(ev->dataset, TG_DS_PERCONA);
+    if (!reason) {
+        assert_int_equal(ev->parse_status, TG_PARSE_OK);
+        return ev;
+    }
+    assert_int_equal(ev->parse_status, TG_PARSE_PARTIAL);
+    char *got = strndup(ev->parse_error.p, ev->parse_error.len);
+    if (!strstr(got, reason))
+        fail_msg("parse.error '%s' does not mention '%s'", got, reason);
+    free(got);
+    return ev;
+}
+
+#define TG_REC(ts, status)                                                                         \
+    "{\"audit_record\":{\"name\":\"Query\",\"record\":\"1_2024-09-03T01:52:14\"," ts               \
+    "\"command_class\":\"select\",\"connection_id\":\"5\",\"status\":" status                      \
+    ",\"sqltext\":\"select 1\",\"user\":\"root[root] @ localhost []\",\"host\":\"localhost\","     \
+    "\"os_user\":\"\",\"ip\":\"\",\"db\":\"\"}}"
+#define TG_TS "\"timestamp\":\"2024-09-03T01:53:33Z\","
+
+static void test_status_and_outcome(void **state)
+{
+    struct tg_event *ev = parse(TG_REC(TG_TS, "0"), NULL);
+    assert_int_equal(ev->db_status, 0);
+    assert_int_equal(ev->outcome, TG_OUTCOME_SUCCESS);
+    assert_int_equal(ev->timestamp.sec, 1725328413);
+    tg_event_free(ev);
+
+    /* Percona writes a number; a string holding one is read as it */
+    ev = parse(TG_REC(TG_TS, "\"0\""), NULL);
+    assert_int_equal(ev->db_status, 0);
+    assert_int_equal(ev->outcome, TG_OUTCOME_SUCCESS);
+    tg_event_free(ev);
+    ev = parse(TG_REC(TG_TS, "\"1064\""), NULL);
+    assert_int_equal(ev->db_status, 1064);
+    assert_int_equal(ev->outcome, TG_OUTCOME_FAILURE);
+    tg_event_free(ev);
+
+    /* anything else: no status, outcome unknown, and said so */
+    const char *bad[] = {TG_REC(TG_TS, "\"zero\""), TG_REC(TG_TS, "\"\""), TG_REC(TG_TS, "\" 0\""),
+                         TG_REC(TG_TS, "null"),     TG_REC(TG_TS, "true"), TG_REC(TG_TS, "1.5")};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ev = parse(bad[i], "Percona status is not a number");
+        assert_int_equal(ev->db_status, TG_NUM_NONE);
+        assert_int_equal(ev->outcome, TG_OUTCOME_UNKNOWN);
+        tg_event_free(ev);
+    }
+}
+
+static void test_timestamp_missing_or_unreadable(void **state)
+{
+    struct tg_event *ev = parse(TG_REC("", "0"), "Percona record has no timestamp");
+    assert_int_equal(ev->timestamp.frac, TG_TIME_NONE.frac); /* finishing uses the receive time */
+    assert_int_equal(ev->outcome, TG_OUTCOME_SUCCESS);
+    tg_event_free(ev);
+
+    ev = parse(TG_REC("\"timestamp\":\"yesterday\",", "0"), "Percona timestamp not understood");
+    tg_event_free(ev);
+
+    /* the audit_log_filter component's records likewise */
+    ev = parse("{\"id\":1,\"class\":\"connection\",\"event\":\"connect\",\"connection_id\":5,"
+               "\"account\":{\"user\":\"bob\",\"host\":\"localhost\"},"
+               "\"connection_data\":{\"connection_type\":\"ssl\",\"status\":\"1045\"}}",
+               "Percona record has no timestamp");
+    assert_int_equal(ev->db_status, 1045);
+    assert_int_equal(ev->outcome, TG_OUTCOME_FAILURE);
+    tg_event_free(ev);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_localhost),           cmocka_unit_test(test_empty_host_two_spaces),
-        cmocka_unit_test(test_anonymous_and_proxy), cmocka_unit_test(test_truncated),
+        cmocka_unit_test(test_localhost),
+        cmocka_unit_test(test_empty_host_two_spaces),
+        cmocka_unit_test(test_anonymous_and_proxy),
+        cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_not_a_user_string),
+        cmocka_unit_test(test_status_and_outcome),
+        cmocka_unit_test(test_timestamp_missing_or_unreadable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

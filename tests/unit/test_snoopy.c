@@ -154,6 +154,119 @@ static void test_scan_unknown_login_and_missing(void **state)
     tg_event_free(ev);
 }
 
+static void assert_reason(const struct tg_event *ev, const char *want)
+{
+    assert_int_equal(ev->parse_status, TG_PARSE_PARTIAL);
+    assert_non_null(ev->parse_error.p);
+    char *got = strndup(ev->parse_error.p, ev->parse_error.len);
+    if (!strstr(got, want))
+        fail_msg("parse.error '%s' does not mention '%s'", got, want);
+    free(got);
+}
+
+/* getpwuid_r failed: snoopy prints "ERROR(getpwuid_r)" where the name goes,
+ * right before Debian's "(": the uid after it is kept, no name is made up,
+ * and the event says what snoopy could not resolve. */
+static void test_scan_unresolvable_users(void **state)
+{
+    int rc;
+    struct tg_event *ev = parse(TG_SNOOPY_FMT_DEBIAN,
+                                "[login:(undefined) ssh:((undefined)) sid:1 tty:(none) "
+                                "((none)/(none)) uid:ERROR(getpwuid_r)(1234)/root(0) cwd:/]: "
+                                "/bin/true",
+                                &rc);
+    assert_int_equal(rc, 0);
+    assert_null(ev->user_name.p);
+    assert_str(ev->user_id, "1234");
+    assert_str(ev->user_eff_name, "root");
+    assert_str(ev->user_eff_id, "0");
+    assert_str(ev->command_line, "/bin/true");
+    assert_reason(ev, "snoopy could not read username");
+    tg_event_free(ev);
+
+    /* the login name still names the user; both parts failing are both reported */
+    ev = parse(TG_SNOOPY_FMT_DEBIAN,
+               "[login:alice ssh:((undefined)) sid:1 tty:(none) ((none)/(none)) "
+               "uid:ERROR(getpwuid_r)(1234)/ERROR(malloc)(1234) cwd:/]: id",
+               &rc);
+    assert_int_equal(rc, 0);
+    assert_str(ev->user_name, "alice");
+    assert_str(ev->user_id, "1234");
+    assert_null(ev->user_eff_name.p);
+    assert_str(ev->user_eff_id, "1234");
+    assert_reason(ev, "snoopy could not read username");
+    assert_reason(ev, "snoopy could not read eusername");
+    tg_event_free(ev);
+
+    /* snoopy 2.5's username when getpwuid_r fails */
+    ev = parse(TG_SNOOPY_FMT_DEBIAN,
+               "[login:(unknown) ssh:((undefined)) sid:1 tty:(none) ((none)/(none)) "
+               "uid:Unable to convert UID to username(1234)/root(0) cwd:/]: id",
+               &rc);
+    assert_int_equal(rc, 0);
+    assert_null(ev->user_name.p);
+    assert_str(ev->user_id, "1234");
+    assert_reason(ev, "snoopy could not read username");
+    tg_event_free(ev);
+
+    /* tty and the tty owner failing (fd 0 closed) */
+    ev = parse(TG_SNOOPY_FMT_DEBIAN,
+               "[login:(unknown) ssh:((undefined)) sid:1 tty:ERROR(ttyname_r->EBADF) "
+               "(ERROR(ttyname_r->EBADF)/ERROR(ttyname_r->EBADF)) uid:root(0)/root(0) cwd:/]: id",
+               &rc);
+    assert_int_equal(rc, 0);
+    assert_null(ev->tty.p);
+    assert_str(ev->user_name, "root");
+    assert_str(ev->working_directory, "/");
+    assert_reason(ev, "snoopy could not read tty");
+    tg_event_free(ev);
+
+    /* of the upstream format's datasources only tty can fail */
+    ev = parse(TG_SNOOPY_FMT_UPSTREAM,
+               "[uid:0 sid:1 tty:ERROR(ttyname_r->ERANGE) cwd:/ filename:/bin/true]: true", &rc);
+    assert_int_equal(rc, 0);
+    assert_null(ev->tty.p);
+    assert_str(ev->user_id, "0");
+    assert_str(ev->executable, "/bin/true");
+    assert_reason(ev, "snoopy could not read tty");
+    tg_event_free(ev);
+}
+
+/* snoopy's "<PRI>snoopy[PID]: " is getpid() of the process that calls
+ * execve: the pid when the format has no %{pid}. */
+static void test_pid_from_syslog_procid(void **state)
+{
+    struct tg_snoopy_fmt *debian, *withpid;
+    char *err = NULL;
+    assert_int_equal(tg_snoopy_compile(TG_SNOOPY_FMT_DEBIAN, &debian, &err), 0);
+    assert_int_equal(tg_snoopy_compile("[pid:%{pid}]: %{cmdline}", &withpid, &err), 0);
+    static const char body1[] = "[login:(unknown) ssh:((undefined)) sid:1 tty:(none) "
+                                "((none)/(none)) uid:root(0)/root(0) cwd:/]: /bin/true";
+    static const char body2[] = "[pid:42]: /bin/true";
+    const struct {
+        const struct tg_snoopy_fmt *f;
+        const char *body, *procid;
+        int64_t pid;
+    } cases[] = {
+        {debian, body1, "14105", 14105},   {debian, body1, NULL, TG_NUM_NONE},
+        {debian, body1, "-", TG_NUM_NONE}, {debian, body1, "14105x", TG_NUM_NONE},
+        {withpid, body2, "14105", 42}, /* the record's own pid wins */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct tg_event *ev =
+            tg_event_new(cases[i].body, strlen(cases[i].body), NULL, tg_time_now());
+        if (cases[i].procid)
+            ev->sl_procid = tg_str_c(cases[i].procid);
+        const struct tg_snoopy_fmt *one[1] = {cases[i].f};
+        assert_int_equal(tg_snoopy_parse(one, 1, ev, ev->original), 0);
+        assert_int_equal(ev->pid, cases[i].pid);
+        assert_int_equal(ev->parse_status, TG_PARSE_OK);
+        tg_event_free(ev);
+    }
+    tg_snoopy_free(debian);
+    tg_snoopy_free(withpid);
+}
+
 static void test_scan_timestamps(void **state)
 {
     int rc;
@@ -176,6 +289,8 @@ int main(void)
         cmocka_unit_test(test_scan_fields),
         cmocka_unit_test(test_scan_unknown_login_and_missing),
         cmocka_unit_test(test_scan_timestamps),
+        cmocka_unit_test(test_scan_unresolvable_users),
+        cmocka_unit_test(test_pid_from_syslog_procid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
