@@ -328,6 +328,9 @@ static void *tg_metrics_summary_main(void *arg)
 
 /* libmicrohttpd's own messages (a failed connection, ...): one log line each. */
 static void tg_metrics_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void tg_metrics_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
     char msg[512];
