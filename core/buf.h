@@ -44,6 +44,11 @@ static inline bool tg_str_eq(struct tg_str a, const char *lit)
     return a.p && a.len == n && memcmp(a.p, lit, n) == 0;
 }
 
+static inline bool tg_str_same(struct tg_str a, struct tg_str b)
+{
+    return a.p && b.p && a.len == b.len && memcmp(a.p, b.p, a.len) == 0;
+}
+
 /* Value of a hex digit (either case), or -1. */
 static inline int tg_hex_value(char c)
 {

@@ -77,8 +77,11 @@ struct tg_event {
 
     struct tg_str host_name;
 
-    struct tg_str user_name, user_id;
+    struct tg_str user_name, user_id; /* user_id only when it is user_name's */
     struct tg_str user_eff_name, user_eff_id;
+    /* process.real_user: the real user, when user_name is a login name of
+     * someone else (alice logged in, then became root with sudo -i) */
+    struct tg_str user_real_name, user_real_id;
 
     int64_t pid, ppid, session_leader_pid;
     struct tg_str executable, command_line, working_directory, tty;

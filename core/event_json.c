@@ -78,6 +78,10 @@ void tg_event_serialize(struct tg_event *ev)
     tg_jw_open(&w, "session_leader");
     tg_jw_int(&w, "pid", ev->session_leader_pid);
     tg_jw_close(&w);
+    tg_jw_open(&w, "real_user");
+    tg_jw_str(&w, "name", ev->user_real_name, &fl);
+    tg_jw_str(&w, "id", ev->user_real_id, &fl);
+    tg_jw_close(&w);
     tg_jw_close(&w);
 
     tg_jw_open(&w, "source");

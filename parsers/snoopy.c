@@ -69,6 +69,8 @@ enum tg_sslot {
     S_TIMESTAMP_MS,
     S_TIMESTAMP_US,
     S_TTY,
+    S_TTY_UID,
+    S_TTY_USERNAME,
     S_UID,
     S_USERNAME,
     S_SSH_CONNECTION, /* env:SSH_CONNECTION "client_ip client_port server_ip server_port" */
@@ -122,8 +124,8 @@ static const struct tg_sds tg_sds_table[] = {
     {"timestamp_ms", S_TIMESTAMP_MS, SF_DIGITS},
     {"timestamp_us", S_TIMESTAMP_US, SF_DIGITS},
     {"tty", S_TTY, 0},
-    {"tty_uid", S_NONE, 0},
-    {"tty_username", S_NONE, 0},
+    {"tty_uid", S_TTY_UID, 0},
+    {"tty_username", S_TTY_USERNAME, 0},
     {"uid", S_UID, SF_DIGITS},
     {"username", S_USERNAME, 0},
 };
@@ -597,8 +599,22 @@ static void tg_sfill(struct tg_event *ev, const struct tg_snoopy_fmt *f, const s
     struct tg_str login = tg_sstr(ev, v[S_LOGIN], "login");
     struct tg_str uname = tg_sstr(ev, v[S_USERNAME], "username");
     ev->user_name = login.p ? login : uname;
+    struct tg_str uid = TG_STR_NULL;
     if (v[S_UID].p && tg_snum(ev, v[S_UID], "uid") != TG_NUM_NONE)
-        ev->user_id = v[S_UID];
+        uid = v[S_UID];
+    /* the tty's owner (Debian's "(1000/alice)"): the login's own id */
+    struct tg_str tty_user = tg_sstr(ev, v[S_TTY_USERNAME], "tty_username");
+    struct tg_str tty_uid = TG_STR_NULL;
+    if (v[S_TTY_UID].p && tg_snum(ev, v[S_TTY_UID], "tty_uid") != TG_NUM_NONE)
+        tty_uid = v[S_TTY_UID];
+    if (!login.p || tg_str_same(login, uname)) {
+        ev->user_id = uid;
+    } else { /* the login is someone else (su, sudo -i): uid is the real user's */
+        ev->user_real_name = uname;
+        ev->user_real_id = uid;
+        if (tg_str_same(login, tty_user))
+            ev->user_id = tty_uid;
+    }
     ev->user_eff_name = tg_sstr(ev, v[S_EUSERNAME], "eusername");
     if (v[S_EUID].p && tg_snum(ev, v[S_EUID], "euid") != TG_NUM_NONE)
         ev->user_eff_id = v[S_EUID];

@@ -387,15 +387,27 @@ out:
 }
 
 void tg_verdict_exec(const struct tg_snapshot *s, const struct tg_policy_conf *conf,
-                     const char *user, int64_t uid, const char *host, const char *exe,
-                     const char *cmdline, const char *cwd, int64_t now, struct tg_verdict *v)
+                     const char *user, int64_t uid, const char *runner, int64_t runner_uid,
+                     const char *host, const char *exe, const char *cmdline, const char *cwd,
+                     int64_t now, struct tg_verdict *v)
 {
-    if (tg_account_gate(s, conf, user, uid, v))
-        return;
     const char *first = cmdline ? cmdline : "";
     char word[4096];
     snprintf(word, sizeof(word), "%.*s", (int)strcspn(first, " "), first);
-    if ((exe && tg_is_sudo(exe)) || (!exe && word[0] && tg_is_sudo(word))) {
+    bool sudo = (exe && tg_is_sudo(exe)) || (!exe && word[0] && tg_is_sudo(word));
+    if (sudo && (runner || runner_uid >= 0)) { /* sudo judges who runs it, not the login */
+        user = runner;
+        uid = runner_uid;
+    }
+    char byuid[32];
+    if (!user) { /* known by uid only: the snapshot's name for it, else sudo's "#uid" */
+        const struct tg_entity *e = tg_snapshot_user_by_uid(s, uid);
+        snprintf(byuid, sizeof(byuid), "#%lld", (long long)uid);
+        user = e ? e->name : byuid;
+    }
+    if (tg_account_gate(s, conf, user, uid, v))
+        return;
+    if (sudo) {
         if (!cmdline) {
             tg_v(v, TG_DECISION_NOT_APPLICABLE, TG_CHECK_NONE, NULL,
                  "The sudo record carries no command line, so the command cannot be judged.");
@@ -511,6 +523,14 @@ static char *tg_cstr(struct tg_event *ev, struct tg_str s)
     return s.p ? (char *)tg_event_strdup(ev, s.p, s.len).p : NULL;
 }
 
+/* A uid in text, or -1. */
+static int64_t tg_number(const char *u)
+{
+    char *end;
+    long long x = u ? strtoll(u, &end, 10) : -1;
+    return u && *end == '\0' && end != u ? x : -1;
+}
+
 static void tg_policy_decide(struct tg_policy *p, const struct tg_snapshot *s, struct tg_event *ev,
                              struct tg_verdict *v)
 {
@@ -537,21 +557,15 @@ static void tg_policy_decide(struct tg_policy *p, const struct tg_snapshot *s, s
              "The record names no %s, so the policy cannot be applied.", !user ? "user" : "host");
         return;
     }
-    int64_t uid = -1;
-    if (ev->user_id.p) {
-        char *end;
-        const char *u = tg_cstr(ev, ev->user_id);
-        long long x = strtoll(u, &end, 10);
-        if (*end == '\0' && end != u)
-            uid = x;
-    }
+    int64_t uid = tg_number(tg_cstr(ev, ev->user_id));
     if (connect) {
         if (!tg_account_gate(s, &p->conf, user, uid, v))
             tg_verdict_hbac(s, &p->conf, user, host, p->conf.db_service, v);
         return;
     }
     int64_t now = ev->timestamp.frac >= 0 ? ev->timestamp.sec : ev->ingested.sec;
-    tg_verdict_exec(s, &p->conf, user, uid, host, tg_cstr(ev, ev->executable),
+    tg_verdict_exec(s, &p->conf, user, uid, tg_cstr(ev, ev->user_real_name),
+                    tg_number(tg_cstr(ev, ev->user_real_id)), host, tg_cstr(ev, ev->executable),
                     tg_cstr(ev, ev->command_line), tg_cstr(ev, ev->working_directory), now, v);
 }
 

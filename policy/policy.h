@@ -84,14 +84,17 @@ void tg_verdict_hbac(const struct tg_snapshot *s, const struct tg_policy_conf *c
 /* A logged exec: cmdline is the logged command line (space-separated, as
  * snoopy writes it) or NULL, exe the executable path or NULL, cwd the working
  * directory or NULL, uid the event's user id or -1 (the snapshot's uid for
- * the user wins).  Accounts below min_uid, the overflow account and users the
- * snapshot does not know are not_applicable; a sudo exec (exe, or else the
+ * the user wins).  runner/runner_uid: the real user who ran the command when
+ * `user` is a login name of someone else (NULL/-1: user); sudo judges the
+ * user who runs it, so a sudo exec is checked for the runner.  Accounts below min_uid, the overflow
+ * account and users the snapshot does not know are not_applicable; a sudo exec (exe, or else the
  * first word, named sudo or sudoedit) is read like sudo reads its argv and
  * checked against the sudo rules plus HBAC service sudo (a bare command is
  * resolved through secure_path); any other exec is a session: HBAC for
  * conf->session_services on host. */
 void tg_verdict_exec(const struct tg_snapshot *s, const struct tg_policy_conf *conf,
-                     const char *user, int64_t uid, const char *host, const char *exe,
-                     const char *cmdline, const char *cwd, int64_t now, struct tg_verdict *v);
+                     const char *user, int64_t uid, const char *runner, int64_t runner_uid,
+                     const char *host, const char *exe, const char *cmdline, const char *cwd,
+                     int64_t now, struct tg_verdict *v);
 
 #endif

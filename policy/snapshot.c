@@ -614,6 +614,15 @@ const struct tg_entity *tg_snapshot_entity(const struct tg_snapshot *s, enum tg_
     return id == TG_STRMAP_NONE ? NULL : &s->d.ns[ns].v[id];
 }
 
+const struct tg_entity *tg_snapshot_user_by_uid(const struct tg_snapshot *s, int64_t uid)
+{
+    const struct tg_nstable *t = &s->d.ns[TG_NS_USER];
+    for (uint32_t i = 0; i < t->n; i++)
+        if (t->v[i].uid == uid && t->v[i].file)
+            return &t->v[i];
+    return NULL;
+}
+
 size_t tg_snapshot_report(const struct tg_snapshot *s, FILE *out)
 {
     const struct tg_snapshot_data *d = &s->d;

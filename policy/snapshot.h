@@ -70,5 +70,8 @@ size_t tg_snapshot_report(const struct tg_snapshot *s, FILE *out);
 /* Look up an entity by name (case-insensitive); NULL if unknown. */
 const struct tg_entity *tg_snapshot_entity(const struct tg_snapshot *s, enum tg_ns ns,
                                            const char *name, size_t len);
+/* The user defined with this uid (the first one), or NULL.  A scan: for
+ * records that name a user by uid only. */
+const struct tg_entity *tg_snapshot_user_by_uid(const struct tg_snapshot *s, int64_t uid);
 
 #endif

@@ -701,13 +701,7 @@ static struct tg_who tg_who_of(const struct tg_snapshot *s, const char *name)
 {
     struct tg_who w = {name, NULL};
     if (name[0] == '#' && name[1]) { /* -u #uid */
-        long long uid = strtoll(name + 1, NULL, 10);
-        const struct tg_nstable *t = &tg_data(s)->ns[TG_NS_USER];
-        for (uint32_t i = 0; i < t->n; i++)
-            if (t->v[i].uid == uid && t->v[i].file) {
-                w.e = &t->v[i];
-                break;
-            }
+        w.e = tg_snapshot_user_by_uid(s, strtoll(name + 1, NULL, 10));
         return w;
     }
     w.e = tg_snapshot_entity(s, TG_NS_USER, name, strlen(name));

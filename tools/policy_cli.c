@@ -125,8 +125,8 @@ static void tg_check_verdict(const struct tg_snapshot *s, const struct tg_policy
             tg_buf_printf(&line, " -u %s", runas);
         tg_buf_printf(&line, " -- %.*s", (int)n, command);
     }
-    tg_verdict_exec(s, &conf, user, -1, host, NULL, command ? tg_buf_cstr(&line) : NULL, NULL,
-                    (int64_t)time(NULL), v);
+    tg_verdict_exec(s, &conf, user, -1, NULL, -1, host, NULL, command ? tg_buf_cstr(&line) : NULL,
+                    NULL, (int64_t)time(NULL), v);
     tg_buf_free(&line);
 }
 

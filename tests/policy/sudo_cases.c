@@ -72,8 +72,8 @@ int main(int argc, char **argv)
         for (int k = i; k < n; k++)
             tg_buf_printf(&cmd, " %s", w[k]);
         struct tg_verdict v;
-        tg_verdict_exec(s, &conf, user, -1, host, "/usr/bin/sudo", tg_buf_cstr(&cmd), NULL,
-                        (int64_t)time(NULL), &v);
+        tg_verdict_exec(s, &conf, user, -1, NULL, -1, host, "/usr/bin/sudo", tg_buf_cstr(&cmd),
+                        NULL, (int64_t)time(NULL), &v);
         printf("%s\t%s\n", line, v.decision == TG_DECISION_ALLOW ? "ALLOW" : "DENY");
         tg_buf_free(&cmd);
     }

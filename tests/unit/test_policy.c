@@ -327,7 +327,7 @@ static void sudo_verdict(const struct tg_snapshot *s, const struct tg_policy_con
 {
     char line[512];
     snprintf(line, sizeof(line), "sudo %s", args);
-    tg_verdict_exec(s, c, user, -1, host, "/usr/bin/sudo", line, NULL, 0, v);
+    tg_verdict_exec(s, c, user, -1, NULL, -1, host, "/usr/bin/sudo", line, NULL, 0, v);
 }
 
 static void test_ldif(void **state)
@@ -423,7 +423,7 @@ static void test_system_account_without_uid(void **state)
     assert_int_equal(tg_snapshot_load(dir, &s, &err), 0);
     struct tg_policy_conf c = conf();
     struct tg_verdict v;
-    tg_verdict_exec(s, &c, "root", -1, "web1.x", NULL, NULL, NULL, 0, &v);
+    tg_verdict_exec(s, &c, "root", -1, NULL, -1, "web1.x", NULL, NULL, NULL, 0, &v);
     assert_int_equal(v.decision, TG_DECISION_NOT_APPLICABLE);
     assert_int_equal(v.check, TG_CHECK_NONE);
     assert_string_equal(v.reason, "root (uid 0) is a system account below [policy] min_uid 1000, "
@@ -435,7 +435,7 @@ static void test_system_account_without_uid(void **state)
     c.min_uid = 500; /* [policy] min_uid from -c */
     sudo_verdict(s, &c, "svc", "web1.x", "-- /usr/bin/id", &v);
     assert_int_equal(v.decision, TG_DECISION_DENY);
-    tg_verdict_exec(s, &c, "alice", -1, "web1.x", NULL, NULL, NULL, 0, &v);
+    tg_verdict_exec(s, &c, "alice", -1, NULL, -1, "web1.x", NULL, NULL, NULL, 0, &v);
     assert_int_equal(v.decision, TG_DECISION_ALLOW);
     assert_string_equal(v.rule, "admins_ssh");
     tg_snapshot_unref(s);
@@ -463,8 +463,8 @@ static void test_sudo_sudoedit(void **state)
         assert_int_equal(v.decision, TG_DECISION_ALLOW);
         assert_string_equal(v.rule, "sudoers.json:2");
     }
-    tg_verdict_exec(s, &c, "alice", -1, "h", "/usr/bin/sudoedit", "sudoedit /etc/motd", NULL, 0,
-                    &v);
+    tg_verdict_exec(s, &c, "alice", -1, NULL, -1, "h", "/usr/bin/sudoedit", "sudoedit /etc/motd",
+                    NULL, 0, &v);
     assert_int_equal(v.decision, TG_DECISION_ALLOW);
     sudo_verdict(s, &c, "alice", "h", "sudoedit /etc/shadow", &v);
     assert_int_equal(v.decision, TG_DECISION_DENY);
@@ -543,11 +543,11 @@ static void test_sudo_paths(void **state)
         if (v.decision != cases[i].want)
             fail_msg("%s: decision %d, want %d", cases[i].cmd, v.decision, cases[i].want);
     }
-    tg_verdict_exec(s, &c, "alice", 1500, "web1", "/usr/bin/sudo", "sudo ./local.sh", "/home/alice",
-                    0, &v);
-    assert_int_equal(v.decision, TG_DECISION_ALLOW);
-    tg_verdict_exec(s, &c, "alice", 1500, "web1", "/usr/bin/sudo", "sudo ../alice//local.sh",
+    tg_verdict_exec(s, &c, "alice", 1500, NULL, -1, "web1", "/usr/bin/sudo", "sudo ./local.sh",
                     "/home/alice", 0, &v);
+    assert_int_equal(v.decision, TG_DECISION_ALLOW);
+    tg_verdict_exec(s, &c, "alice", 1500, NULL, -1, "web1", "/usr/bin/sudo",
+                    "sudo ../alice//local.sh", "/home/alice", 0, &v);
     assert_int_equal(v.decision, TG_DECISION_ALLOW);
     assert_non_null(strstr(v.reason, "/home/alice/local.sh")); /* the path sudo runs */
     tg_snapshot_unref(s);
@@ -589,6 +589,7 @@ static void test_events(void **state)
     put("passwd", "bob:x:1600:1600::/home/bob:/bin/zsh\n");
     struct tg_policy_conf c = conf();
     struct tg_policy *p = tg_policy_new(&c, NULL);
+    struct tg_event *ev;
     assert_int_equal(decide(p, exec_event("alice", "1500", "/usr/bin/ls", "ls -l"), "admins_ssh"),
                      TG_DECISION_ALLOW);
     assert_int_equal(decide(p, exec_event("bob", "1600", "/usr/bin/ls", "ls"), NULL),
@@ -606,8 +607,22 @@ static void test_events(void **state)
                      TG_DECISION_NOT_APPLICABLE);
     assert_int_equal(decide(p, exec_event("alice", "1500", "/usr/bin/sudo", "sudo -i"), NULL),
                      TG_DECISION_DENY);
+    /* sudo judges who runs it: bob (logged in as alice, then su bob) may not
+     * restart nginx, whatever alice may do; a plain exec is alice's session */
+    ev = exec_event("alice", NULL, "/usr/bin/sudo", "sudo -u root systemctl restart nginx");
+    ev->user_real_name = TG_STR_LIT("bob");
+    ev->user_real_id = TG_STR_LIT("1600");
+    assert_int_equal(decide(p, ev, NULL), TG_DECISION_DENY);
+    ev = exec_event("alice", NULL, "/usr/bin/ls", "ls");
+    ev->user_real_name = TG_STR_LIT("bob");
+    ev->user_real_id = TG_STR_LIT("1600");
+    assert_int_equal(decide(p, ev, "admins_ssh"), TG_DECISION_ALLOW);
+    /* known by uid only: the snapshot names it */
+    ev = exec_event("alice", NULL, "/usr/bin/sudo", "sudo -u root systemctl restart nginx");
+    ev->user_real_id = TG_STR_LIT("1600");
+    assert_int_equal(decide(p, ev, NULL), TG_DECISION_DENY);
     /* Percona: connect checked against db_service, queries not applicable */
-    struct tg_event *ev = exec_event("alice", NULL, "", "");
+    ev = exec_event("alice", NULL, "", "");
     ev->dataset = TG_DS_PERCONA;
     ev->action = TG_STR_LIT("query");
     assert_int_equal(decide(p, ev, NULL), TG_DECISION_NOT_APPLICABLE);

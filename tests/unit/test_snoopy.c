@@ -167,6 +167,42 @@ static void assert_reason(const struct tg_event *ev, const char *want)
 /* getpwuid_r failed: snoopy prints "ERROR(getpwuid_r)" where the name goes,
  * right before Debian's "(": the uid after it is kept, no name is made up,
  * and the event says what snoopy could not resolve. */
+static void test_scan_login_and_real_user(void **state)
+{
+    /* alice logged in and became root: user is alice (her id from the tty's
+     * owner), the real and effective users are root */
+    int rc;
+    struct tg_event *ev = parse(TG_SNOOPY_FMT_DEBIAN,
+                                "[login:alice ssh:((undefined)) sid:7 tty:/dev/pts/1 (1000/alice) "
+                                "uid:root(0)/root(0) cwd:/root]: /usr/bin/id",
+                                &rc);
+    assert_int_equal(rc, 0);
+    assert_str(ev->user_name, "alice");
+    assert_str(ev->user_id, "1000");
+    assert_str(ev->user_real_name, "root");
+    assert_str(ev->user_real_id, "0");
+    assert_str(ev->user_eff_name, "root");
+    tg_event_free(ev);
+    /* without the tty's owner, alice's id is not in the record */
+    ev = parse(TG_SNOOPY_FMT_DEBIAN,
+               "[login:alice ssh:((undefined)) sid:7 tty:(none) ((none)/(none)) "
+               "uid:root(0)/root(0) cwd:/root]: /usr/bin/id",
+               &rc);
+    assert_str(ev->user_name, "alice");
+    assert_null(ev->user_id.p);
+    assert_str(ev->user_real_id, "0");
+    tg_event_free(ev);
+    /* the login is the real user: no real_user */
+    ev = parse(TG_SNOOPY_FMT_DEBIAN,
+               "[login:bob ssh:((undefined)) sid:7 tty:(none) ((none)/(none)) "
+               "uid:bob(1001)/root(0) cwd:/]: /usr/bin/sudo id",
+               &rc);
+    assert_str(ev->user_id, "1001");
+    assert_null(ev->user_real_name.p);
+    assert_null(ev->user_real_id.p);
+    tg_event_free(ev);
+}
+
 static void test_scan_unresolvable_users(void **state)
 {
     int rc;
@@ -184,14 +220,17 @@ static void test_scan_unresolvable_users(void **state)
     assert_reason(ev, "snoopy could not read username");
     tg_event_free(ev);
 
-    /* the login name still names the user; both parts failing are both reported */
+    /* the login name still names the user (uid 1234 may be someone else's:
+     * it is the real user's); both parts failing are both reported */
     ev = parse(TG_SNOOPY_FMT_DEBIAN,
                "[login:alice ssh:((undefined)) sid:1 tty:(none) ((none)/(none)) "
                "uid:ERROR(getpwuid_r)(1234)/ERROR(malloc)(1234) cwd:/]: id",
                &rc);
     assert_int_equal(rc, 0);
     assert_str(ev->user_name, "alice");
-    assert_str(ev->user_id, "1234");
+    assert_null(ev->user_id.p);
+    assert_null(ev->user_real_name.p);
+    assert_str(ev->user_real_id, "1234");
     assert_null(ev->user_eff_name.p);
     assert_str(ev->user_eff_id, "1234");
     assert_reason(ev, "snoopy could not read username");
@@ -289,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_scan_fields),
         cmocka_unit_test(test_scan_unknown_login_and_missing),
         cmocka_unit_test(test_scan_timestamps),
+        cmocka_unit_test(test_scan_login_and_real_user),
         cmocka_unit_test(test_scan_unresolvable_users),
         cmocka_unit_test(test_pid_from_syslog_procid),
     };
