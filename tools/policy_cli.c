@@ -153,7 +153,7 @@ int tg_cmd_policy(int argc, char **argv)
     bool json = false;
     int c;
     optind = 2;
-    while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":c:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'S':
             dir = optarg;
@@ -183,7 +183,7 @@ int tg_cmd_policy(int argc, char **argv)
             fputs(tg_policy_usage, stdout);
             return TG_EXIT_OK;
         default:
-            return tg_usage_error("policy", "unknown option");
+            return tg_option_error("policy", c, argv);
         }
     }
     if (optind < argc)
