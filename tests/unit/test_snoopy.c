@@ -164,9 +164,6 @@ static void assert_reason(const struct tg_event *ev, const char *want)
     free(got);
 }
 
-/* getpwuid_r failed: snoopy prints "ERROR(getpwuid_r)" where the name goes,
- * right before Debian's "(": the uid after it is kept, no name is made up,
- * and the event says what snoopy could not resolve. */
 static void test_scan_login_and_real_user(void **state)
 {
     /* alice logged in and became root: user is alice (her id from the tty's
@@ -203,6 +200,9 @@ static void test_scan_login_and_real_user(void **state)
     tg_event_free(ev);
 }
 
+/* getpwuid_r failed: snoopy prints "ERROR(getpwuid_r)" where the name goes,
+ * right before Debian's "(": the uid after it is kept, no name is made up,
+ * and the event says what snoopy could not resolve. */
 static void test_scan_unresolvable_users(void **state)
 {
     int rc;
