@@ -62,6 +62,10 @@ struct tg_policy {
     pthread_mutex_t mu;         /* guards cur only */
     struct tg_snapshot *cur;
     char *load_error; /* last failure, guarded by mu; shown while cur is NULL */
+    /* the directory content (tg_snapshot_dir_id, "-": unreadable) whose
+     * load failed last, guarded by mu: the periodic check does not try it
+     * again, and log the same error, every 30 s */
+    char failed_id[17];
     uint64_t decisions[4], loads, load_failures; /* atomic */
 };
 
@@ -482,6 +486,7 @@ int tg_policy_reload(struct tg_policy *p)
     pthread_mutex_lock(&p->mu);
     struct tg_snapshot *old = p->cur;
     p->cur = s;
+    p->failed_id[0] = '\0';
     pthread_mutex_unlock(&p->mu);
     tg_snapshot_unref(old);
     return 0;
@@ -492,13 +497,20 @@ int tg_policy_reload_if_changed(struct tg_policy *p)
     char id[17];
     if (!p || !p->conf.snapshot_dir)
         return 0;
-    int rc = tg_snapshot_dir_id(p->conf.snapshot_dir, id);
-    if (rc != 0)
-        return tg_policy_reload(p); /* logs and keeps the old snapshot */
-    struct tg_snapshot *s = tg_policy_acquire(p);
-    bool same = s && strcmp(s->id, id) == 0;
-    tg_snapshot_unref(s);
-    return same ? 0 : tg_policy_reload(p);
+    if (tg_snapshot_dir_id(p->conf.snapshot_dir, id) != 0)
+        strcpy(id, "-");
+    pthread_mutex_lock(&p->mu);
+    bool same = (p->cur && strcmp(p->cur->id, id) == 0) || strcmp(p->failed_id, id) == 0;
+    pthread_mutex_unlock(&p->mu);
+    if (same)
+        return 0;
+    int rc = tg_policy_reload(p); /* on failure: logged, the old snapshot kept */
+    if (rc != 0) {
+        pthread_mutex_lock(&p->mu);
+        memcpy(p->failed_id, id, sizeof(id));
+        pthread_mutex_unlock(&p->mu);
+    }
+    return rc;
 }
 
 struct tg_snapshot *tg_policy_acquire(struct tg_policy *p)

@@ -53,7 +53,9 @@ void tg_policy_free(struct tg_policy *p);
 /* Load the directory again and swap it in; on failure keep the old one.
  * Returns 0 or a TG_E* code (logged).  Control thread. */
 int tg_policy_reload(struct tg_policy *p);
-/* Reload only when the directory's content id changed.  Control thread. */
+/* Reload only when the directory's content id changed, and not again for
+ * content that already failed to load (its error was logged once).
+ * Control thread. */
 int tg_policy_reload_if_changed(struct tg_policy *p);
 
 /* The current snapshot with a reference (tg_snapshot_unref it), or NULL. */
