@@ -193,7 +193,8 @@ static int tg_read_dir(const char *dir, struct tg_file **out, size_t *nout, char
         f[n++] = (struct tg_file){path, NULL, 0, serr};
     }
     closedir(dp);
-    qsort(f, n, sizeof(*f), tg_namecmp);
+    if (n) /* an empty directory: f is NULL, which qsort must not get */
+        qsort(f, n, sizeof(*f), tg_namecmp);
     for (size_t i = 0; i < n; i++) {
         if (f[i].err)
             continue;
