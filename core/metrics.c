@@ -373,9 +373,10 @@ static int tg_metrics_listen(struct tg_metrics_server *m, const char *addr)
         flags |= MHD_USE_IPv6;
     freeaddrinfo(ai);
     if (!err) {
+        /* the logger first: libmicrohttpd warns about options before it */
         m->httpd = MHD_start_daemon(flags, 0, NULL, NULL, tg_metrics_handler, m,
-                                    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_EXTERNAL_LOGGER,
-                                    tg_metrics_mhd_log, NULL, MHD_OPTION_CONNECTION_LIMIT, 16,
+                                    MHD_OPTION_EXTERNAL_LOGGER, tg_metrics_mhd_log, NULL,
+                                    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, 16,
                                     MHD_OPTION_CONNECTION_TIMEOUT, 10, MHD_OPTION_END);
         err = m->httpd ? 0 : errno ? errno : EIO;
     }

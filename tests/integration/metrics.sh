@@ -26,6 +26,7 @@ all_delivered() {
 check "every event reaches the sink (scraped)" wait_for 300 all_delivered
 check "the exposition parses strictly" python3 "$TG_SRCDIR/tests/integration/prom_parse.py" \
     <"$TG_TMP/m.txt"
+check "no warning from libmicrohttpd at start" sh -c "! grep -i warn '$TG_TMP/serve.err'"
 python3 "$TG_SRCDIR/tests/integration/prom_parse.py" <"$TG_TMP/m.txt" >"$TG_TMP/samples.txt"
 val() { awk -v k="$1" '$1 == k { print $2 }' "$TG_TMP/samples.txt"; }
 check_eq "received_total counts every record" "$N" "$(val 'trailguard_received_total{}')"
