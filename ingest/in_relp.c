@@ -299,9 +299,12 @@ void tg_relp_stop(struct tg_relp_listener *l)
     if (!l)
         return;
     atomic_store(&l->stopping, true);
-    relpEngineSetStop(l->eng);
-    /* the engine checks the flag only between epoll_waits: poke it until it leaves */
+    /* the engine checks its stop flag only between epoll_waits: poke it
+     * until it leaves, and set the flag each time: a stop set before the
+     * engine got going was lost (when a later listener could not bind,
+     * serve hung in 1 start of 8) */
     while (atomic_load(&l->running)) {
+        relpEngineSetStop(l->eng);
         pthread_kill(l->thread, SIGUSR2);
         usleep(10000);
     }
