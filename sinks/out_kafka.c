@@ -112,9 +112,41 @@ static const char *const tg_kafka_key_choices[] = {"host", "user", "none", NULL}
 static const char *const tg_kafka_compression_choices[] = {"none", "gzip", "snappy",
                                                            "lz4",  "zstd", NULL};
 
-/* Config-time validation (loader thread): required keys, and every
- * rdkafka.* property tried on a scratch librdkafka config, so a bad one is
- * a configuration error (exit 2) naming the file and section. */
+/* librdkafka properties the sink sets itself (names and aliases): the
+ * delivery guarantee (SPEC 6, 8) and the keys of [sink.kafka] that set
+ * them.  An rdkafka.* key may repeat the guaranteed value, never change it. */
+static const struct {
+    const char *name, *same, *same2, *why;
+} tg_kafka_owned[] = {
+    {"acks", "all", "-1", "the sink confirms an event only when every in-sync replica has it"},
+    {"request.required.acks", "all", "-1",
+     "the sink confirms an event only when every in-sync replica has it"},
+    {"enable.idempotence", "true", NULL, "retries must not duplicate or reorder events"},
+    {"bootstrap.servers", NULL, NULL, "set brokers instead"},
+    {"metadata.broker.list", NULL, NULL, "set brokers instead"},
+    {"compression.codec", NULL, NULL, "set compression instead"},
+    {"compression.type", NULL, NULL, "set compression instead"},
+};
+
+/* The rdkafka.* key kv may not be given, or NULL.  msg: a buffer for it. */
+static const char *tg_kafka_owned_key(const struct tg_kv *kv, char *msg, size_t n)
+{
+    for (size_t i = 0; i < sizeof(tg_kafka_owned) / sizeof(tg_kafka_owned[0]); i++) {
+        const char *same = tg_kafka_owned[i].same, *same2 = tg_kafka_owned[i].same2;
+        if (strcmp(kv->key, tg_kafka_owned[i].name) != 0 ||
+            (same && strcmp(kv->value, same) == 0) || (same2 && strcmp(kv->value, same2) == 0))
+            continue;
+        snprintf(msg, n, "rdkafka.%s: trailguard sets this property%s%s (%s); remove the key",
+                 kv->key, same ? " to " : "", same ? same : "", tg_kafka_owned[i].why);
+        return msg;
+    }
+    return NULL;
+}
+
+/* Config-time validation (loader thread): required keys, no rdkafka.* key
+ * that would weaken the delivery guarantee, and every rdkafka.* property
+ * tried on a scratch librdkafka config, so a bad one is a configuration
+ * error (exit 2) naming the file, line and key. */
 static const char *tg_kafka_check(const void *section)
 {
     static _Thread_local char msg[768];
@@ -123,6 +155,9 @@ static const char *tg_kafka_check(const void *section)
         return "brokers is required: set it to host:port[,host:port...] of the Kafka cluster";
     if (!c->topic)
         return "topic is required: set it to the topic that receives every event";
+    for (size_t i = 0; i < c->nkv; i++)
+        if (tg_kafka_owned_key(&c->kv[i], msg, sizeof(msg)))
+            return msg;
     rd_kafka_conf_t *rc = rd_kafka_conf_new();
     const char *ret = NULL;
     for (size_t i = 0; i < c->nkv && !ret; i++) {
@@ -161,7 +196,9 @@ static const struct tg_opt tg_kafka_opts[] = {
 const struct tg_section_def tg_kafka_section = {
     .name = "sink.kafka",
     .doc = "Kafka producer (acks=all, idempotent); delivery reports confirm to the spool. "
-           "Any key rdkafka.NAME is passed to librdkafka as property NAME.",
+           "Any key rdkafka.NAME is passed to librdkafka as property NAME, except the ones "
+           "the sink sets: acks (all), enable.idempotence (true), bootstrap.servers (brokers), "
+           "compression.codec/type (compression).",
     .opts = tg_kafka_opts,
     .size = sizeof(struct tg_kafka_conf),
     .passthrough = "rdkafka.",

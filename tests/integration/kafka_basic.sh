@@ -70,6 +70,24 @@ echo "rdkafka.no.such.property = 1" >>"$TG_TMP/conf.ini"
 check_eq "unknown rdkafka property: configuration error, exit 2" 2 $?
 check "... named with the file" grep -q "conf.ini:[0-9]*: \[sink.kafka\].*rdkafka.no.such.property" "$TG_TMP/bad.err"
 
+# the delivery guarantee cannot be configured away (acks=all, idempotence,
+# brokers only through `brokers`); repeating the guaranteed value is fine
+for kv in "rdkafka.acks = 0" "rdkafka.enable.idempotence = false" \
+    "rdkafka.bootstrap.servers = 127.0.0.1:1"; do
+    printf '[sink.kafka]\nbrokers = %s\ntopic = t\n%s\n' "$BROKER" "$kv" >"$TG_TMP/own.ini"
+    "$TG_BIN" ingest -q -c "$TG_TMP/own.ini" /dev/null >/dev/null 2>"$TG_TMP/own.err"
+    code=$?
+    if [ $code -eq 2 ] && grep -q "own.ini:4: \[sink.kafka\] ${kv%% =*}: trailguard sets this" "$TG_TMP/own.err"; then
+        ok "$kv: refused at load, exit 2, naming file:line"
+    else
+        not_ok "$kv: refused at load, exit 2, naming file:line"
+        diag "exit $code: $(cat "$TG_TMP/own.err")"
+    fi
+done
+printf '[sink.kafka]\nbrokers = %s\ntopic = t\nrdkafka.acks = all\n' "$BROKER" >"$TG_TMP/own.ini"
+check "rdkafka.acks = all (the guaranteed value) is accepted" \
+    "$TG_BIN" ingest -q -c "$TG_TMP/own.ini" /dev/null
+
 printf '[sink.kafka]\ntopic = t\n' >"$TG_TMP/nobrokers.ini"
 "$TG_BIN" ingest -q -c "$TG_TMP/nobrokers.ini" "$TG_TMP/in10.log" >/dev/null 2>"$TG_TMP/nb.err"
 check_eq "missing brokers: exit 2" 2 $?
