@@ -63,6 +63,18 @@ static const char *tg_relp_check(const void *section)
     if (c->tls_auth_mode != TG_RELP_AUTH_CERTVALID && !c->tls_permitted_peers)
         return "tls_auth_mode name or fingerprint needs tls_permitted_peers (names or SHA1 "
                "fingerprints, comma-separated)";
+    static _Thread_local char msg[600];
+    const struct {
+        const char *key, *path;
+    } files[] = {{"tls_ca", c->tls_ca}, {"tls_cert", c->tls_cert}, {"tls_key", c->tls_key}};
+    for (size_t i = 0; i < 3; i++)
+        if (access(files[i].path, R_OK) != 0) {
+            snprintf(msg, sizeof(msg),
+                     "%s: cannot read %s: %s; give a PEM file the collector "
+                     "can read",
+                     files[i].key, files[i].path, strerror(errno));
+            return msg;
+        }
     return NULL;
 }
 

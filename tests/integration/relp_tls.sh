@@ -40,4 +40,15 @@ check "serve exits 0 on SIGTERM" serve_stop
 check_eq "no event from the refused client" 0 "$(grep -c percona "$D/out")"
 check_eq "exactly the permitted client's events" $N "$(grep -c '^{' "$D/out")"
 grep "TLS peer refused" "$D/serve.log" | head -1 | sed "s/^/# /"
+
+# a certificate file that is not there: a configuration error naming the key
+serve_conf "$D/spool2" 20651 "tls = on
+tls_ca = $D/missing-ca.pem
+tls_cert = $P/server.pem
+tls_key = $P/server.key" >"$D/tg2.conf"
+"$TG_BIN" serve -c "$D/tg2.conf" >/dev/null 2>"$D/serve2.log"
+check_eq "a missing tls_ca: exit 2" 2 "$?"
+check "... naming file, line, key and path" \
+    grep -q "tg2.conf:[0-9]*: \[input.relp\] tls_ca: cannot read $D/missing-ca.pem: No such file" \
+    "$D/serve2.log"
 tap_done
