@@ -54,12 +54,18 @@ static const struct tg_metric_row tg_counter_rows[TG_C_COUNT_] = {
     [TG_C_SNAPSHOT_LOAD_FAILURES] =
         {"policy_snapshot_load_failures", NULL,
          "policy snapshot loads that failed (the previous one is kept)"},
+    [TG_C_SPOOL_FULL_WAITS] = {"spool_full_waits", NULL,
+                               "records that waited for room in a full spool (spool_max_bytes): "
+                               "backpressure on the inputs"},
+    [TG_C_RECORDS_TRUNCATED] = {"records_truncated", NULL,
+                                "records received longer than max_message (or the line limit), "
+                                "kept cut and marked partial"},
 };
 
 static const struct tg_metric_row tg_gauge_rows[TG_G_COUNT_] = {
     [TG_G_SPOOL_BYTES] = {"spool_bytes", NULL,
-                          "bytes in the spool (received, not yet confirmed by "
-                          "every sink)"},
+                          "bytes of spool segments on disk (a segment goes once every sink "
+                          "confirmed all its records)"},
     [TG_G_SNAPSHOT_LOADED] = {"policy_snapshot_loaded_timestamp_seconds", NULL,
                               "unix time the current policy snapshot was loaded"},
 };

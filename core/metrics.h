@@ -30,6 +30,8 @@ enum tg_counter {
     TG_C_DECISION_DENY,
     TG_C_DECISION_NOT_APPLICABLE,
     TG_C_SNAPSHOT_LOAD_FAILURES, /* policy snapshot loads that failed (old one kept) */
+    TG_C_SPOOL_FULL_WAITS,       /* appends that waited for spool_max_bytes room */
+    TG_C_RECORDS_TRUNCATED,      /* records cut at max_message or the line limit */
     TG_C_COUNT_
 };
 

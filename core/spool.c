@@ -54,6 +54,7 @@
 #include "core/fileio.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/metrics.h"
 #include "core/spool.h"
 
 #define TG_SPOOL_MAGIC       0x31475354u /* "TSG1" little-endian */
@@ -744,6 +745,7 @@ int tg_spool_append(struct tg_spool *sp, const struct tg_spool_rec *rec, uint64_
         }
         if (!waited) {
             sp->st.full_waits++;
+            tg_metrics_inc(TG_C_SPOOL_FULL_WAITS, 1);
             waited = true;
         }
         if (!sp->full_logged) {
@@ -789,6 +791,8 @@ int tg_spool_append(struct tg_spool *sp, const struct tg_spool_rec *rec, uint64_
     sp->total_bytes += reclen;
     sp->st.appended++;
     sp->st.appended_bytes += reclen;
+    if (rec->truncated)
+        tg_metrics_inc(TG_C_RECORDS_TRUNCATED, 1);
     *seq = s;
 out:
     pthread_mutex_unlock(&sp->mu);

@@ -8,7 +8,9 @@
 N=20000
 D=$TG_TMP
 serve_conf "$D/spool" 20660 >"$D/tg.conf"
+MPORT=$(free_port 20820 20839)
 sed -i 's/^\[input.relp\]$/spool_max_bytes = 1M\n&/' "$D/tg.conf"
+sed -i "s/^metrics_listen =.*/metrics_listen = 127.0.0.1:$MPORT/" "$D/tg.conf"
 # the collector's stdout: a pipe nobody reads until $D/go exists
 mkfifo "$D/fifo"
 python3 -c '
@@ -31,6 +33,12 @@ exec 7>&-
 LOAD_PID=$!
 _tg_pids="$_tg_pids $LOAD_PID"
 check "the spool fills up and says so" wait_for 300 grep -q 'is full (spool_max_bytes' "$D/serve.log"
+if command -v curl >/dev/null; then
+    check "... and counts it in /metrics" sh -c "curl -fsS http://127.0.0.1:$MPORT/metrics |
+        awk '\$1 == \"trailguard_spool_full_waits_total\" && \$2 >= 1 { f = 1 } END { exit !f }'"
+else
+    skip "curl not installed: /metrics not scraped"
+fi
 spool_kb=$(du -sk "$D/spool" | cut -f1)
 diag "spool on disk while full: ${spool_kb} kB"
 check "the sender is held back (still sending)" kill -0 "$LOAD_PID"

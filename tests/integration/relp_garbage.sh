@@ -7,6 +7,8 @@
 N=5000
 D=$TG_TMP
 serve_conf "$D/spool" 20630 "max_message = 1024" >"$D/tg.conf"
+MPORT=$(free_port 20840 20859)
+sed -i "s/^metrics_listen =.*/metrics_listen = 127.0.0.1:$MPORT/" "$D/tg.conf"
 check "serve listens" serve_start "$D/tg.conf" "$D/out" "$D/serve.log"
 # a well-behaved sender running while the bad clients come and go
 "$RELP_LOAD" -p 20630 -s 2 -n $N "$TG_SHARED/samples/snoopy-2.5.1-default.log" >"$D/load.out" 2>&1 &
@@ -72,6 +74,14 @@ check_eq "oversize message kept, cut to max_message" 1024 "$(printf '%s' "$big" 
 parse=$(printf '%s' "$big" | jq -c .trailguard.parse)
 diag "oversize message: $parse"
 case "$parse" in *truncated*) ok "oversize message marked truncated" ;; *) not_ok "oversize message marked truncated" ;; esac
+if command -v curl >/dev/null; then
+    check_eq "truncated messages are counted in /metrics" \
+        "$(grep -c "truncated by the input's size limit" "$D/out")" \
+        "$(curl -fsS "http://127.0.0.1:$MPORT/metrics" |
+        awk '$1 == "trailguard_records_truncated_total" { print $2 }')"
+else
+    skip "curl not installed: /metrics not scraped"
+fi
 check "the good raw message arrived" grep -q 'garbage-test-good' "$D/out"
 check "serve exits 0 on SIGTERM" serve_stop
 tap_done
