@@ -64,8 +64,11 @@ int tg_usage_error(const char *cmd, const char *fmt, ...)
 
 int tg_option_error(const char *cmd, int c, char **argv)
 {
+    /* a long option's word is behind optind; a short letter's is not always
+     * (getopt stays on "-zq" until its last letter), so a letter is named by
+     * optopt unless the word behind is a long option that went wrong */
     const char *arg = argv[optind - 1];
-    bool is_long = strncmp(arg, "--", 2) == 0;
+    bool is_long = strncmp(arg, "--", 2) == 0 && (!optopt || c == ':' || strchr(arg, '='));
     int n = is_long ? (int)strcspn(arg, "=") : 2;
     char shortopt[3] = {'-', (char)optopt, '\0'};
     const char *name = is_long || !optopt ? arg : shortopt;

@@ -146,6 +146,9 @@ check_eq "... saying '-c' needs a value, in one message" \
     "trailguard serve: option '-c' needs a value|Try \`trailguard serve --help\`." "$(paste -sd'|' "$TG_TMP/err")"
 code=$(run query --bogus=1 "$TG_TMP")
 check "an unknown long option is named" grep -q "trailguard query: unknown option '--bogus'" "$TG_TMP/err"
+code=$(run policy check --json -zq)
+check "an unknown letter inside a group is named, not the word before" \
+    grep -q "trailguard policy: unknown option '-z'" "$TG_TMP/err"
 code=$(run --bogus)
 check_eq "trailguard --bogus exits 2" 2 "$code"
 check "... naming an unknown option, not a command" grep -q "unknown option '--bogus'" "$TG_TMP/err"
