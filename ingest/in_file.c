@@ -260,14 +260,21 @@ static void *tg_file_main(void *arg)
         struct stat now;
         if (atomic_exchange(&f->reopen, false) && f->fd >= 0 && stat(f->conf->path, &now) == 0 &&
             now.st_ino == f->ino) {
-            /* the same file: open it again where we are (a last line without
-             * its LF yet is read again); a renamed one is left to the
+            /* the same file: open it again where we are, before a last line
+             * without its LF yet (read again); a renamed one is left to the
              * rotation check below, which reads the old file to its end */
             tg_file_drain(f, false);
             tg_source_flush(f->src);
-            tg_file_save_pos(f, false);
-            close(f->fd);
-            tg_file_open(f, true);
+            int fd = open(f->conf->path, O_RDONLY | O_CLOEXEC);
+            if (fd >= 0) {
+                close(f->fd);
+                f->fd = fd;
+                f->off -= f->pending;
+                lseek(fd, (off_t)f->off, SEEK_SET);
+                f->pending = 0;
+                f->line.len = 0;
+                f->cut = false;
+            }
         }
         if (f->fd < 0 && (!gz || first)) {
             tg_file_open(f, first);
