@@ -63,18 +63,6 @@ static const char *tg_relp_check(const void *section)
     if (c->tls_auth_mode != TG_RELP_AUTH_CERTVALID && !c->tls_permitted_peers)
         return "tls_auth_mode name or fingerprint needs tls_permitted_peers (names or SHA1 "
                "fingerprints, comma-separated)";
-    static _Thread_local char msg[600];
-    const struct {
-        const char *key, *path;
-    } files[] = {{"tls_ca", c->tls_ca}, {"tls_cert", c->tls_cert}, {"tls_key", c->tls_key}};
-    for (size_t i = 0; i < 3; i++)
-        if (access(files[i].path, R_OK) != 0) {
-            snprintf(msg, sizeof(msg),
-                     "%s: cannot read %s: %s; give a PEM file the collector "
-                     "can read",
-                     files[i].key, files[i].path, strerror(errno));
-            return msg;
-        }
     return NULL;
 }
 
@@ -241,6 +229,19 @@ int tg_relp_start(const struct tg_relp_conf *conf, struct tg_spool *sp, struct t
     l->sp = sp;
     snprintf(l->label, sizeof(l->label), "[input.relp%s%s] %s",
              conf->name && conf->name[0] ? "." : "", conf->name ? conf->name : "", conf->listen);
+    /* here, not in the section check: `ingest -c` and `policy check -c` load
+     * the same file and need not read the listener's key */
+    const struct {
+        const char *key, *path;
+    } files[] = {
+        {"tls_ca", conf->tls_ca}, {"tls_cert", conf->tls_cert}, {"tls_key", conf->tls_key}};
+    for (size_t i = 0; conf->tls && i < 3; i++)
+        if (access(files[i].path, R_OK) != 0) {
+            tg_err("%s: %s: cannot read %s: %s; give a PEM file the collector can read", l->label,
+                   files[i].key, files[i].path, strerror(errno));
+            free(l);
+            return TG_EIO;
+        }
     char *host, *port;
     tg_split_addr(conf->listen, &host, &port);
     relpSrv_t *srv = NULL;

@@ -47,8 +47,8 @@ tls_ca = $D/missing-ca.pem
 tls_cert = $P/server.pem
 tls_key = $P/server.key" >"$D/tg2.conf"
 "$TG_BIN" serve -c "$D/tg2.conf" >/dev/null 2>"$D/serve2.log"
-check_eq "a missing tls_ca: exit 2" 2 "$?"
-check "... naming file, line, key and path" \
-    grep -q "tg2.conf:[0-9]*: \[input.relp\] tls_ca: cannot read $D/missing-ca.pem: No such file" \
+check_eq "a missing tls_ca: exit 3 (cannot start the listener)" 3 "$?"
+check "... naming the listener, key and path" \
+    grep -q "\[input.relp\] 127.0.0.1:20651: tls_ca: cannot read $D/missing-ca.pem: No such file" \
     "$D/serve2.log"
 tap_done
