@@ -81,13 +81,12 @@ enum {
     TG_F_NONINTERACTIVE = 1 << 4,  /* -n */
     TG_F_PRESERVE_GROUPS = 1 << 5, /* -P */
     TG_F_SHELL = 1 << 6,           /* -s */
-    TG_F_LONG_LIST = 1 << 7,       /* -l -l */
 };
 #define TG_DEFAULT_VALID                                                                           \
     (TG_F_BACKGROUND | TG_F_PRESERVE_ENV | TG_F_RESET_HOME | TG_F_LOGIN_SHELL |                    \
      TG_F_NONINTERACTIVE | TG_F_PRESERVE_GROUPS | TG_F_SHELL)
 #define TG_EDIT_VALID     TG_F_NONINTERACTIVE
-#define TG_LIST_VALID     (TG_F_NONINTERACTIVE | TG_F_LONG_LIST)
+#define TG_LIST_VALID     TG_F_NONINTERACTIVE
 #define TG_VALIDATE_VALID TG_F_NONINTERACTIVE
 
 /* The parse in progress: parse_args()'s locals. */
@@ -185,8 +184,6 @@ static bool tg_option(struct tg_argp *st, int c, const char *arg)
             return tg_refuse(st, "only one of the -K, -k or -N options may be given");
         return true;
     case 'l':
-        if (st->mode == TG_SMODE_LIST)
-            st->flags |= TG_F_LONG_LIST;
         return tg_mode(st, TG_SMODE_LIST, TG_LIST_VALID);
     case 'v':
         return tg_mode(st, TG_SMODE_VALIDATE, TG_VALIDATE_VALID);
