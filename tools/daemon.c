@@ -47,6 +47,7 @@ static int tg_daemon_parsers(struct tg_daemon *d, const char *config_path)
         }
     }
     d->chain.parse = d->parse[TG_FMT_AUTO];
+    d->formats_forced = used[TG_FMT_SYSLOG] || used[TG_FMT_SNOOPY] || used[TG_FMT_PERCONA];
     return TG_EXIT_OK;
 }
 
@@ -58,14 +59,15 @@ static void tg_daemon_parsers_free(struct tg_daemon *d)
     }
 }
 
-/* Worker thread: the chain with the parse context of ev's input. */
+/* Worker thread: the chain with the parse context of ev's input (looked up
+ * only when some [input.file] forces a format). */
 static void tg_daemon_process(void *ctx, struct tg_event *ev)
 {
     const struct tg_daemon *d = ctx;
     struct tg_process chain = d->chain;
     size_t it = 0;
     const struct tg_file_conf *fc;
-    if (strcmp(ev->input.type, "file") == 0)
+    if (d->formats_forced && strcmp(ev->input.type, "file") == 0)
         while ((fc = tg_config_next(d->cfg, "input.file", &it)) != NULL)
             if (tg_str_eq(ev->input.peer, fc->path)) {
                 chain.parse = d->parse[tg_daemon_file_format(fc)];

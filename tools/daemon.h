@@ -29,6 +29,7 @@ struct tg_daemon {
     /* parse contexts by enum tg_format: [TG_FMT_AUTO] always, the others
      * when some [input.file] forces that format */
     struct tg_parse_ctx *parse[TG_FMT_PERCONA + 1];
+    bool formats_forced; /* some [input.file] has a format other than auto */
     struct tg_pipeline *pipe;
     struct tg_metrics_server *metrics;
     struct tg_source *replay_src;
