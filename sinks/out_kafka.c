@@ -112,33 +112,46 @@ static const char *const tg_kafka_key_choices[] = {"host", "user", "none", NULL}
 static const char *const tg_kafka_compression_choices[] = {"none", "gzip", "snappy",
                                                            "lz4",  "zstd", NULL};
 
-/* librdkafka properties the sink sets itself (names and aliases): the
- * delivery guarantee (SPEC 6, 8) and the keys of [sink.kafka] that set
- * them.  An rdkafka.* key may repeat the guaranteed value, never change it. */
-static const struct {
-    const char *name, *same, *same2, *why;
-} tg_kafka_owned[] = {
-    {"acks", "all", "-1", "the sink confirms an event only when every in-sync replica has it"},
-    {"request.required.acks", "all", "-1",
-     "the sink confirms an event only when every in-sync replica has it"},
-    {"enable.idempotence", "true", NULL, "retries must not duplicate or reorder events"},
-    {"bootstrap.servers", NULL, NULL, "set brokers instead"},
-    {"metadata.broker.list", NULL, NULL, "set brokers instead"},
-    {"compression.codec", NULL, NULL, "set compression instead"},
-    {"compression.type", NULL, NULL, "set compression instead"},
+/* The librdkafka properties the sink sets itself: the delivery guarantee
+ * (SPEC 6, 8) and what its own keys set.  An rdkafka.* key may not change
+ * them; librdkafka resolves aliases and spellings (request.required.acks,
+ * acks = -1) when they are compared. */
+struct tg_kafka_prop {
+    const char *name, *value, *why;
 };
+#define TG_KAFKA_NFIXED 4
 
-/* The rdkafka.* key kv may not be given, or NULL.  msg: a buffer for it. */
-static const char *tg_kafka_owned_key(const struct tg_kv *kv, char *msg, size_t n)
+static void tg_kafka_fixed(const struct tg_kafka_conf *c, struct tg_kafka_prop p[TG_KAFKA_NFIXED])
 {
-    for (size_t i = 0; i < sizeof(tg_kafka_owned) / sizeof(tg_kafka_owned[0]); i++) {
-        const char *same = tg_kafka_owned[i].same, *same2 = tg_kafka_owned[i].same2;
-        if (strcmp(kv->key, tg_kafka_owned[i].name) != 0 ||
-            (same && strcmp(kv->value, same) == 0) || (same2 && strcmp(kv->value, same2) == 0))
-            continue;
-        snprintf(msg, n, "rdkafka.%s: trailguard sets this property%s%s (%s); remove the key",
-                 kv->key, same ? " to " : "", same ? same : "", tg_kafka_owned[i].why);
-        return msg;
+    const char *acks_why = "the sink confirms an event only when every in-sync replica has it";
+    p[0] = (struct tg_kafka_prop){"bootstrap.servers", c->brokers, "set brokers instead"};
+    p[1] = (struct tg_kafka_prop){"acks", "all", acks_why};
+    p[2] = (struct tg_kafka_prop){"enable.idempotence", "true",
+                                  "retries must not duplicate or reorder events"};
+    p[3] = (struct tg_kafka_prop){"compression.codec", tg_kafka_compression_choices[c->compression],
+                                  "set compression instead"};
+}
+
+/* Set the fixed properties on rc; NULL, or what failed (in errstr). */
+static const struct tg_kafka_prop *
+tg_kafka_set_fixed(rd_kafka_conf_t *rc, const struct tg_kafka_prop *p, char *errstr, size_t n)
+{
+    for (size_t i = 0; i < TG_KAFKA_NFIXED; i++)
+        if (rd_kafka_conf_set(rc, p[i].name, p[i].value, errstr, n) != RD_KAFKA_CONF_OK)
+            return &p[i];
+    return NULL;
+}
+
+/* The fixed property whose value differs between a and b, or NULL. */
+static const struct tg_kafka_prop *
+tg_kafka_changed(const rd_kafka_conf_t *a, const rd_kafka_conf_t *b, const struct tg_kafka_prop *p)
+{
+    for (size_t i = 0; i < TG_KAFKA_NFIXED; i++) {
+        char va[512], vb[512];
+        size_t la = sizeof(va), lb = sizeof(vb);
+        if (rd_kafka_conf_get(a, p[i].name, va, &la) != RD_KAFKA_CONF_OK ||
+            rd_kafka_conf_get(b, p[i].name, vb, &lb) != RD_KAFKA_CONF_OK || strcmp(va, vb) != 0)
+            return &p[i];
     }
     return NULL;
 }
@@ -155,22 +168,35 @@ static const char *tg_kafka_check(const void *section)
         return "brokers is required: set it to host:port[,host:port...] of the Kafka cluster";
     if (!c->topic)
         return "topic is required: set it to the topic that receives every event";
-    for (size_t i = 0; i < c->nkv; i++)
-        if (tg_kafka_owned_key(&c->kv[i], msg, sizeof(msg)))
-            return msg;
-    rd_kafka_conf_t *rc = rd_kafka_conf_new();
+    struct tg_kafka_prop fixed[TG_KAFKA_NFIXED];
+    tg_kafka_fixed(c, fixed);
+    char errstr[512];
+    rd_kafka_conf_t *base = rd_kafka_conf_new();
     const char *ret = NULL;
+    const struct tg_kafka_prop *bad = tg_kafka_set_fixed(base, fixed, errstr, sizeof(errstr));
+    if (bad) {
+        snprintf(msg, sizeof(msg), "brokers or compression: librdkafka refuses %s = %s: %s",
+                 bad->name, bad->value, errstr);
+        ret = msg;
+    }
     for (size_t i = 0; i < c->nkv && !ret; i++) {
-        char errstr[512];
+        rd_kafka_conf_t *rc = rd_kafka_conf_dup(base);
         if (rd_kafka_conf_set(rc, c->kv[i].key, c->kv[i].value, errstr, sizeof(errstr)) !=
             RD_KAFKA_CONF_OK) {
             snprintf(msg, sizeof(msg),
                      "rdkafka.%s: %s; see librdkafka's CONFIGURATION.md for producer properties",
                      c->kv[i].key, errstr);
             ret = msg;
+        } else if ((bad = tg_kafka_changed(base, rc, fixed)) != NULL) {
+            snprintf(msg, sizeof(msg),
+                     "rdkafka.%s: it changes %s, which trailguard sets%s%s (%s); remove the key",
+                     c->kv[i].key, bad->name, bad == &fixed[0] ? "" : " to ",
+                     bad == &fixed[0] ? "" : bad->value, bad->why);
+            ret = msg;
         }
+        rd_kafka_conf_destroy(rc);
     }
-    rd_kafka_conf_destroy(rc);
+    rd_kafka_conf_destroy(base);
     return ret;
 }
 
@@ -298,19 +324,13 @@ static int tg_kafka_connect(struct tg_kafka *k)
     const struct tg_kafka_conf *c = k->conf;
     char errstr[512];
     rd_kafka_conf_t *rc = rd_kafka_conf_new();
-    const char *fixed[][2] = {
-        {"bootstrap.servers", c->brokers},
-        {"client.id", "trailguard"},
-        {"acks", "all"},
-        {"enable.idempotence", "true"},
-        {"compression.codec", tg_kafka_compression_choices[c->compression]},
-    };
-    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
-        if (rd_kafka_conf_set(rc, fixed[i][0], fixed[i][1], errstr, sizeof(errstr)) !=
-            RD_KAFKA_CONF_OK) {
-            tg_err("[sink.kafka] %s = %s: %s", fixed[i][0], fixed[i][1], errstr);
-            goto fail;
-        }
+    struct tg_kafka_prop fixed[TG_KAFKA_NFIXED];
+    tg_kafka_fixed(c, fixed);
+    const struct tg_kafka_prop *bad = tg_kafka_set_fixed(rc, fixed, errstr, sizeof(errstr));
+    if (bad || rd_kafka_conf_set(rc, "client.id", "trailguard", errstr, sizeof(errstr)) !=
+                   RD_KAFKA_CONF_OK) {
+        tg_err("[sink.kafka] %s: %s", bad ? bad->name : "client.id", errstr);
+        goto fail;
     }
     for (size_t i = 0; i < c->nkv; i++) {
         if (rd_kafka_conf_set(rc, c->kv[i].key, c->kv[i].value, errstr, sizeof(errstr)) !=

@@ -72,12 +72,12 @@ check "... named with the file" grep -q "conf.ini:[0-9]*: \[sink.kafka\].*rdkafk
 
 # the delivery guarantee cannot be configured away (acks=all, idempotence,
 # brokers only through `brokers`); repeating the guaranteed value is fine
-for kv in "rdkafka.acks = 0" "rdkafka.enable.idempotence = false" \
-    "rdkafka.bootstrap.servers = 127.0.0.1:1"; do
+for kv in "rdkafka.acks = 0" "rdkafka.request.required.acks = 1" \
+    "rdkafka.enable.idempotence = false" "rdkafka.bootstrap.servers = 127.0.0.1:1"; do
     printf '[sink.kafka]\nbrokers = %s\ntopic = t\n%s\n' "$BROKER" "$kv" >"$TG_TMP/own.ini"
     "$TG_BIN" ingest -q -c "$TG_TMP/own.ini" /dev/null >/dev/null 2>"$TG_TMP/own.err"
     code=$?
-    if [ $code -eq 2 ] && grep -q "own.ini:4: \[sink.kafka\] ${kv%% =*}: trailguard sets this" "$TG_TMP/own.err"; then
+    if [ $code -eq 2 ] && grep -q "own.ini:4: \[sink.kafka\] ${kv%% =*}: it changes .*, which trailguard sets" "$TG_TMP/own.err"; then
         ok "$kv: refused at load, exit 2, naming file:line"
     else
         not_ok "$kv: refused at load, exit 2, naming file:line"
