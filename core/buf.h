@@ -49,6 +49,21 @@ static inline bool tg_str_same(struct tg_str a, struct tg_str b)
     return a.p && b.p && a.len == b.len && memcmp(a.p, b.p, a.len) == 0;
 }
 
+/* The value of a decimal number of 1 to 18 digits (no sign, nothing else),
+ * or -1. */
+static inline int64_t tg_str_digits(struct tg_str s)
+{
+    if (!s.p || s.len == 0 || s.len > 18)
+        return -1;
+    int64_t n = 0;
+    for (size_t i = 0; i < s.len; i++) {
+        if (s.p[i] < '0' || s.p[i] > '9')
+            return -1;
+        n = n * 10 + (s.p[i] - '0');
+    }
+    return n;
+}
+
 /* Value of a hex digit (either case), or -1. */
 static inline int tg_hex_value(char c)
 {

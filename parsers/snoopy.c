@@ -484,24 +484,6 @@ static bool tg_errval(struct tg_str v)
                    tg_str_eq(v, "Unable to convert UID to username"));
 }
 
-static bool tg_all_digits(struct tg_str v)
-{
-    if (!v.p || v.len == 0 || v.len > 18)
-        return false;
-    for (size_t i = 0; i < v.len; i++)
-        if (v.p[i] < '0' || v.p[i] > '9')
-            return false;
-    return true;
-}
-
-static int64_t tg_num(struct tg_str v)
-{
-    int64_t n = 0;
-    for (size_t i = 0; i < v.len; i++)
-        n = n * 10 + (v.p[i] - '0');
-    return n;
-}
-
 /* Arena copy of a reason naming a datasource. */
 static void tg_sreason(struct tg_event *ev, const char *what, const char *ds)
 {
@@ -529,11 +511,12 @@ static int64_t tg_snum(struct tg_event *ev, struct tg_str v, const char *name)
     v = tg_sstr(ev, v, name);
     if (!v.p)
         return TG_NUM_NONE;
-    if (!tg_all_digits(v)) {
+    int64_t n = tg_str_digits(v);
+    if (n < 0) {
         tg_sreason(ev, "snoopy value is not a number: ", name);
         return TG_NUM_NONE;
     }
-    return tg_num(v);
+    return n;
 }
 
 /* "client_ip client_port ..." of SSH_CONNECTION / SSH_CLIENT (a value). */
@@ -558,8 +541,9 @@ static void tg_sssh(struct tg_event *ev, struct tg_str v)
     while (pe < e && *pe != ' ')
         pe++;
     struct tg_str port = tg_str_make(sp + 1, (size_t)(pe - sp - 1));
-    if (tg_all_digits(port) && tg_num(port) <= 65535)
-        ev->source_port = tg_num(port);
+    int64_t pn = tg_str_digits(port);
+    if (pn >= 0 && pn <= 65535)
+        ev->source_port = pn;
 }
 
 static void tg_stime(struct tg_event *ev, const struct tg_sscan *s)
@@ -571,13 +555,13 @@ static void tg_stime(struct tg_event *ev, const struct tg_sscan *s)
     struct tg_time t;
     if (dt.p && tg_time_parse_iso(dt.p, dt.len, &t) == dt.len) {
         ev->timestamp = t;
-    } else if (tg_all_digits(ts)) {
-        t = (struct tg_time){tg_num(ts), 0, 0};
-        if (us.len == 6 && tg_all_digits(us)) {
-            t.nsec = (int32_t)tg_num(us) * 1000;
+    } else if (tg_str_digits(ts) >= 0) {
+        t = (struct tg_time){tg_str_digits(ts), 0, 0};
+        if (us.len == 6 && tg_str_digits(us) >= 0) {
+            t.nsec = (int32_t)tg_str_digits(us) * 1000;
             t.frac = 6;
-        } else if (ms.len == 3 && tg_all_digits(ms)) {
-            t.nsec = (int32_t)tg_num(ms) * 1000000;
+        } else if (ms.len == 3 && tg_str_digits(ms) >= 0) {
+            t.nsec = (int32_t)tg_str_digits(ms) * 1000000;
             t.frac = 3;
         }
         ev->timestamp = t;
@@ -620,8 +604,8 @@ static void tg_sfill(struct tg_event *ev, const struct tg_snoopy_fmt *f, const s
         ev->user_eff_id = v[S_EUID];
 
     ev->pid = tg_snum(ev, v[S_PID], "pid");
-    if (ev->pid == TG_NUM_NONE && tg_all_digits(ev->sl_procid))
-        ev->pid = tg_num(ev->sl_procid); /* "snoopy[PID]:", see the top of this file */
+    if (ev->pid == TG_NUM_NONE && tg_str_digits(ev->sl_procid) >= 0)
+        ev->pid = tg_str_digits(ev->sl_procid); /* "snoopy[PID]:", see the top of this file */
     ev->ppid = tg_snum(ev, v[S_PPID], "ppid");
     ev->session_leader_pid = tg_snum(ev, v[S_SID], "sid");
     ev->executable = tg_sstr(ev, v[S_FILENAME], "filename");

@@ -535,14 +535,6 @@ static char *tg_cstr(struct tg_event *ev, struct tg_str s)
     return s.p ? (char *)tg_event_strdup(ev, s.p, s.len).p : NULL;
 }
 
-/* A uid in text, or -1. */
-static int64_t tg_number(const char *u)
-{
-    char *end;
-    long long x = u ? strtoll(u, &end, 10) : -1;
-    return u && *end == '\0' && end != u ? x : -1;
-}
-
 static void tg_policy_decide(struct tg_policy *p, const struct tg_snapshot *s, struct tg_event *ev,
                              struct tg_verdict *v)
 {
@@ -569,7 +561,7 @@ static void tg_policy_decide(struct tg_policy *p, const struct tg_snapshot *s, s
              "The record names no %s, so the policy cannot be applied.", !user ? "user" : "host");
         return;
     }
-    int64_t uid = tg_number(tg_cstr(ev, ev->user_id));
+    int64_t uid = tg_str_digits(ev->user_id);
     if (connect) {
         if (!tg_account_gate(s, &p->conf, user, uid, v))
             tg_verdict_hbac(s, &p->conf, user, host, p->conf.db_service, v);
@@ -577,7 +569,7 @@ static void tg_policy_decide(struct tg_policy *p, const struct tg_snapshot *s, s
     }
     int64_t now = ev->timestamp.frac >= 0 ? ev->timestamp.sec : ev->ingested.sec;
     tg_verdict_exec(s, &p->conf, user, uid, tg_cstr(ev, ev->user_real_name),
-                    tg_number(tg_cstr(ev, ev->user_real_id)), host, tg_cstr(ev, ev->executable),
+                    tg_str_digits(ev->user_real_id), host, tg_cstr(ev, ev->executable),
                     tg_cstr(ev, ev->command_line), tg_cstr(ev, ev->working_directory), now, v);
 }
 
