@@ -59,6 +59,8 @@ struct tg_pipeline {
     atomic_bool stopping;
     bool started;
     atomic_uint_fast64_t events_in, duplicates, batches, abandoned;
+    tg_announce_fn announce;
+    void *announce_ctx;
 };
 
 static struct tg_batch *tg_batch_new(struct tg_pipeline *p)
@@ -105,6 +107,19 @@ void tg_batch_abandon(struct tg_sink *s, struct tg_batch *b)
 {
     atomic_store(&b->abandoned, true);
     tg_batch_release(b);
+}
+
+void tg_pipeline_set_announce(struct tg_pipeline *p, tg_announce_fn fn, void *ctx)
+{
+    p->announce = fn;
+    p->announce_ctx = ctx;
+}
+
+void tg_sink_announce(struct tg_sink *s, const char *rec, size_t len)
+{
+    struct tg_pipeline *p = s->pipe;
+    if (p && p->announce)
+        p->announce(p->announce_ctx, s->index, rec, len);
 }
 
 bool tg_sink_stopping(const struct tg_sink *s)

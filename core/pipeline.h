@@ -106,6 +106,21 @@ struct tg_pipeline_conf {
 };
 
 struct tg_pipeline *tg_pipeline_new(const struct tg_pipeline_conf *conf);
+
+/*
+ * trailguard's own events.  A sink (the file sink's signed checkpoints) or
+ * another part of the collector hands the JSON text of an internal record to
+ * the composition layer, which spools it and feeds it through the pipeline
+ * as input type "internal" to every sink but `from_sink` (SIZE_MAX: to every
+ * sink).  The hook must not block: it copies the record (or drops it,
+ * counted and logged, when its queue is full).  Any thread.
+ */
+typedef void (*tg_announce_fn)(void *ctx, size_t from_sink, const char *rec, size_t len);
+/* Before start: who takes announced records (none: they are dropped quietly,
+ * as in a pipeline without a spool or other sinks, e.g. unit tests). */
+void tg_pipeline_set_announce(struct tg_pipeline *p, tg_announce_fn fn, void *ctx);
+/* Sink s announces an internal record (to the other sinks).  Any thread. */
+void tg_sink_announce(struct tg_sink *s, const char *rec, size_t len);
 /* Before start: add a sink; `conf` is its section data (borrowed until free). */
 int tg_pipeline_add_sink(struct tg_pipeline *p, const struct tg_sink_ops *ops, const void *conf);
 /* Before start: set conf.on_confirm and its ctx (for a spool opened once the
