@@ -43,6 +43,7 @@ static const struct tg_metric_row tg_counter_rows[TG_C_COUNT_] = {
                             "events recognised by the parsers (status ok or partial), by dataset"},
     [TG_C_PARSED_SNOOPY] = {"events_parsed", "dataset=\"snoopy\"", NULL},
     [TG_C_PARSED_PERCONA] = {"events_parsed", "dataset=\"percona.audit\"", NULL},
+    [TG_C_PARSED_SUDO] = {"events_parsed", "dataset=\"sudo\"", NULL},
     [TG_C_PARTIAL] = {"events_partial", NULL,
                       "events kept with trailguard.parse.status partial (truncated or malformed)"},
     [TG_C_UNPARSED] = {"events_unparsed", NULL,
@@ -60,6 +61,17 @@ static const struct tg_metric_row tg_counter_rows[TG_C_COUNT_] = {
     [TG_C_RECORDS_TRUNCATED] = {"records_truncated", NULL,
                                 "records received longer than max_message (or the line limit), "
                                 "kept cut and marked partial"},
+    [TG_C_HISTORY_FAILURES] = {"policy_history_failures", NULL,
+                               "snapshot history problems: a snapshot or index line that could "
+                               "not be stored, read or loaded (logged)"},
+    [TG_C_GRACE_ALLOWED] = {"policy_grace_allowed", NULL,
+                            "events allowed by the previous snapshot within grace_seconds of a "
+                            "change that the snapshot in force does not allow"},
+    [TG_C_DRIFT_HOST_ALLOWED] = {"policy_drift", "kind=\"host_allowed\"",
+                                 "events on which the host's own decision (its sudo) differs "
+                                 "from the policy's: host_allowed (a local rule or a stale "
+                                 "cache), host_denied"},
+    [TG_C_DRIFT_HOST_DENIED] = {"policy_drift", "kind=\"host_denied\"", NULL},
 };
 
 static const struct tg_metric_row tg_gauge_rows[TG_G_COUNT_] = {
@@ -111,7 +123,8 @@ void tg_metrics_count_event(const struct tg_event *ev)
 {
     static const enum tg_counter by_dataset[] = {[TG_DS_SYSLOG] = TG_C_PARSED_SYSLOG,
                                                  [TG_DS_SNOOPY] = TG_C_PARSED_SNOOPY,
-                                                 [TG_DS_PERCONA] = TG_C_PARSED_PERCONA};
+                                                 [TG_DS_PERCONA] = TG_C_PARSED_PERCONA,
+                                                 [TG_DS_SUDO] = TG_C_PARSED_SUDO};
     static const enum tg_counter by_decision[] = {[TG_DECISION_ALLOW] = TG_C_DECISION_ALLOW,
                                                   [TG_DECISION_DENY] = TG_C_DECISION_DENY,
                                                   [TG_DECISION_NOT_APPLICABLE] =
@@ -125,6 +138,10 @@ void tg_metrics_count_event(const struct tg_event *ev)
     }
     if (ev->policy.decision != TG_DECISION_NONE)
         tg_metrics_inc(by_decision[ev->policy.decision], 1);
+    if (ev->policy.drift)
+        tg_metrics_inc(ev->host_decision == TG_DECISION_ALLOW ? TG_C_DRIFT_HOST_ALLOWED
+                                                              : TG_C_DRIFT_HOST_DENIED,
+                       1);
 }
 
 /* Write a label value escaped per the exposition format (\\, \", \n). */
@@ -236,13 +253,14 @@ void tg_metrics_summary(struct tg_pipeline *p, struct tg_buf *out)
     }
     tg_buf_printf(out,
                   "parsed: syslog=%" PRIu64 " snoopy=%" PRIu64 " percona.audit=%" PRIu64
-                  " partial=%" PRIu64 " unparsed=%" PRIu64 "; decisions: allow=%" PRIu64
-                  " deny=%" PRIu64 " not_applicable=%" PRIu64 "; spool_bytes=%" PRId64,
+                  " sudo=%" PRIu64 " partial=%" PRIu64 " unparsed=%" PRIu64
+                  "; decisions: allow=%" PRIu64 " deny=%" PRIu64 " not_applicable=%" PRIu64
+                  "; spool_bytes=%" PRId64,
                   tg_metrics_get(TG_C_PARSED_SYSLOG), tg_metrics_get(TG_C_PARSED_SNOOPY),
-                  tg_metrics_get(TG_C_PARSED_PERCONA), tg_metrics_get(TG_C_PARTIAL),
-                  tg_metrics_get(TG_C_UNPARSED), tg_metrics_get(TG_C_DECISION_ALLOW),
-                  tg_metrics_get(TG_C_DECISION_DENY), tg_metrics_get(TG_C_DECISION_NOT_APPLICABLE),
-                  tg_metrics_gauge(TG_G_SPOOL_BYTES));
+                  tg_metrics_get(TG_C_PARSED_PERCONA), tg_metrics_get(TG_C_PARSED_SUDO),
+                  tg_metrics_get(TG_C_PARTIAL), tg_metrics_get(TG_C_UNPARSED),
+                  tg_metrics_get(TG_C_DECISION_ALLOW), tg_metrics_get(TG_C_DECISION_DENY),
+                  tg_metrics_get(TG_C_DECISION_NOT_APPLICABLE), tg_metrics_gauge(TG_G_SPOOL_BYTES));
     pthread_mutex_lock(&tg_snapshot_mu);
     if (tg_snapshot_id) {
         tg_buf_puts(out, "; snapshot=\"");

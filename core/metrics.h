@@ -24,6 +24,7 @@ enum tg_counter {
     TG_C_PARSED_SYSLOG = 0, /* events by dataset, parse status ok or partial */
     TG_C_PARSED_SNOOPY,
     TG_C_PARSED_PERCONA,
+    TG_C_PARSED_SUDO,
     TG_C_PARTIAL,  /* parse status partial */
     TG_C_UNPARSED, /* parse status unparsed */
     TG_C_DECISION_ALLOW,
@@ -32,6 +33,10 @@ enum tg_counter {
     TG_C_SNAPSHOT_LOAD_FAILURES, /* policy snapshot loads that failed (old one kept) */
     TG_C_SPOOL_FULL_WAITS,       /* appends that waited for spool_max_bytes room */
     TG_C_RECORDS_TRUNCATED,      /* records cut at max_message or the line limit */
+    TG_C_HISTORY_FAILURES,       /* snapshot history: copies or index lines not stored or read */
+    TG_C_GRACE_ALLOWED,          /* allowed by the previous snapshot within grace_seconds */
+    TG_C_DRIFT_HOST_ALLOWED,     /* a host allowed what the policy denies */
+    TG_C_DRIFT_HOST_DENIED,      /* a host denied what the policy allows */
     TG_C_COUNT_
 };
 
