@@ -128,7 +128,7 @@ int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path
         tg_config_free(d->cfg);
         return TG_EXIT_USAGE;
     }
-    d->chain.policy = tg_policy_new(tg_config_get(d->cfg, "policy"), NULL);
+    d->chain.policy = tg_policy_open(tg_config_get(d->cfg, "policy"), NULL, TG_POLICY_RECORD);
     if (d->cc->dedup_window > 0)
         d->dedup = tg_dedup_new(d->cc->dedup_window, 0);
     struct tg_pipeline_conf pc = {
