@@ -73,6 +73,10 @@ struct tg_record {
 /* The string value at a dotted path ("user.effective.name"); NULL when
  * absent or null.  Valid until the next record. */
 const char *tg_record_field(struct tg_record *r, const char *path);
+/* Does r pass every filter of f? */
+bool tg_filter_match(const struct tg_filter *f, struct tg_record *r);
+/* Free what tg_record_field parsed. */
+void tg_record_release(struct tg_record *r);
 
 /* --- scan */
 struct tg_scan_stats {
