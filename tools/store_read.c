@@ -7,9 +7,11 @@
  * it and need a field (another filter, table or CSV output) are parsed with
  * json-c, reusing one tokener.  NDJSON output writes the stored line as is.
  * Each member read is held until it checks out against its sidecar entry
- * (count, end offset, fingerprints; for an unkeyed chain its links and
- * seal, a SHA-256 per record), so query returns only records verify would
- * vouch for; a keyed chain's links need the key, which `verify --key` has.
+ * (count, end offset, fingerprints, its links and seal: a SHA-256 or HMAC
+ * per record), so query returns only records verify would vouch for.  A
+ * keyed chain's links need the key (query --key; the key is evolved over
+ * the records skipped, one SHA-256 of 32 bytes each); without it, query says
+ * so and checks the fingerprints only.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <errno.h>
@@ -282,7 +284,8 @@ struct tg_scan {
     bool go;
     size_t seg, nseg;      /* for the progress line */
     uint64_t raw_base;     /* st->raw_bytes before this segment */
-    struct tg_chain chain; /* unkeyed: to check each member's links */
+    struct tg_chain chain; /* to check each member's links (keyed ones: with --key) */
+    bool warned_key;
     struct tg_buf recs, seal;
     size_t *roff; /* the member's records in recs */
     size_t nroff, caproff;
@@ -318,8 +321,20 @@ static int tg_scan_member(struct tg_scan *sc, struct tg_sidecar_cursor *cur,
     }
     if (tg_sidecar_cursor_detail(cur, m, sc->fp, sc->ext) != 0)
         return TG_EIO;
-    bool links = !cur->hdr.keyed; /* keyed: the links need the key (verify --key) */
-    memcpy(sc->chain.link, prev, TG_LINK_LEN);
+    /* a keyed chain's links need the key: without it the fingerprints only */
+    bool links = !cur->hdr.keyed || sc->chain.has_key;
+    sc->chain.keyed = cur->hdr.keyed;
+    if (sc->chain.has_key && first < sc->chain.count)
+        return TG_ECORRUPT; /* the store goes back in the chain: never written so */
+    tg_chain_resume(&sc->chain, prev, first); /* the key evolves forward to record `first` */
+    if (cur->hdr.keyed && !sc->chain.has_key && !sc->warned_key) {
+        sc->warned_key = true;
+        fprintf(stderr,
+                "trailguard: %s holds segments chained with HMAC: without --key their "
+                "records are checked against their fingerprints only (verify --key "
+                "authenticates them)\n",
+                sc->dir);
+    }
     sc->recs.len = 0;
     sc->nroff = 0;
     struct tg_str line;
@@ -414,8 +429,8 @@ static int tg_scan_segment(struct tg_scan *sc, uint64_t seq, struct tg_seg_reade
     return rc < 0 ? rc : 0;
 }
 
-int tg_store_scan(const char *dir, const struct tg_filter *f, bool progress, tg_scan_fn fn,
-                  void *ctx, struct tg_scan_stats *st)
+int tg_store_scan(const char *dir, const struct tg_filter *f, const uint8_t *key0, bool progress,
+                  tg_scan_fn fn, void *ctx, struct tg_scan_stats *st)
 {
     memset(st, 0, sizeof(*st));
     struct tg_seg_entry *v;
@@ -432,7 +447,7 @@ int tg_store_scan(const char *dir, const struct tg_filter *f, bool progress, tg_
                          .tok = json_tokener_new_ex(64),
                          .go = true,
                          .nseg = n};
-    tg_chain_init(&sc.chain, NULL);
+    tg_chain_init(&sc.chain, key0);
     for (size_t i = 0; i < n && sc.go; i++) {
         if (!v[i].has[TG_SEG_DATA])
             continue;

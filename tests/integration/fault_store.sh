@@ -16,7 +16,7 @@
 #      writer starts anyway and says so; export checks and reads in one pass
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/store_lib.sh"
-EDIT="python3 $TG_SRCDIR/tests/integration/store_edit.py"
+EDIT="python3 $TG_SRCDIR/tests/integration/tamper.py"
 cd "$TG_TMP" || exit 1
 
 # mkstore DIR RUNS [extra [sink.file] lines]: RUNS ingest runs of 3 events
