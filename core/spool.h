@@ -37,10 +37,11 @@
  * corrupt record (crash mid-write, a flipped bit) fails its checksum: it is
  * reported with file and offset, counted, skipped and never parsed; reading
  * resumes at the next record whose tag, header and checksum are valid.  The
- * tag is a secret of the spool directory (0700, files 0600): a sender who
- * embeds a well-formed record in a message cannot know it, so resync never
- * turns message bytes into a record with a forged peer (guessing succeeds
- * with probability 2^-64 per candidate).  Segments of the format before
+ * tag is random and only in the segment file (0600): a sender, who cannot
+ * read the spool, cannot know it when it embeds a well-formed record in a
+ * message, so resync never turns message bytes into a record with a forged
+ * peer (a guess succeeds with probability 2^-64 per candidate).  Whoever
+ * can write the spool can forge records anyway.  Segments of the format before
  * tags ([magic "TSG1"][len][seq][crc32 of seq, len, body], 16 bytes of
  * metadata, no origin) are still replayed, with that format's weaker resync;
  * only a spool written by an older version has them, and they go once
@@ -71,8 +72,10 @@
  * ever counts as durable, whatever a later fdatasync of that file says (the
  * kernel may have dropped the pages that failed); tg_spool_commit and
  * tg_spool_sync return TG_EIO for them, so the source does not acknowledge
- * them, and the next append starts a new segment.  The sender's retry
- * (RELP resends, omprog's error reply, the file input's unsaved position)
+ * them (also after the sinks confirmed them and the segment went: the
+ * newest 64 such ranges are kept), and the next append starts a new
+ * segment.  The retry (the RELP callback appends again, omprog's error
+ * reply makes rsyslog resend, the file input keeps its saved position)
  * goes there and is synced afresh: the collector keeps trying, one fresh
  * segment per attempt.
  *
