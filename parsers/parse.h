@@ -17,7 +17,7 @@
 #include "core/config.h"
 #include "core/event.h"
 
-enum tg_format { TG_FMT_AUTO = 0, TG_FMT_SYSLOG, TG_FMT_SNOOPY, TG_FMT_PERCONA };
+enum tg_format { TG_FMT_AUTO = 0, TG_FMT_SYSLOG, TG_FMT_SNOOPY, TG_FMT_PERCONA, TG_FMT_SUDO };
 
 /* Names of the formats in enum order, NULL-terminated ("auto", "syslog", ...). */
 extern const char *const tg_format_names[];

@@ -32,12 +32,12 @@ static enum tg_format tg_daemon_file_format(const struct tg_file_conf *fc)
 /* Build the parse contexts the config needs; 0 or TG_EXIT_USAGE (logged). */
 static int tg_daemon_parsers(struct tg_daemon *d, const char *config_path)
 {
-    bool used[TG_FMT_PERCONA + 1] = {[TG_FMT_AUTO] = true};
+    bool used[TG_FMT_SUDO + 1] = {[TG_FMT_AUTO] = true};
     size_t it = 0;
     const struct tg_file_conf *fc;
     while ((fc = tg_config_next(d->cfg, "input.file", &it)) != NULL)
         used[tg_daemon_file_format(fc)] = true;
-    for (int f = TG_FMT_AUTO; f <= TG_FMT_PERCONA; f++) {
+    for (int f = TG_FMT_AUTO; f <= TG_FMT_SUDO; f++) {
         char *err = NULL;
         if (used[f] && !(d->parse[f] = tg_parse_ctx_new(tg_config_get(d->cfg, "parsers"),
                                                         (enum tg_format)f, &err))) {
@@ -47,13 +47,14 @@ static int tg_daemon_parsers(struct tg_daemon *d, const char *config_path)
         }
     }
     d->chain.parse = d->parse[TG_FMT_AUTO];
-    d->formats_forced = used[TG_FMT_SYSLOG] || used[TG_FMT_SNOOPY] || used[TG_FMT_PERCONA];
+    d->formats_forced =
+        used[TG_FMT_SYSLOG] || used[TG_FMT_SNOOPY] || used[TG_FMT_PERCONA] || used[TG_FMT_SUDO];
     return TG_EXIT_OK;
 }
 
 static void tg_daemon_parsers_free(struct tg_daemon *d)
 {
-    for (int f = TG_FMT_AUTO; f <= TG_FMT_PERCONA; f++) {
+    for (int f = TG_FMT_AUTO; f <= TG_FMT_SUDO; f++) {
         tg_parse_ctx_free(d->parse[f]);
         d->parse[f] = NULL;
     }

@@ -28,7 +28,7 @@ struct tg_daemon {
     struct tg_process chain; /* chain.parse is parse[TG_FMT_AUTO] */
     /* parse contexts by enum tg_format: [TG_FMT_AUTO] always, the others
      * when some [input.file] forces that format */
-    struct tg_parse_ctx *parse[TG_FMT_PERCONA + 1];
+    struct tg_parse_ctx *parse[TG_FMT_SUDO + 1];
     bool formats_forced; /* some [input.file] has a format other than auto */
     struct tg_pipeline *pipe;
     struct tg_metrics_server *metrics;
