@@ -150,8 +150,7 @@ void tg_metrics_count_event(const struct tg_event *ev)
                        1);
 }
 
-/* Write a label value escaped per the exposition format (\\, \", \n). */
-static void tg_metrics_label_value(struct tg_buf *out, const char *v)
+void tg_metrics_label(struct tg_buf *out, const char *v)
 {
     for (; *v; v++) {
         if (*v == '\\' || *v == '"')
@@ -224,7 +223,7 @@ void tg_metrics_render(struct tg_pipeline *p, struct tg_buf *out)
         tg_metrics_family(out, "policy_snapshot_info", "gauge",
                           "the policy snapshot in use (its id as a label; value 1)");
         tg_buf_puts(out, "trailguard_policy_snapshot_info{id=\"");
-        tg_metrics_label_value(out, tg_snapshot_id);
+        tg_metrics_label(out, tg_snapshot_id);
         tg_buf_puts(out, "\"} 1\n");
     }
     pthread_mutex_unlock(&tg_snapshot_mu);
@@ -270,7 +269,7 @@ void tg_metrics_summary(struct tg_pipeline *p, struct tg_buf *out)
     pthread_mutex_lock(&tg_snapshot_mu);
     if (tg_snapshot_id) {
         tg_buf_puts(out, "; snapshot=\"");
-        tg_metrics_label_value(out, tg_snapshot_id);
+        tg_metrics_label(out, tg_snapshot_id);
         tg_buf_putc(out, '"');
     }
     pthread_mutex_unlock(&tg_snapshot_mu);
@@ -316,6 +315,8 @@ static enum MHD_Result tg_metrics_handler(void *cls, struct MHD_Connection *conn
         if (m->conf.refresh)
             m->conf.refresh(m->conf.refresh_ctx);
         tg_metrics_render(m->conf.pipe, &body);
+        if (m->conf.render)
+            m->conf.render(m->conf.render_ctx, &body);
     }
     tg_buf_reserve(&body, 1); /* a zero-length body still gets a buffer to free */
     struct MHD_Response *r =

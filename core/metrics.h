@@ -65,6 +65,10 @@ void tg_metrics_set_snapshot(const char *id, int64_t loaded_unix);
  * after tg_event_finish (core/process.c calls it). */
 void tg_metrics_count_event(const struct tg_event *ev);
 
+/* Append v as a label value, escaped per the exposition format (\\, \",
+ * \n).  Any thread. */
+void tg_metrics_label(struct tg_buf *out, const char *v);
+
 /* Append the Prometheus text exposition (version 0.0.4) of every metric;
  * `p` may be NULL (then the pipeline's metrics are omitted).  Any thread. */
 void tg_metrics_render(struct tg_pipeline *p, struct tg_buf *out);
@@ -81,6 +85,10 @@ struct tg_metrics_conf {
      * from their owners (e.g. spool bytes, the policy snapshot); may be NULL. */
     void (*refresh)(void *ctx);
     void *refresh_ctx;
+    /* Called (HTTP thread) after the registry's metrics, to append families
+     * with labels of their own (e.g. one series per origin host); may be NULL. */
+    void (*render)(void *ctx, struct tg_buf *out);
+    void *render_ctx;
 };
 
 /*

@@ -8,6 +8,11 @@
  * is parsed as it would have been when it was read.  The contexts are
  * built and freed by the main thread and only read by the workers in
  * between.
+ *
+ * Every processed event updates its origin host's last-seen time
+ * (core/hostwatch.h); a thread of the watch applies the silence rule every
+ * second, and each transition becomes a trailguard.health record
+ * (tg_daemon_emit); the times are kept in spool_dir across restarts.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +26,10 @@
 #include "policy/policy.h"
 #include "policy/snapshot.h"
 #include "tools/daemon.h"
+
+/* Origin hosts watched for silence, and how often the rule is applied. */
+#define TG_DAEMON_MAX_HOSTS    65536
+#define TG_DAEMON_HOSTWATCH_MS 1000
 
 /* The format an [input.file] forces: its name (which the section's check
  * accepted) looked up as `ingest --format` does; an empty value is auto. */
@@ -101,9 +110,45 @@ static void tg_daemon_refresh_metrics(void *ctx)
     }
 }
 
+/*
+ * Hand one of trailguard's own records to every sink: dataset
+ * "trailguard.<name>", action, a sentence and the data object (JSON text).
+ * The internal source that spools such records and feeds them to the sinks
+ * (core/internal_rec.h, ingest/in_internal.h) comes with the intake work,
+ * which is not on main yet; until then the record is the log line, and
+ * this is the one place to switch to tg_internal_rec_build +
+ * tg_internal_emit.  Any thread; never blocks.
+ */
+static void tg_daemon_emit(struct tg_daemon *d, const char *dataset, const char *action,
+                           const char *message, struct tg_str data)
+{
+    tg_log(strcmp(action, "host_silent") == 0 ? TG_LOG_WARN : TG_LOG_INFO, "%s: %s: %s: %s %.*s",
+           d->cmd, dataset, action, message, (int)data.len, data.p);
+}
+
+/* The hostwatch thread: a host went silent or resumed. */
+static void tg_daemon_host_change(void *ctx, const struct tg_host_change *c)
+{
+    struct tg_buf msg = TG_BUF_INIT, data = TG_BUF_INIT;
+    tg_hostwatch_describe(c, &msg, &data);
+    tg_daemon_emit(ctx, "trailguard.health",
+                   c->what == TG_HOST_SILENT ? "host_silent" : "host_resumed", tg_buf_cstr(&msg),
+                   tg_str_make(data.data, data.len));
+    tg_buf_free(&msg);
+    tg_buf_free(&data);
+}
+
+/* /metrics: the per-host series. */
+static void tg_daemon_render_hosts(void *ctx, struct tg_buf *out)
+{
+    const struct tg_daemon *d = ctx;
+    tg_hostwatch_render(d->chain.hosts, out);
+}
+
 /* Free what tg_daemon_open set up; the pipeline is drained or never ran. */
 static void tg_daemon_release(struct tg_daemon *d)
 {
+    tg_hostwatch_free(d->chain.hosts);
     tg_metrics_stop(d->metrics);
     tg_pipeline_free(d->pipe);
     tg_dedup_free(d->dedup);
@@ -130,6 +175,7 @@ int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path
         return TG_EXIT_USAGE;
     }
     d->chain.policy = tg_policy_open(tg_config_get(d->cfg, "policy"), NULL, TG_POLICY_RECORD);
+    d->chain.hosts = tg_hostwatch_new(d->cc->silence_seconds, TG_DAEMON_MAX_HOSTS);
     if (d->cc->dedup_window > 0)
         d->dedup = tg_dedup_new(d->cc->dedup_window, 0);
     struct tg_pipeline_conf pc = {
@@ -159,6 +205,8 @@ int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path
         goto fail;
     }
     tg_pipeline_set_confirm(d->pipe, tg_spool_confirm, d->spool);
+    struct tg_time now = tg_time_now();
+    tg_hostwatch_load(d->chain.hosts, d->cc->spool_dir, now.sec * 1000000 + now.nsec / 1000);
     if (tg_pipeline_start(d->pipe) != 0) {
         tg_err("%s: cannot start the sinks; nothing was received", cmd);
         goto fail;
@@ -169,7 +217,9 @@ int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path
                                  .pipe = d->pipe,
                                  .summary_interval_s = 60,
                                  .refresh = tg_daemon_refresh_metrics,
-                                 .refresh_ctx = d};
+                                 .refresh_ctx = d,
+                                 .render = tg_daemon_render_hosts,
+                                 .render_ctx = d};
     if (tg_metrics_start(&mc, &d->metrics) != 0) {
         if (strcmp(cmd, "omprog") != 0) {
             tg_pipeline_drain(d->pipe);
@@ -180,6 +230,8 @@ int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path
         tg_metrics_start(&mc, &d->metrics);
     }
     d->replay_src = tg_pipeline_source(d->pipe);
+    tg_hostwatch_start(d->chain.hosts, TG_DAEMON_HOSTWATCH_MS, d->cc->spool_dir,
+                       tg_daemon_host_change, d);
     return TG_EXIT_OK;
 fail:
     tg_daemon_release(d);
@@ -197,6 +249,7 @@ void tg_daemon_replay(struct tg_daemon *d)
 
 void tg_daemon_close(struct tg_daemon *d)
 {
+    tg_hostwatch_stop(d->chain.hosts); /* before the drain: it may still emit */
     tg_pipeline_drain(d->pipe);
     struct tg_pipeline_stats ps;
     struct tg_spool_stats ss;
