@@ -108,6 +108,15 @@ static bool tg_hist_push(struct tg_history *h, const char *id, int64_t from_us,
     memcpy(e->id, id, 17);
     e->from_us = from_us;
     e->pinned = pinned ? tg_snapshot_ref(pinned) : NULL;
+    /* memory stays bounded when storing keeps failing: the oldest pinned
+     * snapshots beyond the cache size are let go (their time is then
+     * judged not_applicable: nothing holds them any more) */
+    size_t pins = 0;
+    for (size_t i = h->n; i-- > 0;)
+        if (h->v[i].pinned && ++pins > TG_HISTORY_CACHE) {
+            tg_snapshot_unref(h->v[i].pinned);
+            h->v[i].pinned = NULL;
+        }
     return true;
 }
 

@@ -18,10 +18,11 @@
  * skipped when only reading; leftover stage directories are removed.
  *
  * In memory: the entries (id, from), and a small LRU cache of loaded
- * historical snapshots (TG_HISTORY_CACHE of them, plus the ones that are
- * pinned: snapshots that came into force in this run but could not be
- * stored).  A snapshot is loaded lazily, on the first event of its time,
- * and checked against its id (a copy whose content changed is refused).
+ * historical snapshots (TG_HISTORY_CACHE of them, plus up to as many
+ * pinned ones: snapshots that came into force in this run but could not be
+ * stored; older ones are let go).  A snapshot is loaded lazily, on the
+ * first event of its time, and checked against its id (a copy whose
+ * content changed is refused).
  * Snapshots are refcounted as always: eviction drops the cache's
  * reference, a worker still judging with one keeps it alive.
  *

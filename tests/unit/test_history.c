@@ -333,6 +333,23 @@ static void test_record_failure_pins(void **state)
     assert_true(tg_history_entry(h, 1, &e));
     assert_string_equal(e.id, cur->id);
     tg_snapshot_unref(cur);
+    /* storing keeps failing: only the newest few stay pinned (memory bounded) */
+    for (int i = 0; i < TG_HISTORY_CACHE + 1; i++) {
+        char g[64];
+        snprintf(g, sizeof(g), "ops:x:%d:alice\n", 3000 + i);
+        put("snap", "group", g);
+        assert_int_equal(tg_policy_reload(p), 0);
+    }
+    assert_int_equal(tg_history_len(h), TG_HISTORY_CACHE + 3);
+    char *err = NULL;
+    assert_true(tg_history_entry(h, 1, &e));
+    assert_null(tg_history_get(h, e.id, &err)); /* let go, and never stored */
+    assert_non_null(err);
+    free(err);
+    assert_true(tg_history_entry(h, TG_HISTORY_CACHE + 2, &e));
+    struct tg_snapshot *newest = tg_history_get(h, e.id, &err);
+    assert_non_null(newest);
+    tg_snapshot_unref(newest);
     tg_policy_free(p);
     free(c.session_services);
 }
