@@ -255,7 +255,6 @@ static void test_judge_grace(void **state)
     c.snapshot_history_dir = histdir;
     c.grace_seconds = 30;
     struct tg_policy *p = tg_policy_new(&c, NULL);
-    free(c.session_services);
     struct tg_judgement j;
     tg_policy_judge(p, 150 * S, knows, "alice", &j); /* before the change: a */
     assert_int_equal(j.v.decision, TG_DECISION_ALLOW);
@@ -295,6 +294,7 @@ static void test_judge_grace(void **state)
     assert_int_equal(j.v.decision, TG_DECISION_DENY);
     tg_judgement_release(&j);
     tg_policy_free(p);
+    free(c.session_services);
     tg_snapshot_unref(a);
     tg_snapshot_unref(b);
 }
