@@ -72,12 +72,22 @@ static const struct tg_opt tg_policy_opts[] = {
     {NULL},
 };
 
+static const char *tg_policy_check_conf(const void *section)
+{
+    const struct tg_policy_conf *c = section;
+    if (c->grace_seconds > 0 && !c->snapshot_history_dir)
+        return "grace_seconds needs snapshot_history_dir: the snapshot before a change is known "
+               "only from the history";
+    return NULL;
+}
+
 const struct tg_section_def tg_policy_section = {
     .name = "policy",
     .implicit = true,
     .doc = "Policy snapshot (FreeIPA HBAC, sudo rules) and how events are checked against it.",
     .opts = tg_policy_opts,
     .size = sizeof(struct tg_policy_conf),
+    .check = tg_policy_check_conf,
 };
 
 struct tg_policy {

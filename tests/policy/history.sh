@@ -176,4 +176,8 @@ check "an event after the restart" wait_for 100 count "$D/out2" 1
 check_eq "... is judged by B" "allow $B -" "$(verdict "$D/out2" '/bin/echo e10')"
 check_eq "the history still holds A and B, no torn line" "2 0" "$(entries) $(tail -c 1 "$H/history.tsv" | tr -d '\n' | wc -c)"
 check "serve stops" serve_stop
+printf '[policy]\nsnapshot_dir = %s\ngrace_seconds = 60\n' "$P" >"$D/grace.conf"
+"$TG_BIN" ingest -q -c "$D/grace.conf" /dev/null 2>"$D/grace.err"
+check_eq "grace_seconds without a history: a configuration error (exit 2)" 2 $?
+check "... naming the file, line and key" grep -q "grace.conf:3: \[policy\] grace_seconds needs snapshot_history_dir" "$D/grace.err"
 tap_done
