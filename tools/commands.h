@@ -29,8 +29,12 @@ extern const char tg_serve_usage[];
 int tg_cmd_omprog(int argc, char **argv);
 extern const char tg_omprog_usage[];
 
-/* The command table, NULL-name terminated (core/main.c). */
+/* The command table, NULL-name terminated (tools/cli.c). */
 extern const struct tg_command tg_commands[];
+
+/* Run the command line `trailguard ARGS...` (argv[0] is the program) and
+ * return its exit code: what main() does.  Main thread. */
+int tg_cli_main(int argc, char **argv);
 
 /* Print a usage error for `cmd` and return TG_EXIT_USAGE. */
 int tg_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -16,7 +16,7 @@
 
 #include "core/errors.h"
 #include "core/log.h"
-#include "core/registry.h"
+#include "tools/registry.h"
 #include "ingest/inputs.h"
 #include "policy/policy.h"
 #include "policy/snapshot.h"
@@ -118,8 +118,8 @@ int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path
     memset(d, 0, sizeof(*d));
     d->cmd = cmd;
     int rc = config_path || !builtin
-                 ? tg_config_load(config_path, &d->cfg)
-                 : tg_config_load_string("(built-in defaults)", builtin, NULL, 0, &d->cfg);
+                 ? tg_registry_load_config(config_path, &d->cfg)
+                 : tg_registry_load_config_string("(built-in defaults)", builtin, &d->cfg);
     if (rc != 0)
         return TG_EXIT_USAGE;
     d->cc = tg_config_get(d->cfg, "collector");

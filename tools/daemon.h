@@ -16,7 +16,7 @@
 #include "core/dedup.h"
 #include "core/metrics.h"
 #include "core/pipeline.h"
-#include "core/process.h"
+#include "tools/process.h"
 #include "core/spool.h"
 
 struct tg_daemon {

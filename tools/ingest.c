@@ -20,8 +20,8 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/pipeline.h"
-#include "core/process.h"
-#include "core/registry.h"
+#include "tools/process.h"
+#include "tools/registry.h"
 #include "ingest/reader.h"
 #include "parsers/framer.h"
 #include "parsers/parse.h"
@@ -160,7 +160,7 @@ int tg_cmd_ingest(int argc, char **argv)
     }
 
     struct tg_config *cfg;
-    if (tg_config_load(config_path, &cfg) != 0)
+    if (tg_registry_load_config(config_path, &cfg) != 0)
         return TG_EXIT_USAGE;
     const struct tg_collector_conf *cc = tg_config_get(cfg, "collector");
     char *err = NULL;

@@ -23,8 +23,8 @@
 #include "core/errors.h"
 #include "core/metrics.h"
 #include "core/pipeline.h"
-#include "core/process.h"
-#include "core/registry.h"
+#include "tools/process.h"
+#include "tools/registry.h"
 #include "ingest/reader.h"
 #include "parsers/parse.h"
 
@@ -80,7 +80,7 @@ int main(int argc, char **argv)
     sigaddset(&block, SIGINT);
     pthread_sigmask(SIG_BLOCK, &block, &old);
     struct tg_config *cfg;
-    if (tg_config_load(conf_path, &cfg) != 0)
+    if (tg_registry_load_config(conf_path, &cfg) != 0)
         return TG_EXIT_USAGE;
     const struct tg_collector_conf *cc = tg_config_get(cfg, "collector");
     char *err = NULL;

@@ -2,7 +2,7 @@
  * process.c - parse -> policy -> finish.  See process.h.
  */
 #include "core/metrics.h"
-#include "core/process.h"
+#include "tools/process.h"
 
 void tg_process_event(void *chain, struct tg_event *ev)
 {

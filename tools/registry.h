@@ -2,7 +2,9 @@
  * registry.h - the static registry of configuration sections and plugins.
  *
  * Built-in plugins are listed in registry.c, one row each: adding a sink is
- * one file, one Makefile.am line and one row there.  Read-only after
+ * one file, one Makefile.am line and one row there.  The registry is the
+ * top layer's: core/config.c loads against whatever section list it is
+ * given, and this is the list every command gives it.  Read-only after
  * start-up; any thread.
  */
 #ifndef TG_REGISTRY_H
@@ -15,6 +17,12 @@
 
 /* Every configuration section trailguard knows, in documentation order. */
 const struct tg_section_def *const *tg_registry_sections(size_t *n);
+/* tg_config_load_file / tg_config_load_string against every section above
+ * (path NULL: the built-in defaults).  0 or TG_ECONFIG (printed). */
+int tg_registry_load_config(const char *path, struct tg_config **out);
+int tg_registry_load_config_string(const char *name, const char *text, struct tg_config **out);
+/* `trailguard help config`: every section and key, with defaults. */
+void tg_registry_print_reference(void);
 /*
  * Add to `p` every sink whose section the config has ([sink.file],
  * [sink.kafka], ...), or the stdout sink when it has none.  Returns the

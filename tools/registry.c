@@ -2,11 +2,11 @@
  * registry.c - the static lists of sections and plugins.  See registry.h.
  */
 #include "core/collector_conf.h"
-#include "core/registry.h"
 #include "ingest/inputs.h"
 #include "parsers/parse.h"
 #include "policy/policy.h"
 #include "sinks/sinks.h"
+#include "tools/registry.h"
 
 static const struct tg_section_def *const tg_sections[] = {
     &tg_collector_section, &tg_relp_section,      &tg_file_section,  &tg_parsers_section,
@@ -20,10 +20,27 @@ static const struct tg_sink_ops *const tg_sinks[] = {
     &tg_out_kafka,
 };
 
+#define TG_NSECTIONS (sizeof(tg_sections) / sizeof(tg_sections[0]))
+
 const struct tg_section_def *const *tg_registry_sections(size_t *n)
 {
-    *n = sizeof(tg_sections) / sizeof(tg_sections[0]);
+    *n = TG_NSECTIONS;
     return tg_sections;
+}
+
+int tg_registry_load_config(const char *path, struct tg_config **out)
+{
+    return tg_config_load_file(path, tg_sections, TG_NSECTIONS, out);
+}
+
+int tg_registry_load_config_string(const char *name, const char *text, struct tg_config **out)
+{
+    return tg_config_load_string(name, text, tg_sections, TG_NSECTIONS, out);
+}
+
+void tg_registry_print_reference(void)
+{
+    tg_config_print_reference(tg_sections, TG_NSECTIONS);
 }
 
 size_t tg_registry_add_sinks(const struct tg_config *cfg, struct tg_pipeline *p)
