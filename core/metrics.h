@@ -24,6 +24,7 @@ enum tg_counter {
     TG_C_PARSED_SYSLOG = 0, /* events by dataset, parse status ok or partial */
     TG_C_PARSED_SNOOPY,
     TG_C_PARSED_PERCONA,
+    TG_C_PARSED_INTERNAL,
     TG_C_PARTIAL,  /* parse status partial */
     TG_C_UNPARSED, /* parse status unparsed */
     TG_C_DECISION_ALLOW,
@@ -32,6 +33,7 @@ enum tg_counter {
     TG_C_SNAPSHOT_LOAD_FAILURES, /* policy snapshot loads that failed (old one kept) */
     TG_C_SPOOL_FULL_WAITS,       /* appends that waited for spool_max_bytes room */
     TG_C_RECORDS_TRUNCATED,      /* records cut at max_message or the line limit */
+    TG_C_INTERNAL_DROPPED,       /* internal records the internal source could not take */
     TG_C_COUNT_
 };
 

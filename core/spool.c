@@ -60,6 +60,8 @@
 #define TG_SPOOL_MAGIC       0x31475354u /* "TSG1" little-endian */
 #define TG_SPOOL_HDR         20          /* magic, len, seq, crc */
 #define TG_SPOOL_META        16          /* input, flags, peer len, sec, nsec */
+#define TG_SPOOL_F_TRUNCATED 1u          /* flags: the source cut the record */
+#define TG_SPOOL_F_ORIGIN    2u          /* flags: [origin len u8][origin] follow the peer */
 #define TG_SPOOL_SEG_RECORDS (1u << 20)
 #define TG_SPOOL_ACK_BYTES   (TG_SPOOL_SEG_RECORDS / 8) /* one bitmap */
 #define TG_ACK_MAGIC         "TGACK2\n"                 /* 8 bytes with the NUL */
@@ -102,8 +104,6 @@ struct tg_spool {
     bool have_syncer;
     struct tg_spool_stats st;
 };
-
-static const char *const tg_spool_input_names[] = {NULL, "relp", "omprog", "file", "stdin"};
 
 static void tg_put32(uint8_t *p, uint32_t v)
 {
@@ -680,7 +680,7 @@ uint64_t tg_spool_replay(struct tg_spool *sp,
             const uint8_t *b = r + TG_SPOOL_HDR;
             struct tg_spool_rec rec = {
                 .input = b[0],
-                .truncated = b[1] & 1,
+                .truncated = b[1] & TG_SPOOL_F_TRUNCATED,
                 .received = {(int64_t)tg_get64(b + 4), (int32_t)tg_get32(b + 12), 6},
             };
             uint16_t plen;
@@ -688,8 +688,13 @@ uint64_t tg_spool_replay(struct tg_spool *sp,
             if (plen > len - TG_SPOOL_META)
                 plen = 0;
             rec.peer = plen ? tg_str_make((const char *)b + TG_SPOOL_META, plen) : TG_STR_NULL;
-            rec.data = (const char *)b + TG_SPOOL_META + plen;
-            rec.len = len - TG_SPOOL_META - plen;
+            size_t used = TG_SPOOL_META + plen;
+            if ((b[1] & TG_SPOOL_F_ORIGIN) && used < len && b[used] <= len - used - 1) {
+                rec.origin = tg_str_make((const char *)b + used + 1, b[used]);
+                used += 1u + b[used];
+            }
+            rec.data = (const char *)b + used;
+            rec.len = len - used;
             pthread_mutex_lock(&sp->mu);
             /* which sinks have it already (from a previous run)?  A segment
              * that is gone was confirmed by all */
@@ -718,21 +723,25 @@ uint64_t tg_spool_replay(struct tg_spool *sp,
 
 int tg_spool_append(struct tg_spool *sp, const struct tg_spool_rec *rec, uint64_t *seq)
 {
-    uint8_t hdr[TG_SPOOL_HDR], meta[TG_SPOOL_META];
+    uint8_t hdr[TG_SPOOL_HDR], meta[TG_SPOOL_META], olen;
     size_t plen = rec->peer.p ? rec->peer.len : 0;
     if (plen > 0xffff)
         plen = 0xffff;
-    uint32_t len = (uint32_t)(TG_SPOOL_META + plen + rec->len);
+    olen = (uint8_t)(rec->origin.len > TG_SPOOL_ORIGIN_MAX ? TG_SPOOL_ORIGIN_MAX : rec->origin.len);
+    size_t ohdr = rec->origin.p ? 1 : 0;
+    uint32_t len = (uint32_t)(TG_SPOOL_META + plen + ohdr + (ohdr ? olen : 0) + rec->len);
     uint64_t reclen = TG_SPOOL_HDR + (uint64_t)len;
     meta[0] = (uint8_t)rec->input;
-    meta[1] = rec->truncated ? 1 : 0;
+    meta[1] = (rec->truncated ? TG_SPOOL_F_TRUNCATED : 0) | (ohdr ? TG_SPOOL_F_ORIGIN : 0);
     uint16_t p16 = (uint16_t)plen;
     memcpy(meta + 2, &p16, 2);
     tg_put64(meta + 4, (uint64_t)rec->received.sec);
     tg_put32(meta + 12, (uint32_t)rec->received.nsec);
-    struct iovec iov[4] = {{hdr, sizeof(hdr)},
+    struct iovec iov[6] = {{hdr, sizeof(hdr)},
                            {meta, sizeof(meta)},
                            {(void *)rec->peer.p, plen},
+                           {&olen, ohdr},
+                           {(void *)rec->origin.p, ohdr ? olen : 0},
                            {(void *)rec->data, rec->len}};
     int rc = 0;
     pthread_mutex_lock(&sp->mu);
@@ -777,9 +786,9 @@ int tg_spool_append(struct tg_spool *sp, const struct tg_spool_rec *rec, uint64_
     tg_put32(hdr, TG_SPOOL_MAGIC);
     tg_put32(hdr + 4, len);
     tg_put64(hdr + 8, s);
-    tg_put32(hdr + 16, tg_rec_crc(s, len, iov + 1, 3));
+    tg_put32(hdr + 16, tg_rec_crc(s, len, iov + 1, 5));
     uint8_t *dst = sp->amap + sp->active->bytes;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 6; i++) {
         if (iov[i].iov_len)
             memcpy(dst, iov[i].iov_base, iov[i].iov_len);
         dst += iov[i].iov_len;
@@ -848,18 +857,6 @@ void tg_spool_confirm(void *spool, uint64_t seq, size_t sink)
     }
 out:
     pthread_mutex_unlock(&sp->mu);
-}
-
-struct tg_event *tg_spool_event(const struct tg_spool_rec *rec, uint64_t seq)
-{
-    const char *type = (unsigned)rec->input < sizeof(tg_spool_input_names) / sizeof(char *)
-                           ? tg_spool_input_names[rec->input]
-                           : NULL;
-    struct tg_input_meta in = {.type = type ? type : "unknown", .peer = rec->peer};
-    struct tg_event *ev = tg_event_new(rec->data, rec->len, &in, rec->received);
-    ev->truncated = rec->truncated;
-    ev->spool_seq = seq;
-    return ev;
 }
 
 void tg_spool_stats(struct tg_spool *sp, struct tg_spool_stats *st)

@@ -9,7 +9,9 @@
  * Files in spool_dir:
  *   seg-<first seq, 16 hex>.log   append-only records, each
  *                                 [magic u32][len u32][seq u64][crc32 u32][body len]
- *                                 crc32 (zlib) covers seq, len and body
+ *                                 crc32 (zlib) covers seq, len and body; the body
+ *                                 is the metadata (input, flags, received time,
+ *                                 peer, origin) and the record
  *   seg-<first seq>.ack           a 4 KiB header ("TGACK2\n", u32 sink count, the
  *                                 sinks' names, 32 bytes each), then per sink one
  *                                 bit per record (seq - first seq), set when that
@@ -51,18 +53,26 @@
 #include "core/buf.h"
 #include "core/event.h"
 
-/* Input types a record can come from (stored as a code). */
+/* The sources a record can come from, stored as a code per record: each
+ * source plugin names its own (ingest/source.h); never reuse a number. */
 enum tg_spool_input {
     TG_SPOOL_IN_RELP = 1,
     TG_SPOOL_IN_OMPROG,
     TG_SPOOL_IN_FILE,
     TG_SPOOL_IN_STDIN,
+    TG_SPOOL_IN_INTERNAL,
 };
+
+#define TG_SPOOL_ORIGIN_MAX 255
 
 /* One record as a source received it.  All pointers are borrowed. */
 struct tg_spool_rec {
     enum tg_spool_input input;
     struct tg_str peer; /* RELP peer IP, file path, or absent */
+    /* opaque to the spool, stored and replayed exactly (at most
+     * TG_SPOOL_ORIGIN_MAX bytes; absent when p is NULL): the intake's record
+     * of where in its source the record was (ingest/intake.h) */
+    struct tg_str origin;
     struct tg_time received;
     bool truncated; /* the source cut it at its size limit */
     const char *data;
@@ -131,9 +141,6 @@ int tg_spool_sync(struct tg_spool *sp);
  * is the spool).  Out-of-order and repeated confirmations are fine.
  */
 void tg_spool_confirm(void *spool, uint64_t seq, size_t sink);
-
-/* Build the pipeline event for a record (spool_seq = seq).  Caller owns it. */
-struct tg_event *tg_spool_event(const struct tg_spool_rec *rec, uint64_t seq);
 
 void tg_spool_stats(struct tg_spool *sp, struct tg_spool_stats *st);
 

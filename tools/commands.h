@@ -7,6 +7,9 @@
 #ifndef TG_COMMANDS_H
 #define TG_COMMANDS_H
 
+#include "core/pipeline.h"
+#include "ingest/source.h"
+
 struct tg_command {
     const char *name;
     int (*run)(int argc, char **argv);
@@ -28,6 +31,16 @@ int tg_cmd_serve(int argc, char **argv);
 extern const char tg_serve_usage[];
 int tg_cmd_omprog(int argc, char **argv);
 extern const char tg_omprog_usage[];
+
+/* `serve` after its options: run the collector with `config_path` (NULL:
+ * the built-in configuration) and, for tests, `extra_sink` after the
+ * configured sinks (NULL: none).  Returns the exit code. */
+int tg_serve_run(const char *config_path, const struct tg_sink_ops *extra_sink);
+
+/* The sources of commands (rows of the registry, for their input type and
+ * spool code): omprog's stdin messages, ingest's stdin stream. */
+extern const struct tg_source_ops tg_in_omprog; /* tools/omprog.c */
+extern const struct tg_source_ops tg_in_stdin;  /* tools/ingest.c */
 
 /* The command table, NULL-name terminated (tools/cli.c). */
 extern const struct tg_command tg_commands[];
