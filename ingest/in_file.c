@@ -379,6 +379,8 @@ static bool tg_file_poll_cur(struct tg_file_input *f)
     if (stat(f->conf->path, &now) != 0 || now.st_ino != o->ino) {
         /* renamed (or removed): read it on while it grows; follow the new one */
         tg_file_read_fd(f, o, o->fd);
+        if (f->old.fd >= 0) /* an earlier rotated file: what it still has, then done */
+            tg_file_read_fd(f, &f->old, f->old.fd);
         tg_file_end(&f->old);
         f->old = *o;
         f->old.grew_ms = tg_now_ms();
