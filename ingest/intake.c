@@ -199,12 +199,12 @@ static int tg_intake_store(struct tg_intake_src *s, struct tg_str peer, struct t
     if (in->spool) {
         if (tg_intake_spool(s, &rec, flags, &seq) != 0)
             return TG_EIO;
-        if (done_sink < TG_SPOOL_MAX_SINKS) {
+        if (done_sink < TG_SPOOL_MAX_SINKS)
             tg_spool_confirm(in->spool, seq, done_sink);
-            done = 1u << done_sink;
-        }
         s->last_seq = seq;
     }
+    if (done_sink < TG_SPOOL_MAX_SINKS)
+        done = 1u << done_sink;
     atomic_fetch_add(&s->records, 1);
     atomic_fetch_add(&s->bytes, n);
     if (cut)

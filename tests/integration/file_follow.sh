@@ -51,7 +51,10 @@ check_eq "... the same events as ingest gives" "$("$TG_BIN" ingest -q "$D/ident.
 
 # --- (2) kill -9, position lost: the re-read is deduplicated against the replay
 {
-    for i in $(seq 1 300); do
+    # larger than a pipe holds: the stdout sink's first write blocks,
+    # whatever its batch is (serve submits partial batches every 5 ms)
+    echo "[uid:0 sid:1 tty:(none) cwd:/ filename:/usr/bin/echo]: echo big-$(head -c 100000 /dev/zero | tr '\0' x)"
+    for i in $(seq 2 300); do
         echo "[uid:0 sid:1 tty:(none) cwd:/ filename:/usr/bin/echo]: echo filler-$i"
     done
     echo "$S"
@@ -59,7 +62,7 @@ check_eq "... the same events as ingest gives" "$("$TG_BIN" ingest -q "$D/ident.
     echo '[uid:0 sid:1 tty:(none) cwd:/ filename:/usr/bin/echo]: echo sentinel-2'
 } >"$D/crash.log"
 conf "$D/spool2" "$D/crash.log" 600 >"$D/c2.conf"
-# nobody reads the FIFO: the first batch's write blocks, nothing is confirmed
+# nobody reads the FIFO: the stdout sink's first write blocks, nothing is confirmed
 mkfifo "$D/fifo"
 exec 7<>"$D/fifo"
 check "serve starts writing into a pipe nobody reads" serve_start "$D/c2.conf" "$D/fifo" "$D/serve2.log"
