@@ -57,7 +57,7 @@ int64_t tg_metrics_gauge(enum tg_gauge g);
 void tg_metrics_set_snapshot(const char *id, int64_t loaded_unix);
 
 /* Count a finished event: dataset, parse status, decision.  Worker threads,
- * after tg_event_finish (core/process.c calls it). */
+ * after tg_event_finish (tools/process.c calls it). */
 void tg_metrics_count_event(const struct tg_event *ev);
 
 /* Append the Prometheus text exposition (version 0.0.4) of every metric;

@@ -386,6 +386,19 @@ static void test_internal_source(void **state)
     cap_reset();
 }
 
+/* The spool stores a source's code with each record and the events carry
+ * its name: both must be unique among the registry's sources. */
+static void test_source_codes_unique(void **state)
+{
+    size_t n;
+    const struct tg_source_ops *const *src = tg_registry_sources(&n);
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = i + 1; k < n; k++) {
+            assert_int_not_equal(src[i]->code, src[k]->code);
+            assert_string_not_equal(src[i]->name, src[k]->name);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -397,6 +410,7 @@ int main(void)
         cmocka_unit_test(test_message_limit),
         cmocka_unit_test(test_replay_same_event),
         cmocka_unit_test(test_internal_source),
+        cmocka_unit_test(test_source_codes_unique),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
