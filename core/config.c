@@ -471,6 +471,10 @@ static int tg_cfg_finish(struct tg_cfg_parse *ps, struct tg_config **out)
 
 static int tg_cfg_run(struct tg_cfg_parse *ps, struct tg_config **out)
 {
+    if (!ps->defs) { /* a caller's bug: every load names its sections (tools/registry.h) */
+        fprintf(stderr, "%s: no configuration sections given to the loader\n", ps->file);
+        abort();
+    }
     ps->cfg = tg_xcalloc(1, sizeof(*ps->cfg));
     int rc = ini_parse_stream(tg_cfg_reader, ps, tg_cfg_handler, ps);
     if (rc > 0)

@@ -86,7 +86,8 @@ struct tg_config {
  */
 int tg_config_load_file(const char *path, const struct tg_section_def *const *defs, size_t ndefs,
                         struct tg_config **out);
-/* The same from a string; `name` labels messages. */
+/* The same from a string; `name` labels messages.  (defs NULL, as the
+ * loader once read the registry by itself, is a bug: it aborts.) */
 int tg_config_load_string(const char *name, const char *text,
                           const struct tg_section_def *const *defs, size_t ndefs,
                           struct tg_config **out);

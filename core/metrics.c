@@ -61,6 +61,12 @@ static const struct tg_metric_row tg_counter_rows[TG_C_COUNT_] = {
     [TG_C_RECORDS_TRUNCATED] = {"records_truncated", NULL,
                                 "records received longer than max_message (or the line limit), "
                                 "kept cut and marked partial"},
+    [TG_C_SPOOL_SYNC_FAILURES] = {"spool_sync_failures", NULL,
+                                  "spool fdatasyncs that failed: the records they covered were "
+                                  "not acknowledged (the senders retry into a new segment)"},
+    [TG_C_SPOOL_DROPPED_UNCONFIGURED] = {"spool_records_dropped", "reason=\"sink_removed\"",
+                                         "spooled records dropped undelivered, by reason: "
+                                         "sink_removed = owed only to sinks no longer configured"},
     [TG_C_INTERNAL_DROPPED] = {"internal_records_dropped", NULL,
                                "trailguard's own records (checkpoints, ...) dropped because the "
                                "internal source's queue was full (or no spool kept them at "

@@ -97,6 +97,7 @@ struct tg_file_input {
     char *buf;               /* read buffer, TG_FILE_CHUNK */
     bool warned;
     uint64_t saved_ino, saved_off, saved_gen; /* what the position file holds */
+    bool pos_stuck; /* a commit failed: the position file is not advanced any more */
 };
 
 #define OFF(f) offsetof(struct tg_file_conf, f)
@@ -236,9 +237,20 @@ static void tg_file_save_pos(struct tg_file_input *f, bool done)
 {
     struct tg_file_open *o = &f->cur;
     uint64_t off = tg_intake_stream_resume(o->st);
-    if (!done && (uint64_t)o->ino == f->saved_ino && off == f->saved_off && o->gen == f->saved_gen)
+    if (f->pos_stuck ||
+        (!done && (uint64_t)o->ino == f->saved_ino && off == f->saved_off && o->gen == f->saved_gen))
         return;
-    tg_intake_commit(f->src);
+    /* the saved position acknowledges the records before it: not before they
+     * are durable.  After a failed sync it stays where it was for this run
+     * (a later record's durability says nothing of the failed ones): the
+     * next start reads them again */
+    if (tg_intake_commit(f->src) != 0) {
+        tg_err("%s: the spool could not make the records read durable; the saved position stays "
+               "at %" PRIu64 " (they are read again at the next start)",
+               f->label, f->saved_off);
+        f->pos_stuck = true;
+        return;
+    }
     char *tmp = tg_xasprintf("%s.tmp", f->pos_path);
     FILE *out = fopen(tmp, "w");
     if (out) {

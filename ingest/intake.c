@@ -144,9 +144,12 @@ static int tg_intake_spool(struct tg_intake_src *s, const struct tg_spool_rec *r
 {
     struct tg_spool *sp = s->in->spool;
     unsigned tries = 0;
-    while (tg_spool_append(sp, rec, seq) != 0 ||
+    int rc;
+    while ((rc = tg_spool_append(sp, rec, seq)) != 0 ||
            ((flags & TG_INTAKE_COMMIT) && tg_spool_commit(sp, *seq) != 0)) {
         atomic_fetch_add(&s->spool_retries, 1);
+        if (rc == TG_EINVAL) /* never storable (the spool logged why): no retry helps */
+            return TG_EIO;
         if (flags & TG_INTAKE_NOWAIT)
             return TG_EIO;
         if (atomic_load(&s->in->stopping)) {

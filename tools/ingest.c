@@ -167,7 +167,8 @@ int tg_cmd_ingest(int argc, char **argv)
     chain.parse = tg_intake_parser(intake, fmt);
     struct tg_input internal = {.ops = &tg_in_internal, .intake = intake, .config = cfg};
     internal.ops->start(&internal, NULL);
-    tg_pipeline_set_announce(p, tg_internal_announce, &internal);
+    if (tg_pipeline_sink_count(p) > 1) /* else an announced record has no one to go to */
+        tg_pipeline_set_announce(p, tg_internal_announce, &internal);
     if (tg_pipeline_start(p) != 0) {
         internal.ops->stop(&internal);
         internal.ops->finish(&internal);
