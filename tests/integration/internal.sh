@@ -8,6 +8,8 @@
 # trailguard.checkpoint, no policy verdict), but never the sink that
 # announced it, not even after a kill -9 and the spool's replay.  A record
 # that only looks like an internal one, read from a file, stays what it is.
+# Last, the real producer: the file sink's periodic checkpoints reach the
+# other sink, and the store never holds its own.
 #
 # tests/tools/tg_serve_announce is `serve` with one more sink, "announcer",
 # which writes what it gets to $TG_ANNOUNCE_OUT and announces a checkpoint
@@ -94,4 +96,19 @@ check_eq "... the one announced for the trigger before the crash" "$(trigger_id 
     "$(internal_events "$D/b.out" | jq -r .trailguard.checkpoint.after)"
 check_eq "... and the announcer got nothing again (it had confirmed all), not its checkpoint" \
     "301 $before 0" "$(grep -c '^{' "$D/b.ann") $before $(internal_events "$D/b.ann" | wc -l)"
+
+# --- the real producer: the file sink's checkpoints (checkpoint_seconds)
+# reach the other sink (here the announcer), never the file store itself
+{ line c1; line c2; line c3; } >"$D/c.log"
+printf '[collector]\nspool_dir = %s\nmetrics_listen =\n[input.file]\npath = %s\n' "$D/spool-c" "$D/c.log" >"$D/c.conf"
+printf '[sink.file]\ndir = %s\ncheckpoint_seconds = 1\n' "$D/store" >>"$D/c.conf"
+check "serve with the file sink starts" ann_start "$D/c.conf" "$D/c.out" "$D/c.ann" "$D/c.err"
+check "a checkpoint of the file sink reaches the other sink" wait_for 100 sh -c \
+    "grep -q '\"format\":\"trailguard-checkpoint\"' '$D/c.ann'"
+check "serve stops" serve_stop
+check_eq "... as an internal event of the file store's checkpoint" \
+    "trailguard-checkpoint internal checkpoint" \
+    "$(internal_events "$D/c.ann" | head -1 | jq -r '"\(.trailguard.checkpoint.format) \(.trailguard.input.type) \(.event.action)"')"
+check_eq "the file store holds its records, no checkpoint event of its own" "3 0" \
+    "$("$TG_BIN" query "$D/store" --format ndjson | grep -c '^{') $("$TG_BIN" query "$D/store" --format ndjson | grep -c '"dataset":"trailguard')"
 tap_done
