@@ -237,8 +237,8 @@ static void tg_file_save_pos(struct tg_file_input *f, bool done)
 {
     struct tg_file_open *o = &f->cur;
     uint64_t off = tg_intake_stream_resume(o->st);
-    if (f->pos_stuck ||
-        (!done && (uint64_t)o->ino == f->saved_ino && off == f->saved_off && o->gen == f->saved_gen))
+    if (f->pos_stuck || (!done && (uint64_t)o->ino == f->saved_ino && off == f->saved_off &&
+                         o->gen == f->saved_gen))
         return;
     /* the saved position acknowledges the records before it: not before they
      * are durable.  After a failed sync it stays where it was for this run
