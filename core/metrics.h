@@ -24,6 +24,7 @@ enum tg_counter {
     TG_C_PARSED_SYSLOG = 0, /* events by dataset, parse status ok or partial */
     TG_C_PARSED_SNOOPY,
     TG_C_PARSED_PERCONA,
+    TG_C_PARSED_INTERNAL,
     TG_C_PARSED_SUDO,
     TG_C_PARTIAL,  /* parse status partial */
     TG_C_UNPARSED, /* parse status unparsed */
@@ -35,6 +36,7 @@ enum tg_counter {
     TG_C_RECORDS_TRUNCATED,          /* records cut at max_message or the line limit */
     TG_C_SPOOL_SYNC_FAILURES,        /* spool fdatasync/fsync calls that failed */
     TG_C_SPOOL_DROPPED_UNCONFIGURED, /* spooled records only removed sinks still owed */
+    TG_C_INTERNAL_DROPPED,           /* internal records the internal source could not take */
     TG_C_HISTORY_FAILURES,   /* snapshot history: copies or index lines not stored or read */
     TG_C_GRACE_ALLOWED,      /* allowed by the previous snapshot within grace_seconds */
     TG_C_DRIFT_HOST_ALLOWED, /* a host allowed what the policy denies */
@@ -62,7 +64,7 @@ int64_t tg_metrics_gauge(enum tg_gauge g);
 void tg_metrics_set_snapshot(const char *id, int64_t loaded_unix);
 
 /* Count a finished event: dataset, parse status, decision.  Worker threads,
- * after tg_event_finish (core/process.c calls it). */
+ * after tg_event_finish (tools/process.c calls it). */
 void tg_metrics_count_event(const struct tg_event *ev);
 
 /* Append v as a label value, escaped per the exposition format (\\, \",

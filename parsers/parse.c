@@ -18,7 +18,8 @@
  * built-in defaults).  --format syslog requires the envelope; --format
  * snoopy / percona / sudo run only that body parser (sudo whatever the
  * tag), on the bare record first and then on the MSG of an envelope if the
- * record has one.
+ * record has one.  TG_FMT_INTERNAL (the internal source's records) runs
+ * parsers/internal.c and nothing else.
  *
  * The context is built once and read-only afterwards: any number of
  * worker threads share it.
@@ -28,6 +29,7 @@
 
 #include "core/errors.h"
 #include "core/mem.h"
+#include "parsers/internal.h"
 #include "parsers/parse.h"
 #include "parsers/percona.h"
 #include "parsers/snoopy.h"
@@ -122,6 +124,9 @@ void tg_parse_event(const struct tg_parse_ctx *pc, struct tg_event *ev)
 {
     bool header = false, claimed = false;
     switch (pc->format) {
+    case TG_FMT_INTERNAL:
+        tg_internal_parse(ev);
+        return;
     case TG_FMT_AUTO:
     case TG_FMT_SYSLOG:
         header = tg_syslog_parse(ev) == 0;

@@ -18,6 +18,7 @@
 #include "core/collector_conf.h"
 #include "core/config.h"
 #include "core/errors.h"
+#include "tools/registry.h"
 
 struct t_multi {
     char *name;
@@ -66,7 +67,9 @@ static int load_from(const char *path, const char *text, const struct tg_section
     int saved = dup(2);
     FILE *tmp = tmpfile();
     dup2(fileno(tmp), 2);
-    int rc = path ? tg_config_load(path, cfg)
+    if (!defs)
+        defs = tg_registry_sections(&ndefs);
+    int rc = path ? tg_config_load_file(path, defs, ndefs, cfg)
                   : tg_config_load_string("test.ini", text, defs, ndefs, cfg);
     fflush(stderr);
     dup2(saved, 2);

@@ -1,8 +1,9 @@
 /*
- * main.c - the `trailguard` binary: git-style subcommand dispatch.
+ * cli.c - the command line of the `trailguard` binary: git-style subcommand
+ * dispatch, `help`, and the usage-error helpers every command uses.
  *
- * The only file outside libtrailguard.a: everything a command does lives in
- * the library so that tests, fuzzers and benchmarks link the same code.
+ * In libtrailguard.a like everything but tools/main.c, so a test links any
+ * command (tg_cli_main with an argv, or a tg_cmd_* directly).  Main thread.
  */
 #include <getopt.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include "core/config.h"
 #include "core/errors.h"
 #include "tools/commands.h"
+#include "tools/registry.h"
 
 static int tg_cmd_help(int argc, char **argv);
 
@@ -103,7 +105,7 @@ static int tg_cmd_help(int argc, char **argv)
     }
     if (strcmp(argv[1], "config") == 0) {
         printf("trailguard configuration reference (INI; unknown keys are an error)\n\n");
-        tg_config_print_reference();
+        tg_registry_print_reference();
         return TG_EXIT_OK;
     }
     const struct tg_command *c = tg_find_command(argv[1]);
@@ -113,7 +115,7 @@ static int tg_cmd_help(int argc, char **argv)
     return TG_EXIT_OK;
 }
 
-int main(int argc, char **argv)
+int tg_cli_main(int argc, char **argv)
 {
     if (argc < 2) {
         tg_main_usage(stderr);
