@@ -22,8 +22,9 @@
  * Reload with a history: load the directory as before, then (recording)
  * copy it into a stage of the history, check the copy hashes to the loaded
  * id, and commit it; a snapshot that cannot be stored is still put in
- * force, pinned in memory, and the failure logged and counted.  The
- * snapshot that stops being current goes into the history's cache.
+ * force, pinned in memory, and the failure logged and counted.  The new
+ * snapshot goes into the history's cache before its entry is added, the
+ * one that stops being current stays there, so no event waits for a load.
  * A sudo log line (dataset sudo) is judged like the sudo exec it records
  * (the command as sudo matched it, the runas user and group it logged),
  * and drift is marked when the host's decision in the line differs.
@@ -623,8 +624,10 @@ int tg_policy_reload(struct tg_policy *p)
             "problem%s; see `trailguard policy lint --snapshot %s`)",
             s->id, s->dir, s->load_seconds, s->d.nhbac, s->d.nsudo, problems,
             problems == 1 ? "" : "s", s->dir);
-    if (p->hist)
+    if (p->hist) { /* cached first: events of its time find it at once */
+        tg_history_keep(p->hist, s);
         tg_policy_record(p, s);
+    }
     __atomic_add_fetch(&p->loads, 1, __ATOMIC_RELAXED);
     tg_metrics_set_snapshot(s->id, (int64_t)time(NULL));
     pthread_mutex_lock(&p->mu);
@@ -632,7 +635,7 @@ int tg_policy_reload(struct tg_policy *p)
     p->cur = s;
     p->failed_id[0] = '\0';
     pthread_mutex_unlock(&p->mu);
-    if (p->hist && old && strcmp(old->id, s->id) != 0)
+    if (p->hist && old)
         tg_history_keep(p->hist, old); /* late events of its time need no load */
     tg_snapshot_unref(old);
     return 0;
