@@ -300,7 +300,8 @@ static bool tg_d_item_eq(const struct tg_ditem *a, const struct tg_ditem *b)
     return true;
 }
 
-/* "uid 1001; member of ops, web" for an added item (non-empty fields). */
+/* " (uid 1001; member of ops, web)" for an added or removed item (its
+ * non-empty fields). */
 static void tg_d_describe(struct tg_buf *b, const struct tg_ditem *it)
 {
     const char *sep = " (";
@@ -392,6 +393,7 @@ size_t tg_snapshot_diff(const struct tg_snapshot *a, const struct tg_snapshot *b
         tg_buf_reset(&line);
         if (d < 0) {
             tg_buf_printf(&line, "- %s %s", tg_d_kinds[it->kind], it->key);
+            tg_d_describe(&line, it);
             counts[it->kind][1]++;
         } else if (d > 0) {
             tg_buf_printf(&line, "+ %s %s", tg_d_kinds[it->kind], it->key);

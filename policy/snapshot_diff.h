@@ -14,9 +14,10 @@
 
 /*
  * Print one line per difference from a to b ("+ user carol (uid 1003)",
- * "- HBAC rule old", "~ user alice: member of +admins -ops", "~ sudo rule
- * ops: rule OLD -> NEW"), in the order rules, users, groups, hosts, host
- * groups, services, then a summary line with the counts per kind.
+ * "- HBAC rule old (enabled yes; ...)", "~ user alice: member of +admins
+ * -ops", "~ sudo rule ops: rule OLD -> NEW"), in the order rules, users,
+ * groups, hosts, host groups, services, then a summary line with the
+ * counts per kind.
  * Returns the number of differences.
  */
 size_t tg_snapshot_diff(const struct tg_snapshot *a, const struct tg_snapshot *b, FILE *out);

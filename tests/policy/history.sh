@@ -150,7 +150,8 @@ check "history lists A until the change and B until now" sh -c \
     "grep -q '^$A .* [0-9T:.-]*Z\$' '$D/list' && grep -q '^$B .*(now)\$' '$D/list'"
 "$TG_BIN" policy history --history "$H" "${B:0:6}" >"$D/diff"
 check "diff: the HBAC rule's users changed" grep -qx '~ HBAC rule access: users +bob -alice' "$D/diff"
-check "diff: alice's sudo rule removed" grep -qx -- '- sudo rule alice_nginx' "$D/diff"
+check "diff: alice's sudo rule removed, with its text" grep -qxF -- \
+    '- sudo rule alice_nginx (rule alice ALL = /usr/bin/systemctl restart nginx [sudoOrder 0])' "$D/diff"
 check "diff: bob's sudo rule added, with its text" grep -q '^+ sudo rule bob_nginx (rule bob ALL = /usr/bin/systemctl restart nginx' "$D/diff"
 check "diff: user carol added" grep -q '^+ user carol (uid 1003; ' "$D/diff"
 check "diff: group ops gained a member" grep -qx '~ user group ops: members +carol' "$D/diff"
