@@ -47,7 +47,7 @@ struct tg_time {
 
 /* TG_DS_INTERNAL: trailguard's own records (parsers/internal.c); their
  * dataset name ("trailguard.checkpoint", ...) is in ev->dataset_name. */
-enum tg_dataset { TG_DS_SYSLOG = 0, TG_DS_SNOOPY, TG_DS_PERCONA, TG_DS_INTERNAL };
+enum tg_dataset { TG_DS_SYSLOG = 0, TG_DS_SNOOPY, TG_DS_PERCONA, TG_DS_INTERNAL, TG_DS_SUDO };
 enum tg_outcome { TG_OUTCOME_UNKNOWN = 0, TG_OUTCOME_SUCCESS, TG_OUTCOME_FAILURE };
 enum tg_parse_status { TG_PARSE_OK = 0, TG_PARSE_PARTIAL, TG_PARSE_UNPARSED };
 enum tg_decision {
@@ -95,6 +95,12 @@ struct tg_event {
 
     int64_t pid, ppid, session_leader_pid;
     struct tg_str executable, command_line, working_directory, tty;
+    /* process.args (the argv, when the record gives it word by word: sudo's
+     * log line), process.exit_code, user.effective.group.name */
+    struct tg_str *args;
+    size_t nargs;
+    int64_t exit_code;
+    struct tg_str user_eff_group;
 
     struct tg_str source_ip, source_address;
     int64_t source_port;
@@ -121,7 +127,15 @@ struct tg_event {
         struct tg_str rule; /* NULL: serialized as null */
         struct tg_str reason;
         struct tg_str snapshot;
+        struct tg_str in_force; /* the snapshot in force when a grace verdict came from the
+                                   previous one (policy.h), else NULL */
+        bool drift;             /* the host's own decision differs from decision */
     } policy;
+    /* a host's own access decision as its log line gives it (sudo: accepted
+     * or refused by its policy), TG_DECISION_NONE when the record does not
+     * say; and the trailguard.sudo object (JSON text, parsers/sudo.c) */
+    enum tg_decision host_decision;
+    struct tg_str sudo_data;
     struct tg_input_meta input;
     enum tg_parse_status parse_status;
     struct tg_str parse_error; /* reasons, "; "-joined, for partial/unparsed */

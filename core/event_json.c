@@ -15,7 +15,8 @@
 const char *const tg_dataset_name[] = {[TG_DS_SYSLOG] = "syslog",
                                        [TG_DS_SNOOPY] = "snoopy",
                                        [TG_DS_PERCONA] = "percona.audit",
-                                       [TG_DS_INTERNAL] = "trailguard"};
+                                       [TG_DS_INTERNAL] = "trailguard",
+                                       [TG_DS_SUDO] = "sudo"};
 static const char *const tg_outcome_name[] = {[TG_OUTCOME_UNKNOWN] = "unknown",
                                               [TG_OUTCOME_SUCCESS] = "success",
                                               [TG_OUTCOME_FAILURE] = "failure"};
@@ -69,6 +70,9 @@ void tg_event_serialize(struct tg_event *ev)
     tg_jw_open(&w, "effective");
     tg_jw_str(&w, "name", ev->user_eff_name, &fl);
     tg_jw_str(&w, "id", ev->user_eff_id, &fl);
+    tg_jw_open(&w, "group");
+    tg_jw_str(&w, "name", ev->user_eff_group, &fl);
+    tg_jw_close(&w);
     tg_jw_close(&w);
     tg_jw_close(&w);
 
@@ -79,6 +83,8 @@ void tg_event_serialize(struct tg_event *ev)
     tg_jw_close(&w);
     tg_jw_str(&w, "executable", ev->executable, &fl);
     tg_jw_str(&w, "command_line", ev->command_line, &fl);
+    tg_jw_str_list(&w, "args", ev->args, ev->nargs, &fl);
+    tg_jw_int(&w, "exit_code", ev->exit_code);
     tg_jw_str(&w, "working_directory", ev->working_directory, &fl);
     tg_jw_open(&w, "tty");
     tg_jw_str(&w, "name", ev->tty, &fl);
@@ -136,8 +142,16 @@ void tg_event_serialize(struct tg_event *ev)
             tg_jw_null(&w, "rule");
         tg_jw_str(&w, "reason", ev->policy.reason, NULL);
         tg_jw_str(&w, "snapshot", ev->policy.snapshot, NULL);
+        tg_jw_str(&w, "in_force", ev->policy.in_force, NULL);
+        if (ev->policy.drift) {
+            tg_jw_open(&w, "drift");
+            tg_jw_cstr(&w, "host", tg_decision_name[ev->host_decision]);
+            tg_jw_cstr(&w, "policy", tg_decision_name[ev->policy.decision]);
+            tg_jw_close(&w);
+        }
         tg_jw_close(&w);
     }
+    tg_jw_raw(&w, "sudo", ev->sudo_data);
     tg_jw_open(&w, "input");
     tg_jw_cstr(&w, "type", ev->input.type);
     tg_jw_str(&w, "peer", ev->input.peer, NULL);

@@ -367,3 +367,18 @@ void tg_jw_str_array(struct tg_jw *w, const char *key, const char *const *v)
     }
     tg_buf_putc(w->b, ']');
 }
+
+void tg_jw_str_list(struct tg_jw *w, const char *key, const struct tg_str *v, size_t n,
+                    unsigned *flags)
+{
+    if (!v || n == 0)
+        return;
+    tg_jw_key(w, key);
+    tg_buf_putc(w->b, '[');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            tg_buf_putc(w->b, ',');
+        tg_json_str(w->b, v[i].p, v[i].len, flags);
+    }
+    tg_buf_putc(w->b, ']');
+}

@@ -67,5 +67,9 @@ void tg_jw_raw(struct tg_jw *w, const char *key, struct tg_str json);
 void tg_jw_raw_at(struct tg_jw *w, struct tg_str key, struct tg_str json);
 /* A NULL-terminated array of static strings; skipped when empty. */
 void tg_jw_str_array(struct tg_jw *w, const char *key, const char *const *v);
+/* An array of n strings (escaped as tg_json_str, flags ORed in); skipped
+ * when n is 0. */
+void tg_jw_str_list(struct tg_jw *w, const char *key, const struct tg_str *v, size_t n,
+                    unsigned *flags);
 
 #endif

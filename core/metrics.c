@@ -44,6 +44,7 @@ static const struct tg_metric_row tg_counter_rows[TG_C_COUNT_] = {
     [TG_C_PARSED_SNOOPY] = {"events_parsed", "dataset=\"snoopy\"", NULL},
     [TG_C_PARSED_PERCONA] = {"events_parsed", "dataset=\"percona.audit\"", NULL},
     [TG_C_PARSED_INTERNAL] = {"events_parsed", "dataset=\"trailguard\"", NULL},
+    [TG_C_PARSED_SUDO] = {"events_parsed", "dataset=\"sudo\"", NULL},
     [TG_C_PARTIAL] = {"events_partial", NULL,
                       "events kept with trailguard.parse.status partial (truncated or malformed)"},
     [TG_C_UNPARSED] = {"events_unparsed", NULL,
@@ -71,6 +72,17 @@ static const struct tg_metric_row tg_counter_rows[TG_C_COUNT_] = {
                                "trailguard's own records (checkpoints, ...) dropped because the "
                                "internal source's queue was full (or no spool kept them at "
                                "shutdown)"},
+    [TG_C_HISTORY_FAILURES] = {"policy_history_failures", NULL,
+                               "snapshot history problems: a snapshot or index line that could "
+                               "not be stored, read or loaded (logged)"},
+    [TG_C_GRACE_ALLOWED] = {"policy_grace_allowed", NULL,
+                            "events allowed by the previous snapshot within grace_seconds of a "
+                            "change that the snapshot in force does not allow"},
+    [TG_C_DRIFT_HOST_ALLOWED] = {"policy_drift", "kind=\"host_allowed\"",
+                                 "events on which the host's own decision (its sudo) differs "
+                                 "from the policy's: host_allowed (a local rule or a stale "
+                                 "cache), host_denied"},
+    [TG_C_DRIFT_HOST_DENIED] = {"policy_drift", "kind=\"host_denied\"", NULL},
 };
 
 static const struct tg_metric_row tg_gauge_rows[TG_G_COUNT_] = {
@@ -123,7 +135,8 @@ void tg_metrics_count_event(const struct tg_event *ev)
     static const enum tg_counter by_dataset[] = {[TG_DS_SYSLOG] = TG_C_PARSED_SYSLOG,
                                                  [TG_DS_SNOOPY] = TG_C_PARSED_SNOOPY,
                                                  [TG_DS_PERCONA] = TG_C_PARSED_PERCONA,
-                                                 [TG_DS_INTERNAL] = TG_C_PARSED_INTERNAL};
+                                                 [TG_DS_INTERNAL] = TG_C_PARSED_INTERNAL,
+                                                 [TG_DS_SUDO] = TG_C_PARSED_SUDO};
     static const enum tg_counter by_decision[] = {[TG_DECISION_ALLOW] = TG_C_DECISION_ALLOW,
                                                   [TG_DECISION_DENY] = TG_C_DECISION_DENY,
                                                   [TG_DECISION_NOT_APPLICABLE] =
@@ -137,10 +150,13 @@ void tg_metrics_count_event(const struct tg_event *ev)
     }
     if (ev->policy.decision != TG_DECISION_NONE)
         tg_metrics_inc(by_decision[ev->policy.decision], 1);
+    if (ev->policy.drift)
+        tg_metrics_inc(ev->host_decision == TG_DECISION_ALLOW ? TG_C_DRIFT_HOST_ALLOWED
+                                                              : TG_C_DRIFT_HOST_DENIED,
+                       1);
 }
 
-/* Write a label value escaped per the exposition format (\\, \", \n). */
-static void tg_metrics_label_value(struct tg_buf *out, const char *v)
+void tg_metrics_label(struct tg_buf *out, const char *v)
 {
     for (; *v; v++) {
         if (*v == '\\' || *v == '"')
@@ -213,7 +229,7 @@ void tg_metrics_render(struct tg_pipeline *p, struct tg_buf *out)
         tg_metrics_family(out, "policy_snapshot_info", "gauge",
                           "the policy snapshot in use (its id as a label; value 1)");
         tg_buf_puts(out, "trailguard_policy_snapshot_info{id=\"");
-        tg_metrics_label_value(out, tg_snapshot_id);
+        tg_metrics_label(out, tg_snapshot_id);
         tg_buf_puts(out, "\"} 1\n");
     }
     pthread_mutex_unlock(&tg_snapshot_mu);
@@ -248,17 +264,18 @@ void tg_metrics_summary(struct tg_pipeline *p, struct tg_buf *out)
     }
     tg_buf_printf(out,
                   "parsed: syslog=%" PRIu64 " snoopy=%" PRIu64 " percona.audit=%" PRIu64
-                  " partial=%" PRIu64 " unparsed=%" PRIu64 "; decisions: allow=%" PRIu64
-                  " deny=%" PRIu64 " not_applicable=%" PRIu64 "; spool_bytes=%" PRId64,
+                  " sudo=%" PRIu64 " partial=%" PRIu64 " unparsed=%" PRIu64
+                  "; decisions: allow=%" PRIu64 " deny=%" PRIu64 " not_applicable=%" PRIu64
+                  "; spool_bytes=%" PRId64,
                   tg_metrics_get(TG_C_PARSED_SYSLOG), tg_metrics_get(TG_C_PARSED_SNOOPY),
-                  tg_metrics_get(TG_C_PARSED_PERCONA), tg_metrics_get(TG_C_PARTIAL),
-                  tg_metrics_get(TG_C_UNPARSED), tg_metrics_get(TG_C_DECISION_ALLOW),
-                  tg_metrics_get(TG_C_DECISION_DENY), tg_metrics_get(TG_C_DECISION_NOT_APPLICABLE),
-                  tg_metrics_gauge(TG_G_SPOOL_BYTES));
+                  tg_metrics_get(TG_C_PARSED_PERCONA), tg_metrics_get(TG_C_PARSED_SUDO),
+                  tg_metrics_get(TG_C_PARTIAL), tg_metrics_get(TG_C_UNPARSED),
+                  tg_metrics_get(TG_C_DECISION_ALLOW), tg_metrics_get(TG_C_DECISION_DENY),
+                  tg_metrics_get(TG_C_DECISION_NOT_APPLICABLE), tg_metrics_gauge(TG_G_SPOOL_BYTES));
     pthread_mutex_lock(&tg_snapshot_mu);
     if (tg_snapshot_id) {
         tg_buf_puts(out, "; snapshot=\"");
-        tg_metrics_label_value(out, tg_snapshot_id);
+        tg_metrics_label(out, tg_snapshot_id);
         tg_buf_putc(out, '"');
     }
     pthread_mutex_unlock(&tg_snapshot_mu);
@@ -304,6 +321,8 @@ static enum MHD_Result tg_metrics_handler(void *cls, struct MHD_Connection *conn
         if (m->conf.refresh)
             m->conf.refresh(m->conf.refresh_ctx);
         tg_metrics_render(m->conf.pipe, &body);
+        if (m->conf.render)
+            m->conf.render(m->conf.render_ctx, &body);
     }
     tg_buf_reserve(&body, 1); /* a zero-length body still gets a buffer to free */
     struct MHD_Response *r =

@@ -25,6 +25,7 @@ enum tg_counter {
     TG_C_PARSED_SNOOPY,
     TG_C_PARSED_PERCONA,
     TG_C_PARSED_INTERNAL,
+    TG_C_PARSED_SUDO,
     TG_C_PARTIAL,  /* parse status partial */
     TG_C_UNPARSED, /* parse status unparsed */
     TG_C_DECISION_ALLOW,
@@ -36,6 +37,10 @@ enum tg_counter {
     TG_C_SPOOL_SYNC_FAILURES,        /* spool fdatasync/fsync calls that failed */
     TG_C_SPOOL_DROPPED_UNCONFIGURED, /* spooled records only removed sinks still owed */
     TG_C_INTERNAL_DROPPED,           /* internal records the internal source could not take */
+    TG_C_HISTORY_FAILURES,   /* snapshot history: copies or index lines not stored or read */
+    TG_C_GRACE_ALLOWED,      /* allowed by the previous snapshot within grace_seconds */
+    TG_C_DRIFT_HOST_ALLOWED, /* a host allowed what the policy denies */
+    TG_C_DRIFT_HOST_DENIED,  /* a host denied what the policy allows */
     TG_C_COUNT_
 };
 
@@ -62,6 +67,10 @@ void tg_metrics_set_snapshot(const char *id, int64_t loaded_unix);
  * after tg_event_finish (tools/process.c calls it). */
 void tg_metrics_count_event(const struct tg_event *ev);
 
+/* Append v as a label value, escaped per the exposition format (\\, \",
+ * \n).  Any thread. */
+void tg_metrics_label(struct tg_buf *out, const char *v);
+
 /* Append the Prometheus text exposition (version 0.0.4) of every metric;
  * `p` may be NULL (then the pipeline's metrics are omitted).  Any thread. */
 void tg_metrics_render(struct tg_pipeline *p, struct tg_buf *out);
@@ -78,6 +87,10 @@ struct tg_metrics_conf {
      * from their owners (e.g. spool bytes, the policy snapshot); may be NULL. */
     void (*refresh)(void *ctx);
     void *refresh_ctx;
+    /* Called (HTTP thread) after the registry's metrics, to append families
+     * with labels of their own (e.g. one series per origin host); may be NULL. */
+    void (*render)(void *ctx, struct tg_buf *out);
+    void *render_ctx;
 };
 
 /*

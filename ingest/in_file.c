@@ -105,8 +105,8 @@ static const struct tg_opt tg_file_opts[] = {
     {"path", TG_OPT_STR, NULL, OFF(path), "file to follow (across rename and copytruncate)"},
     {"format", TG_OPT_STR, "auto", OFF(format),
      "record format, as for `trailguard ingest --format`: auto (detect per record), syslog "
-     "(records have a syslog header), snoopy or percona (records of that kind only; others stay "
-     "unparsed)"},
+     "(records have a syslog header), snoopy, percona or sudo (records of that kind only; others "
+     "stay unparsed)"},
     {NULL},
 };
 
@@ -116,7 +116,8 @@ static const char *tg_file_section_check(const void *section)
     if (!c->path)
         return "path is required";
     if (c->format && tg_config_choice(tg_format_names, c->format) < 0)
-        return "format: expected auto, syslog, snoopy or percona (as `trailguard ingest --format`)";
+        return "format: expected auto, syslog, snoopy, percona or sudo (as `trailguard ingest "
+               "--format`)";
     return NULL;
 }
 

@@ -7,6 +7,12 @@
  * source's context (ev->parser), and a replayed record as it would have
  * been when it was read.  The announce hook of the pipeline goes to the
  * internal source, which feeds the intake like any other source.
+ *
+ * Every processed event updates its origin host's last-seen time
+ * (core/hostwatch.h); a thread of the watch applies the silence rule every
+ * second, and each transition is logged and becomes a trailguard.health
+ * record for every sink (tg_daemon_emit, through the internal source); the
+ * times are kept in spool_dir across restarts.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,12 +20,17 @@
 #include <time.h>
 
 #include "core/errors.h"
+#include "core/internal_rec.h"
 #include "core/log.h"
 #include "ingest/in_internal.h"
 #include "policy/policy.h"
 #include "policy/snapshot.h"
 #include "tools/daemon.h"
 #include "tools/registry.h"
+
+/* Origin hosts watched for silence, and how often the rule is applied. */
+#define TG_DAEMON_MAX_HOSTS    65536
+#define TG_DAEMON_HOSTWATCH_MS 1000
 
 /* Metrics refresh (HTTP or summary thread): gauges owned by the spool and
  * the policy stage. */
@@ -36,9 +47,45 @@ static void tg_daemon_refresh_metrics(void *ctx)
     }
 }
 
+/* Hand one of trailguard's own records (dataset "trailguard.<name>",
+ * action, a sentence, the data object as JSON text) to every sink through
+ * the internal source, which spools it.  Any thread; never blocks (a full
+ * queue drops it, counted by the source). */
+static void tg_daemon_emit(const char *dataset, const char *action, const char *message,
+                           struct tg_str data)
+{
+    struct tg_buf rec = TG_BUF_INIT;
+    tg_internal_rec_build(&rec, dataset, action, message, data);
+    tg_internal_emit(rec.data, rec.len);
+    tg_buf_free(&rec);
+}
+
+/* The hostwatch thread: a host went silent or resumed. */
+static void tg_daemon_host_change(void *ctx, const struct tg_host_change *c)
+{
+    const struct tg_daemon *d = ctx;
+    struct tg_buf msg = TG_BUF_INIT, data = TG_BUF_INIT;
+    tg_hostwatch_describe(c, &msg, &data);
+    const char *action = c->what == TG_HOST_SILENT ? "host_silent" : "host_resumed";
+    tg_log(c->what == TG_HOST_SILENT ? TG_LOG_WARN : TG_LOG_INFO, "%s: trailguard.health: %s: %s",
+           d->cmd, action, tg_buf_cstr(&msg));
+    tg_daemon_emit("trailguard.health", action, tg_buf_cstr(&msg),
+                   tg_str_make(data.data, data.len));
+    tg_buf_free(&msg);
+    tg_buf_free(&data);
+}
+
+/* /metrics: the per-host series. */
+static void tg_daemon_render_hosts(void *ctx, struct tg_buf *out)
+{
+    const struct tg_daemon *d = ctx;
+    tg_hostwatch_render(d->chain.hosts, out);
+}
+
 /* Free what tg_daemon_open set up; the pipeline is drained or never ran. */
 static void tg_daemon_release(struct tg_daemon *d)
 {
+    tg_hostwatch_free(d->chain.hosts);
     tg_metrics_stop(d->metrics);
     if (d->internal.ctx)
         d->internal.ops->finish(&d->internal);
@@ -61,7 +108,8 @@ int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path
     if (rc != 0)
         return TG_EXIT_USAGE;
     d->cc = tg_config_get(d->cfg, "collector");
-    d->chain.policy = tg_policy_new(tg_config_get(d->cfg, "policy"), NULL);
+    d->chain.policy = tg_policy_open(tg_config_get(d->cfg, "policy"), NULL, TG_POLICY_RECORD);
+    d->chain.hosts = tg_hostwatch_new(d->cc->silence_seconds, TG_DAEMON_MAX_HOSTS);
     if (d->cc->dedup_window > 0)
         d->dedup = tg_dedup_new(d->cc->dedup_window, 0);
     struct tg_pipeline_conf pc = {
@@ -93,6 +141,8 @@ int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path
         goto fail;
     }
     tg_pipeline_set_confirm(d->pipe, tg_spool_confirm, d->spool);
+    struct tg_time now = tg_time_now();
+    tg_hostwatch_load(d->chain.hosts, d->cc->spool_dir, now.sec * 1000000 + now.nsec / 1000);
     size_t nsources;
     const struct tg_source_ops *const *sources = tg_registry_sources(&nsources);
     struct tg_intake_conf ic = {.pipe = d->pipe,
@@ -123,7 +173,9 @@ int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path
                                  .pipe = d->pipe,
                                  .summary_interval_s = 60,
                                  .refresh = tg_daemon_refresh_metrics,
-                                 .refresh_ctx = d};
+                                 .refresh_ctx = d,
+                                 .render = tg_daemon_render_hosts,
+                                 .render_ctx = d};
     if (tg_metrics_start(&mc, &d->metrics) != 0) {
         if (strcmp(cmd, "omprog") != 0) {
             d->internal.ops->stop(&d->internal);
@@ -134,6 +186,8 @@ int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path
         mc.listen = NULL;
         tg_metrics_start(&mc, &d->metrics);
     }
+    tg_hostwatch_start(d->chain.hosts, TG_DAEMON_HOSTWATCH_MS, d->cc->spool_dir,
+                       tg_daemon_host_change, d);
     return TG_EXIT_OK;
 fail:
     tg_daemon_release(d);
@@ -155,6 +209,7 @@ void tg_daemon_stopping(struct tg_daemon *d)
 
 void tg_daemon_close(struct tg_daemon *d)
 {
+    tg_hostwatch_stop(d->chain.hosts); /* before the internal source: it may still emit */
     d->internal.ops->stop(&d->internal);
     tg_pipeline_drain(d->pipe);
     struct tg_pipeline_stats ps;

@@ -38,17 +38,19 @@
 const struct tg_source_ops tg_in_stdin = {.name = "stdin", .code = TG_SPOOL_IN_STDIN};
 
 const char tg_ingest_usage[] =
-    "usage: trailguard ingest [-c FILE] [--snapshot DIR] [--format auto|syslog|snoopy|percona]\n"
-    "                         [-q] [FILE...|-]\n"
+    "usage: trailguard ingest [-c FILE] [--snapshot DIR]\n"
+    "                         [--format auto|syslog|snoopy|percona|sudo] [-q] [FILE...|-]\n"
     "\n"
     "Read records (one per line; .gz is read transparently) from FILEs or stdin\n"
     "and write one event per line as NDJSON to stdout, or to the sinks of -c.\n"
     "Uses the same parsers and policy code as `serve`.\n"
     "\n"
     "  -c, --config FILE   configuration (INI); see `trailguard help config`\n"
-    "      --snapshot DIR  policy snapshot directory (overrides [policy] snapshot_dir)\n"
+    "      --snapshot DIR  policy snapshot directory (overrides [policy] snapshot_dir;\n"
+    "                      every event is then judged by it, not by the snapshot history)\n"
     "      --format F      auto (default): detect per record; syslog: records have a\n"
-    "                      syslog header; snoopy or percona: bare records of that kind\n"
+    "                      syslog header; snoopy, percona or sudo: records of that kind\n"
+    "                      (bare, or the message of a syslog record)\n"
     "  -q, --quiet         no summary line on stderr\n"
     "\n"
     "Exit status: 0 every input read, 2 usage or configuration error,\n"
@@ -123,9 +125,9 @@ int tg_cmd_ingest(int argc, char **argv)
         case 'f': {
             int k = tg_config_choice(tg_format_names, optarg);
             if (k < 0)
-                return tg_usage_error("ingest",
-                                      "unknown --format '%s' (use auto, syslog, snoopy or percona)",
-                                      optarg);
+                return tg_usage_error(
+                    "ingest", "unknown --format '%s' (use auto, syslog, snoopy, percona or sudo)",
+                    optarg);
             fmt = (enum tg_format)k;
             break;
         }

@@ -12,4 +12,5 @@ void tg_process_event(void *chain, struct tg_event *ev)
         tg_policy_evaluate(pr->policy, ev);
     tg_event_finish(ev);
     tg_metrics_count_event(ev);
+    tg_hostwatch_event(pr->hosts, ev);
 }

@@ -214,7 +214,7 @@ static void test_unknown_key_lists_valid_keys(void **state)
 {
     expect_error("[collector]\nbogus = 1\n",
                  "valid keys here: spool_dir, workers, fsync, fsync_interval_ms, dedup_window, "
-                 "metrics_listen, spool_max_bytes\n");
+                 "metrics_listen, spool_max_bytes, silence_seconds\n");
     expect_error("[input.t]\nbogus = 1\n", "valid keys here: listen, tls, lib.*\n");
 }
 
@@ -230,7 +230,7 @@ static void test_check_errors_at_the_key_line(void **state)
                           "test.ini:8: [input.relp.b] tls_auth_mode name or fingerprint needs");
     expect_registry_error(
         "[collector]\nworkers = 1\n\n[input.file]\npath = /x\nformat = bogus\n",
-        "test.ini:6: [input.file] format: expected auto, syslog, snoopy or percona");
+        "test.ini:6: [input.file] format: expected auto, syslog, snoopy, percona or sudo");
     expect_registry_error("[sink.kafka]\nbrokers = k:9092\nrdkafka.acks = all\n"
                           "rdkafka.no.such.property = 1\n",
                           "test.ini:4: [sink.kafka] rdkafka.no.such.property: ");

@@ -78,7 +78,7 @@ static void test_count_and_render(void **state)
     tg_buf_reset(&b);
     tg_metrics_summary(NULL, &b);
     t = tg_buf_cstr(&b);
-    assert_non_null(strstr(t, "snoopy=2 percona.audit=1 partial=1 unparsed=1"));
+    assert_non_null(strstr(t, "snoopy=2 percona.audit=1 sudo=0 partial=1 unparsed=1"));
     assert_non_null(strstr(t, "allow=1 deny=1 not_applicable=1; spool_bytes=4096"));
     assert_non_null(strstr(t, "snapshot=\"ipa \\\"prod\\\"\\\\x\\nnext\""));
     assert_null(strchr(t, '\n')); /* one log line, even with a newline in the id */
