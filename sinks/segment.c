@@ -1,7 +1,7 @@
 /*
  * segment.c - the file store's on-disk format: names, the chain sidecar,
- * the segment index, chain.head, and the streaming gzip-member reader.
- * See segment.h for the format.
+ * the segment index, chain.head, the member compressor and the streaming
+ * member reader (gzip or zstd).  See segment.h for the format.
  *
  * Everything here is format code shared by the writer and the readers, so a
  * reader can never disagree with the writer about a byte.  No logging: the
@@ -21,6 +21,7 @@
 #include <json-c/json.h>
 #include <libdeflate.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "core/errors.h"
 #include "core/fileio.h"
@@ -29,7 +30,7 @@
 #include "core/timeutil.h"
 #include "sinks/segment.h"
 
-static const char *const tg_seg_ext[3] = {".ndjson.gz", ".chain", ".idx"};
+static const char *const tg_seg_ext[TG_SEG_KINDS] = {".ndjson.gz", ".chain", ".idx", ".ndjson.zst"};
 
 const char *tg_seg_name(uint64_t seq, enum tg_seg_kind kind, char out[32])
 {
@@ -67,7 +68,7 @@ int tg_seg_list(const char *dir, struct tg_seg_entry **out, size_t *n)
         if (end != s + 14 || errno || seq == 0)
             continue;
         int kind = -1;
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < TG_SEG_KINDS; k++)
             if (strcmp(end, tg_seg_ext[k]) == 0)
                 kind = k;
         if (kind < 0)
@@ -87,7 +88,7 @@ int tg_seg_list(const char *dir, struct tg_seg_entry **out, size_t *n)
      * damaged one */
     char name[32];
     for (size_t i = 0; i < nv; i++)
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < TG_SEG_KINDS; k++)
             if (!v[i].has[k])
                 v[i].has[k] = faccessat(dirfd(d), tg_seg_name(v[i].seq, k, name), F_OK, 0) == 0;
     closedir(d);
@@ -618,35 +619,138 @@ void tg_seg_time_span(const char *rec, size_t len, int64_t *mn, int64_t *mx)
         *mx = ns;
 }
 
+/* --- compressor */
+struct tg_seg_packer {
+    enum tg_seg_kind kind;
+    struct libdeflate_compressor *gz;
+    ZSTD_CCtx *zs;
+};
+
+struct tg_seg_packer *tg_seg_packer_new(enum tg_seg_kind kind, int level)
+{
+    struct tg_seg_packer *p = tg_xcalloc(1, sizeof(*p));
+    p->kind = kind;
+    if (kind == TG_SEG_ZST) {
+        p->zs = ZSTD_createCCtx();
+        if (!p->zs || ZSTD_isError(ZSTD_CCtx_setParameter(p->zs, ZSTD_c_compressionLevel, level)) ||
+            ZSTD_isError(ZSTD_CCtx_setParameter(p->zs, ZSTD_c_checksumFlag, 1)) ||
+            ZSTD_isError(ZSTD_CCtx_setParameter(p->zs, ZSTD_c_contentSizeFlag, 1)))
+            abort(); /* only fails for lack of memory */
+    } else {
+        p->gz = libdeflate_alloc_compressor(level);
+        if (!p->gz)
+            abort(); /* only fails for lack of memory */
+    }
+    return p;
+}
+
+void tg_seg_packer_free(struct tg_seg_packer *p)
+{
+    if (!p)
+        return;
+    libdeflate_free_compressor(p->gz);
+    ZSTD_freeCCtx(p->zs);
+    free(p);
+}
+
+/* libdeflate rather than zlib for gzip: the whole member is in memory, and
+ * it compresses it about 2.4 times faster than zlib at the same level and
+ * ratio; the readers use zlib (the format is the same).  zstd: one frame
+ * per member (ZSTD_compress2 ends the frame, with the content size and a
+ * checksum, so a reader checks a member as it checks a gzip member's CRC). */
+void tg_seg_pack(struct tg_seg_packer *p, const void *raw, size_t len, struct tg_buf *out)
+{
+    out->len = 0;
+    if (p->kind == TG_SEG_ZST) {
+        size_t bound = ZSTD_compressBound(len);
+        tg_buf_reserve(out, bound);
+        size_t n = ZSTD_compress2(p->zs, out->data, bound, raw, len);
+        if (ZSTD_isError(n))
+            abort(); /* the bound guarantees room */
+        out->len = n;
+        return;
+    }
+    size_t bound = libdeflate_gzip_compress_bound(p->gz, len);
+    tg_buf_reserve(out, bound);
+    out->len = libdeflate_gzip_compress(p->gz, raw, len, out->data, bound);
+    if (out->len == 0)
+        abort(); /* the bound guarantees room */
+}
+
 /* --- reader */
 #define TG_SEG_IO 65536
 
 struct tg_seg_reader {
     int fd;
-    z_stream z;
+    enum tg_seg_kind kind;
+    z_stream z;          /* TG_SEG_GZ */
+    ZSTD_DCtx *zs;       /* TG_SEG_ZST */
     uint64_t file_off;   /* offset in the file after the bytes read */
     uint64_t in_bytes;   /* bytes read from the file */
     uint64_t member_end; /* offset after the last complete member */
     uint64_t raw;
+    size_t in_pos, in_len;
     size_t out_pos, out_len;
     bool eof, in_member, member_pending, drop_line;
+    bool out_full; /* the last step filled out: the decoder may hold more */
     struct tg_buf line;
     uint8_t in[TG_SEG_IO];
     uint8_t out[TG_SEG_IO];
 };
 
-int tg_seg_reader_open(const char *path, struct tg_seg_reader **out)
+int tg_seg_reader_open(const char *path, enum tg_seg_kind kind, struct tg_seg_reader **out)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return TG_EIO;
     struct tg_seg_reader *r = tg_xcalloc(1, sizeof(*r));
     r->fd = fd;
-    if (inflateInit2(&r->z, 16 + MAX_WBITS) != Z_OK)
+    r->kind = kind;
+    if (kind == TG_SEG_ZST) {
+        r->zs = ZSTD_createDCtx();
+        if (!r->zs)
+            abort();
+    } else if (inflateInit2(&r->z, 16 + MAX_WBITS) != Z_OK) {
         abort();
+    }
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     *out = r;
     return 0;
+}
+
+/* Decompress what is in r->in into r->out (out_len).  1 when a member ended
+ * (member_end set), 0 when not yet, TG_ECORRUPT when the bytes are not of
+ * the format. */
+static int tg_seg_reader_step(struct tg_seg_reader *r)
+{
+    int ended = 0;
+    if (r->kind == TG_SEG_ZST) {
+        ZSTD_inBuffer in = {r->in, r->in_len, r->in_pos};
+        ZSTD_outBuffer out = {r->out, sizeof(r->out), 0};
+        size_t rc = ZSTD_decompressStream(r->zs, &out, &in);
+        if (ZSTD_isError(rc))
+            return TG_ECORRUPT;
+        r->in_pos = in.pos;
+        r->out_len = out.pos;
+        ended = rc == 0;
+    } else {
+        r->z.next_in = r->in + r->in_pos;
+        r->z.avail_in = (uInt)(r->in_len - r->in_pos);
+        r->z.next_out = r->out;
+        r->z.avail_out = sizeof(r->out);
+        int zrc = inflate(&r->z, Z_NO_FLUSH);
+        r->in_pos = r->in_len - r->z.avail_in;
+        r->out_len = sizeof(r->out) - r->z.avail_out;
+        if (zrc == Z_STREAM_END) {
+            inflateReset(&r->z);
+            ended = 1;
+        } else if (zrc != Z_OK && zrc != Z_BUF_ERROR) {
+            return TG_ECORRUPT;
+        }
+    }
+    if (ended)
+        r->member_end = r->file_off - (r->in_len - r->in_pos);
+    return ended;
 }
 
 int tg_seg_reader_next(struct tg_seg_reader *r, struct tg_str *rec)
@@ -685,7 +789,7 @@ int tg_seg_reader_next(struct tg_seg_reader *r, struct tg_str *rec)
             r->member_pending = false;
             return TG_SEG_MEMBER;
         }
-        if (r->z.avail_in == 0 && !r->eof) {
+        if (!r->out_full && r->in_pos == r->in_len && !r->eof) {
             ssize_t k = read(r->fd, r->in, sizeof(r->in));
             if (k < 0 && errno == EINTR)
                 continue;
@@ -693,27 +797,23 @@ int tg_seg_reader_next(struct tg_seg_reader *r, struct tg_str *rec)
                 return TG_EIO;
             if (k == 0)
                 r->eof = true;
-            r->z.next_in = r->in;
-            r->z.avail_in = (uInt)k;
+            r->in_pos = 0;
+            r->in_len = (size_t)k;
             r->file_off += (uint64_t)k;
             r->in_bytes += (uint64_t)k;
         }
-        if (r->z.avail_in == 0 && r->eof)
+        if (!r->out_full && r->in_pos == r->in_len && r->eof)
             return r->in_member || r->line.len ? TG_ETRUNC : TG_SEG_END;
         r->in_member = true;
-        r->z.next_out = r->out;
-        r->z.avail_out = sizeof(r->out);
-        int zrc = inflate(&r->z, Z_NO_FLUSH);
         r->out_pos = 0;
-        r->out_len = sizeof(r->out) - r->z.avail_out;
+        int rc = tg_seg_reader_step(r);
+        if (rc < 0)
+            return rc;
         r->raw += r->out_len;
-        if (zrc == Z_STREAM_END) {
-            r->member_end = r->file_off - r->z.avail_in;
+        r->out_full = rc == 0 && r->out_len == sizeof(r->out);
+        if (rc == 1) {
             r->member_pending = true;
             r->in_member = false;
-            inflateReset(&r->z);
-        } else if (zrc != Z_OK && zrc != Z_BUF_ERROR) {
-            return TG_ECORRUPT;
         }
     }
 }
@@ -737,11 +837,14 @@ int tg_seg_reader_seek(struct tg_seg_reader *r, uint64_t offset)
 {
     if (lseek(r->fd, (off_t)offset, SEEK_SET) < 0)
         return TG_EIO;
-    inflateReset(&r->z);
-    r->z.avail_in = 0;
+    if (r->kind == TG_SEG_ZST)
+        ZSTD_DCtx_reset(r->zs, ZSTD_reset_session_only);
+    else
+        inflateReset(&r->z);
+    r->in_pos = r->in_len = 0;
     r->file_off = r->member_end = offset;
     r->out_pos = r->out_len = 0;
-    r->eof = r->in_member = r->member_pending = r->drop_line = false;
+    r->eof = r->in_member = r->member_pending = r->drop_line = r->out_full = false;
     r->line.len = 0;
     return 0;
 }
@@ -750,7 +853,10 @@ void tg_seg_reader_close(struct tg_seg_reader *r)
 {
     if (!r)
         return;
-    inflateEnd(&r->z);
+    if (r->kind == TG_SEG_ZST)
+        ZSTD_freeDCtx(r->zs);
+    else
+        inflateEnd(&r->z);
     close(r->fd);
     tg_buf_free(&r->line);
     free(r);

@@ -5,20 +5,27 @@
  * A store directory holds, per segment N (1, 2, 3, ... never reused):
  *
  *   seg-NNNNNNNNNN.ndjson.gz  the events: gzip members, each a run of
- *                             complete NDJSON lines (one event each).  One
+ *   or seg-NNNNNNNNNN.ndjson.zst  complete NDJSON lines (one event each);
+ *                             in a .zst file each member is one zstd frame
+ *                             (with its content size and checksum).  One
  *                             member per flush, so every flushed event can be
- *                             read after a crash; `zcat` reads the
- *                             concatenation.  Nothing but events is in it.
+ *                             read after a crash; `zcat` (`zstdcat`) reads
+ *                             the concatenation.  Nothing but events is in
+ *                             it.  The writer picks the compression
+ *                             ([sink.file] compression) when it opens a
+ *                             segment, so a store written across a change of
+ *                             it holds segments of both kinds; a segment has
+ *                             exactly one data file.
  *   seg-NNNNNNNNNN.chain      the chain sidecar (binary, little-endian):
  *                               header, TG_SEG_HDR_LEN (96) bytes:
  *                                 "TGCHAIN2" | u32 flags (1 = keyed) | u32 0 |
  *                                 u64 segment | u64 first record index |
  *                                 u64 first member index | store id[16] |
  *                                 prev link[32] (the chain before it) | u64 0
- *                               then one entry per gzip member, appended
+ *                               then one entry per member, appended
  *                               (one write) after the member was written:
  *                                 "TGM2" | u32 records | u64 end offset of
- *                                 the member in the .ndjson.gz | i64 min time
+ *                                 the member in the data file | i64 min time
  *                                 | i64 max time (ns since the epoch, of
  *                                 @timestamp; INT64_MAX/MIN when none) |
  *                                 u32 ext length | u32 0 | link[32] after the
@@ -41,7 +48,7 @@
  *   .lock                     flock()ed by the one writer.
  *
  * The chain (chain.h) runs over every record of the store and, after each
- * gzip member, over the member's seal: its descriptor (store id, segment,
+ * member, over the member's seal: its descriptor (store id, segment,
  * member number, first record index, record count, start and end offset,
  * time range, the fingerprints and the ext bytes).  So everything a reader
  * trusts about a member (where it is, how many records it holds, when they
@@ -68,7 +75,9 @@
 #define TG_SEG_HEAD_FILE    "chain.head"
 #define TG_SEG_LOCK_FILE    ".lock"
 
-enum tg_seg_kind { TG_SEG_DATA = 0, TG_SEG_CHAIN, TG_SEG_INDEX };
+/* The files of a segment.  The data file is of one of two kinds, by its
+ * compression: TG_SEG_GZ (gzip members) or TG_SEG_ZST (zstd frames). */
+enum tg_seg_kind { TG_SEG_GZ = 0, TG_SEG_CHAIN, TG_SEG_INDEX, TG_SEG_ZST, TG_SEG_KINDS };
 
 /* "DIR/seg-NNNNNNNNNN.<ext>" for the kind, malloc'd. */
 char *tg_seg_path(const char *dir, uint64_t seq, enum tg_seg_kind kind);
@@ -78,8 +87,21 @@ const char *tg_seg_name(uint64_t seq, enum tg_seg_kind kind, char out[32]);
 /* One segment number found in a directory, and which of its files exist. */
 struct tg_seg_entry {
     uint64_t seq;
-    bool has[3]; /* indexed by enum tg_seg_kind */
+    bool has[TG_SEG_KINDS]; /* indexed by enum tg_seg_kind */
 };
+
+/* Does the segment have a data file (of either kind)? */
+static inline bool tg_seg_has_data(const struct tg_seg_entry *e)
+{
+    return e->has[TG_SEG_GZ] || e->has[TG_SEG_ZST];
+}
+/* The kind of its data file: TG_SEG_ZST when a .ndjson.zst exists, else
+ * TG_SEG_GZ (also when there is none).  A segment with both is damaged
+ * (verify says so); readers then take the .zst. */
+static inline enum tg_seg_kind tg_seg_data_kind(const struct tg_seg_entry *e)
+{
+    return e->has[TG_SEG_ZST] ? TG_SEG_ZST : TG_SEG_GZ;
+}
 
 /* List the segments of `dir` sorted by number.  0 (caller frees *out), or
  * TG_EIO with errno set. */
@@ -206,16 +228,28 @@ int tg_seg_record_time(const char *rec, size_t len, int64_t *ns);
 /* Widen [*mn, *mx] by the time of rec, if it has one. */
 void tg_seg_time_span(const char *rec, size_t len, int64_t *mn, int64_t *mx);
 
+/* --- compressing a member */
+struct tg_seg_packer; /* one writer's compressor */
+/* A compressor for data files of `kind` (TG_SEG_GZ: gzip via libdeflate,
+ * level 1-9; TG_SEG_ZST: one zstd frame with content size and checksum,
+ * level 1-19). */
+struct tg_seg_packer *tg_seg_packer_new(enum tg_seg_kind kind, int level);
+void tg_seg_packer_free(struct tg_seg_packer *p);
+/* Compress [raw, raw+len) into out (replacing its contents): one complete
+ * member.  Never fails (aborts on OOM). */
+void tg_seg_pack(struct tg_seg_packer *p, const void *raw, size_t len, struct tg_buf *out);
+
 /* --- reading a segment's events */
 enum tg_seg_item {
     TG_SEG_END = 0,    /* clean end of the file (after a complete member) */
     TG_SEG_RECORD = 1, /* *rec is the next record (without LF) */
-    TG_SEG_MEMBER = 2, /* a gzip member ended (tg_seg_reader_offset: its end) */
+    TG_SEG_MEMBER = 2, /* a member ended (tg_seg_reader_offset: its end) */
 };
 struct tg_seg_reader;
 
-/* Open a data file for sequential reading.  0 or TG_EIO (errno). */
-int tg_seg_reader_open(const char *path, struct tg_seg_reader **out);
+/* Open a data file of `kind` (TG_SEG_GZ or TG_SEG_ZST) for sequential
+ * reading.  0 or TG_EIO (errno). */
+int tg_seg_reader_open(const char *path, enum tg_seg_kind kind, struct tg_seg_reader **out);
 /*
  * Next item (enum tg_seg_item), or TG_ETRUNC when the file ends inside a
  * member (torn tail), TG_ECORRUPT when it does not decompress (changed

@@ -29,7 +29,8 @@ const char tg_query_usage[] =
     "Search the file store in DIR (the [sink.file] dir) and print the matching\n"
     "events, oldest segment first.  Filters combine with AND.  Segments whose index\n"
     "shows them outside --since/--until are skipped without being read, and so are\n"
-    "the gzip members whose chain entry shows them outside it; the scan streams, so\n"
+    "the members (gzip members, zstd frames) whose chain entry shows them outside it; the scan "
+    "streams, so\n"
     "it runs in constant memory on any store, and it only reads, so it may run\n"
     "while a collector writes.  Only records the hash chain covers are shown.\n"
     "\n" TG_FILTER_USAGE

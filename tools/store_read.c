@@ -388,9 +388,10 @@ static bool tg_member_in_range(const struct tg_filter *f, const struct tg_seg_me
 }
 
 /*
- * Read one segment: the gzip members its sidecar (.chain) lists, in order.
+ * Read one segment: the members its sidecar (.chain) lists, in order.
  * With a time filter a member whose entry's time range cannot hold a match
- * is skipped by seeking past it (members are independent gzip streams; the
+ * is skipped by seeking past it (members are independent gzip members or
+ * zstd frames; the
  * range is covered by the member's seal, so an altered one is reported by
  * verify).  Whatever the sidecar does not list is never returned: the
  * member being written right now, the unchained leftover of a crash, or
@@ -449,16 +450,17 @@ int tg_store_scan(const char *dir, const struct tg_filter *f, const uint8_t *key
                          .nseg = n};
     tg_chain_init(&sc.chain, key0);
     for (size_t i = 0; i < n && sc.go; i++) {
-        if (!v[i].has[TG_SEG_DATA])
+        if (!tg_seg_has_data(&v[i]))
             continue;
         st->segments++;
         if (tg_skip_by_index(dir, v[i].seq, f)) {
             st->skipped++;
             continue;
         }
-        char *path = tg_seg_path(dir, v[i].seq, TG_SEG_DATA);
+        enum tg_seg_kind kind = tg_seg_data_kind(&v[i]);
+        char *path = tg_seg_path(dir, v[i].seq, kind);
         struct tg_seg_reader *r;
-        if (tg_seg_reader_open(path, &r) != 0) {
+        if (tg_seg_reader_open(path, kind, &r) != 0) {
             fprintf(stderr, "trailguard: %s: cannot open: %s; skipped\n", path, strerror(errno));
             st->damaged++;
             free(path);

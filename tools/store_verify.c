@@ -44,6 +44,7 @@ struct tg_vctx {
     const struct tg_verify_opts *o;
     struct tg_seg_entry *v;
     size_t n;
+    enum tg_seg_kind dkind; /* the data file kind of the segment being verified */
     struct tg_chain chain;
     uint64_t members; /* members verified, store-wide */
     struct tg_verify_report *rep;
@@ -116,7 +117,7 @@ static void tg_vdiagnose(struct tg_vctx *c, const struct tg_sidecar *sc, size_t 
                          char **slot)
 {
     char name[32];
-    tg_seg_name(sc->hdr.seq, TG_SEG_DATA, name);
+    tg_seg_name(sc->hdr.seq, c->dkind, name);
     const struct tg_seg_member *m = &sc->m[mi];
     const uint32_t *E = sc->fp + m->first_fp, *F = c->f;
     size_t ne = m->records, nf = c->nf;
@@ -202,7 +203,7 @@ static void tg_vmember_problem(struct tg_vctx *c, const struct tg_sidecar *sc, s
                                char **slot)
 {
     char name[32];
-    tg_seg_name(sc->hdr.seq, TG_SEG_DATA, name);
+    tg_seg_name(sc->hdr.seq, c->dkind, name);
     const struct tg_seg_member *m = &sc->m[mi];
     uint64_t g0 = sc->hdr.first_index + m->first_fp; /* records before the member */
     size_t j = 0;
@@ -325,7 +326,8 @@ static bool tg_vsegment(struct tg_vctx *c, size_t idx, uint64_t expect)
      * after the records that were confirmed */
     bool open = last && !e->has[TG_SEG_INDEX];
     char dname[32], cname[32];
-    tg_seg_name(e->seq, TG_SEG_DATA, dname);
+    c->dkind = tg_seg_data_kind(e);
+    tg_seg_name(e->seq, c->dkind, dname);
     tg_seg_name(e->seq, TG_SEG_CHAIN, cname);
     if (e->seq != expect) {
         if (expect == 1 && e->seq == 2)
@@ -352,7 +354,7 @@ static bool tg_vsegment(struct tg_vctx *c, size_t idx, uint64_t expect)
         return false;
     }
     char *cpath = tg_seg_path(c->dir, e->seq, TG_SEG_CHAIN);
-    char *dpath = tg_seg_path(c->dir, e->seq, TG_SEG_DATA);
+    char *dpath = tg_seg_path(c->dir, e->seq, c->dkind);
     struct tg_sidecar sc;
     uint64_t where;
     struct tg_seg_reader *r = NULL;
@@ -372,7 +374,14 @@ static bool tg_vsegment(struct tg_vctx *c, size_t idx, uint64_t expect)
         goto out;
     }
     struct stat st;
-    bool has_data = e->has[TG_SEG_DATA] && stat(dpath, &st) == 0;
+    bool has_data = e->has[c->dkind] && stat(dpath, &st) == 0;
+    if (e->has[TG_SEG_GZ] && e->has[TG_SEG_ZST]) {
+        char gname[32];
+        tg_vset(&rep->problem,
+                "segment %" PRIu64 " has two data files, %s and %s: one was added to the store",
+                e->seq, tg_seg_name(e->seq, TG_SEG_GZ, gname), dname);
+        goto out;
+    }
     if (sc.good_len == 0) {
         if (open && (!has_data || st.st_size == 0) && rep->records >= rep->confirmed) {
             tg_vset(&rep->torn_note,
@@ -444,7 +453,7 @@ static bool tg_vsegment(struct tg_vctx *c, size_t idx, uint64_t expect)
         }
         goto out;
     }
-    if (tg_seg_reader_open(dpath, &r) != 0) {
+    if (tg_seg_reader_open(dpath, c->dkind, &r) != 0) {
         tg_vset(&rep->problem, "cannot read %s: %s", dname, strerror(errno));
         goto out;
     }
@@ -474,7 +483,7 @@ static bool tg_vsegment(struct tg_vctx *c, size_t idx, uint64_t expect)
             rep->torn = true;
             tg_vset(&rep->torn_note,
                     rc == TG_ETRUNC
-                        ? "%s ends in a torn gzip member after its last chained member (a write "
+                        ? "%s ends in a torn member after its last chained member (a write "
                           "cut short by a crash): query and export never return it"
                         : "%s ends with data after its last chained member (a member written "
                           "before a crash and never chained, or added later): query and export "

@@ -24,7 +24,7 @@ const char tg_verify_usage[] =
     "usage: trailguard verify [--key FILE] [--checkpoint FILE|-] [--pubkey FILE] [-q] DIR\n"
     "\n"
     "Check the hash chain of the file store in DIR (the [sink.file] dir): every\n"
-    "record's link and every gzip member's seal (its offsets, record count and time\n"
+    "record's link and every member's seal (its offsets, record count and time\n"
     "range) is recomputed and compared with the chain sidecars, across segments; the\n"
     "segment indexes, chain.head and the store's checkpoints are checked too.\n"
     "Reports the first segment and record that was changed, removed, reordered or\n"

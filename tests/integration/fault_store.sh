@@ -24,7 +24,7 @@ cd "$TG_TMP" || exit 1
 mkstore() {
     local d=$1 runs=$2 i
     shift 2
-    store_conf "$d.ini" "$d" "$@"
+    store_conf "$d.ini" "$d" "compression = gzip" "$@"
     for i in $(seq "$runs"); do
         gen_records 3 $((i * 5)) >"$d.in$i"
         "$TG_BIN" ingest -q -c "$d.ini" "$d.in$i" 2>>"$d.log" || return 1
@@ -116,7 +116,7 @@ verify_is "6: an altered record count is detected" 1 "TAMPERED: seg-0000000001" 
 
 # --- 7: bytes between gzip members (300 records: two batches, two members
 # with fsync = always)
-two_members() { store_conf "$1.ini" "$1" && gen_records 300 50 >"$1.in" &&
+two_members() { store_conf "$1.ini" "$1" "compression = gzip" && gen_records 300 50 >"$1.in" &&
     "$TG_BIN" ingest -q -c "$1.ini" "$1.in" 2>/dev/null; }
 two_members s7b
 check_eq "7: the test store has two members in a segment" 2 "$($EDIT members s7b/seg-0000000001.chain | wc -l)"

@@ -27,9 +27,22 @@ store_conf() {
     } >"$f"
 }
 
-# count_store DIR: events readable with zcat (torn tails tolerated)
+# store_cat DIR: the NDJSON of every data file of the store, in segment
+# order, as zcat (.ndjson.gz) and zstdcat (.ndjson.zst) read them (a torn
+# tail is tolerated: what decompresses is printed)
+store_cat() {
+    local f
+    for f in "$1"/seg-*.ndjson.*; do
+        case $f in
+        *.ndjson.gz) zcat "$f" 2>/dev/null ;;
+        *.ndjson.zst) zstdcat -q "$f" 2>/dev/null ;;
+        esac
+    done
+}
+
+# count_store DIR: events readable with zcat/zstdcat (torn tails tolerated)
 count_store() {
-    cat "$1"/seg-*.ndjson.gz 2>/dev/null | zcat 2>/dev/null | grep -c '^{' || true
+    store_cat "$1" | grep -c '^{' || true
 }
 
 # head_records DIR: the record count in chain.head

@@ -12,7 +12,7 @@ S=$TG_TMP/store
     cat "$TG_SRCDIR"/tests/data/*.log "$TG_SRCDIR"/tests/data/*.json
 } >"$TG_TMP/in.log"
 store_snapshot "$TG_TMP/snap"
-store_conf "$TG_TMP/c.ini" "$S" "rotate_bytes = 16k"
+store_conf "$TG_TMP/c.ini" "$S" "compression = gzip" "rotate_bytes = 16k"
 printf '\n[policy]\nsnapshot_dir = %s\n' "$TG_TMP/snap" >>"$TG_TMP/c.ini"
 check "ingest into the file sink" "$TG_BIN" ingest -q -c "$TG_TMP/c.ini" "$TG_TMP/in.log"
 cat "$S"/seg-*.ndjson.gz | zcat >"$TG_TMP/all.ndjson"
@@ -135,7 +135,7 @@ check_eq "--user ignores case, as the policy does" \
 # a record without a time of its own gets the receive time: `--until now`
 # right after includes it (now keeps its fraction of a second)
 N=$TG_TMP/now
-store_conf "$TG_TMP/n.ini" "$N"
+store_conf "$TG_TMP/n.ini" "$N" "compression = gzip"
 echo "a line with no timestamp" | "$TG_BIN" ingest -q -c "$TG_TMP/n.ini" -
 check_eq "--until now includes what was stored this second" 1 \
     "$("$TG_BIN" query "$N" --until now --format ndjson | wc -l)"

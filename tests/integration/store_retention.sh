@@ -20,7 +20,7 @@ days() {
         "$TG_BIN" ingest -q -c "$d.ini" "in$day" 2>/dev/null || return 1
     done
 }
-nsegs() { ls "$1"/seg-*.ndjson.gz 2>/dev/null | wc -l; }
+nsegs() { ls "$1"/seg-*.ndjson.* 2>/dev/null | wc -l; }
 
 store_conf s.ini s "signing_key_file = $TG_TMP/ck.key"
 days s 10 12 14 16
@@ -80,8 +80,8 @@ check "... the leftover is named" grep -q "segments 1 to 1 remain from a prune t
 # retention in the collector: retain_bytes and retain_days
 store_conf r.ini r "retain_bytes = 30k" "signing_key_file = $TG_TMP/ck.key"
 days r 20 21 22 23 24 25
-check "retain_bytes keeps the store near its limit" test "$(du -cb r/seg-*.ndjson.gz | tail -1 | cut -f1)" -lt 60000
-check "... removing whole segments from the oldest" test ! -e r/seg-0000000001.ndjson.gz
+check "retain_bytes keeps the store near its limit" test "$(du -cb r/seg-*.ndjson.* | tail -1 | cut -f1)" -lt 60000
+check "... removing whole segments from the oldest" test ! -e r/seg-0000000001.chain
 "$TG_BIN" verify r >v.out 2>&1
 check_eq "... and verify calls the store intact" 0 "$?"
 check "... naming retain_bytes" grep -q "pruned by policy at .*retain_bytes = 30720" v.out
@@ -89,7 +89,7 @@ store_conf d.ini d "retain_days = 7"
 days d 1 2 3 # November: more than 7 days ago
 "$TG_BIN" verify d >v.out 2>&1
 check_eq "retain_days: the store is intact" 0 "$?"
-check "... and its oldest segment is gone" test ! -e d/seg-0000000001.ndjson.gz
+check "... and its oldest segment is gone" test ! -e d/seg-0000000001.chain
 check "... pruned by retain_days" grep -q "intact from segment [23] (.*retain_days = 7" v.out
 
 # the keyed chain goes on across a prune

@@ -3,7 +3,9 @@
 for the tamper and fault tests.  It knows store format 2 (sinks/segment.h):
 the chain sidecar's 96-byte header and its member entries ("TGM2", u32
 records, u64 end offset, i64 min/max time, u32 ext length, u32 0, link[32],
-then 4 bytes per record and the ext bytes).
+then 4 bytes per record and the ext bytes), and both data files: gzip
+members (.ndjson.gz) and zstd frames (.ndjson.zst, made with the zstd tool,
+with their content size and checksum as the writer makes them).
 
 Low-level edits:
   tamper.py members SIDECAR              "index records start end min max" per entry
@@ -20,11 +22,14 @@ The store's own records of its end:
   tamper.py cut-checkpoints DIR N        drop checkpoints counting more than N records
   tamper.py records-after DIR SEQ I      records in the store after entry I of SEQ
   tamper.py flip-head DIR                change the first digit of chain.head's link
+  tamper.py data DIR SEQ                 the path of segment SEQ's data file
 """
 import gzip
 import os
 import struct
+import subprocess
 import sys
+import tempfile
 import zlib
 
 HDR, ENTRY = 96, 72
@@ -44,6 +49,26 @@ def entries(data):
     return out
 
 
+def zstd_compress(raw):
+    """One zstd frame with its content size and checksum (a file's size is
+    known to the tool, stdin's is not)."""
+    with tempfile.NamedTemporaryFile() as f:
+        f.write(raw)
+        f.flush()
+        return subprocess.run(["zstd", "-q", "-3", "--check", "-c", f.name], check=True,
+                              stdout=subprocess.PIPE).stdout
+
+
+def zstd_decompress(frame):
+    return subprocess.run(["zstd", "-q", "-d", "-c"], input=frame, check=True,
+                          stdout=subprocess.PIPE).stdout
+
+
+def data_path(base):
+    """The segment's data file: .ndjson.zst when there is one, else .ndjson.gz."""
+    return base + ".ndjson.zst" if os.path.exists(base + ".ndjson.zst") else base + ".ndjson.gz"
+
+
 def rd(path):
     return bytearray(open(path, "rb").read())
 
@@ -58,20 +83,32 @@ class Segment:
     def __init__(self, d, seq):
         self.base = os.path.join(d, "seg-%010d" % seq)
         self.chain = rd(self.base + ".chain")
-        self.data = rd(self.base + ".ndjson.gz")
+        self.path = data_path(self.base)
+        self.zstd = self.path.endswith(".zst")
+        self.data = rd(self.path)
         self.ent = entries(self.chain)
+
+    def pack(self, recs):
+        """One member of this segment's kind holding recs."""
+        raw = b"".join(r + b"\n" for r in recs)
+        return zstd_compress(raw) if self.zstd else gzip.compress(raw, mtime=0)
+
+    def magic(self):
+        return b"\x28\xb5\x2f\xfd" if self.zstd else b"\x1f\x8b"
 
     def records(self, i):
         e = self.ent[i]
-        return gzip.decompress(bytes(self.data[e["start"]:e["end"]])).split(b"\n")[:-1]
+        blob = bytes(self.data[e["start"]:e["end"]])
+        raw = zstd_decompress(blob) if self.zstd else gzip.decompress(blob)
+        return raw.split(b"\n")[:-1]
 
     def fp(self, i, k, value):
         struct.pack_into("<I", self.chain, self.ent[i]["pos"] + ENTRY + 4 * k, value)
 
     def replace_member(self, i, recs, fix_offsets=True):
-        """Member i's bytes become gzip(recs); later offsets follow when fix_offsets."""
+        """Member i's bytes become pack(recs); later offsets follow when fix_offsets."""
         e = self.ent[i]
-        new = gzip.compress(b"".join(r + b"\n" for r in recs), mtime=0)
+        new = self.pack(recs)
         self.data[e["start"]:e["end"]] = new
         if fix_offsets:
             delta = len(new) - (e["end"] - e["start"])
@@ -80,7 +117,7 @@ class Segment:
 
     def save(self):
         wr(self.base + ".chain", self.chain)
-        wr(self.base + ".ndjson.gz", self.data)
+        wr(self.path, self.data)
 
 
 def apply(d, name, seq):
@@ -128,7 +165,7 @@ def apply(d, name, seq):
     elif name == "member-insert":  # a forged member and an entry for it
         e = s.ent[0]
         forged = [r.replace(b'"kind":"event"', b'"kind":"forged"') for r in s.records(0)[:2]]
-        blob = gzip.compress(b"".join(r + b"\n" for r in forged), mtime=0)
+        blob = s.pack(forged)
         s.data[e["end"]:e["end"]] = blob
         ent = bytearray(s.chain[e["pos"]:e["pos"] + ENTRY])
         struct.pack_into("<IQ", ent, 4, 2, e["end"] + len(blob))
@@ -139,7 +176,7 @@ def apply(d, name, seq):
         s.chain[at:at] = ent
     elif name == "bytes-insert":
         e = s.ent[0]
-        s.data[e["end"]:e["end"]] = b"\x1f\x8bJUNK"
+        s.data[e["end"]:e["end"]] = s.magic() + b"JUNK"
     elif name == "byte-flip":
         e = s.ent[1]
         s.data[(e["start"] + e["end"]) // 2] ^= 0x40
@@ -156,10 +193,10 @@ def apply(d, name, seq):
     elif name == "sidecar-link":
         s.chain[s.ent[1]["pos"] + 40] ^= 1
     elif name == "crash-torn-member":  # a member cut short after the last entry
-        blob = gzip.compress(b"".join(r + b"\n" for r in s.records(0)[:3]), mtime=0)
+        blob = s.pack(s.records(0)[:3])
         s.data += blob[:len(blob) // 2]
     elif name == "crash-unchained-member":  # a whole member, no entry yet
-        s.data += gzip.compress(b"".join(r + b"\n" for r in s.records(0)[:3]), mtime=0)
+        s.data += s.pack(s.records(0)[:3])
     elif name == "crash-partial-entry":
         e = s.ent[-1]
         s.chain += s.chain[e["pos"]:e["pos"] + 40]
@@ -211,6 +248,9 @@ def main(argv):
         i = h.index(b"link=") + 5
         h[i] = ord("1") if h[i] == ord("0") else ord("0")
         wr(p, h)
+        return
+    if cmd == "data":
+        print(data_path(os.path.join(argv[2], "seg-%010d" % int(argv[3]))))
         return
     if cmd == "records-after":
         print(records_after(argv[2], int(argv[3]), int(argv[4])))

@@ -2,7 +2,8 @@
 # tamper_matrix.sh - the file store against every edit an intruder who owns
 # the collector's disk can make, and against what a crash leaves (issue 11).
 # For each case, on a fresh copy of a store of 3 segments x 3 members with
-# signed checkpoints, in an unkeyed and an HMAC chain:
+# signed checkpoints, in an unkeyed and an HMAC chain, with gzip members and
+# with zstd frames ([sink.file] compression; issue 14):
 #   - `verify` exits 1 exactly for tampering, 0 (with a torn tail) for a crash;
 #   - `verify --checkpoint HELD --pubkey` (the checkpoints the auditor got
 #     from outside the collector before the edit) also catches what the
@@ -41,7 +42,7 @@ tamper() { # tamper DIR NAME
     checkpoint-edit) sed -i '1s/"records":[0-9]*/"records":5/' "$d/checkpoints.ndjson" ;;
     segment-delete) rm "$(seg "$d" 2)".* ;;
     segment-swap)
-        for ext in ndjson.gz chain idx; do
+        for ext in "${DATA_EXT#.}" chain idx; do
             mv "$(seg "$d" 2).$ext" x && mv "$(seg "$d" 3).$ext" "$(seg "$d" 2).$ext" && mv x "$(seg "$d" 3).$ext"
         done ;;
     newest-delete) rm "$(seg "$d" 3)".* ;;
@@ -53,7 +54,7 @@ tamper() { # tamper DIR NAME
     closed-cut-noidx) # the newest segment's .idx removed, its last member cut, all covered up
         rm "$(seg "$d" 3).idx"
         read -r _ _ start _ <<<"$($T members "$(seg "$d" 3).chain" | tail -1)"
-        truncate -s "$start" "$(seg "$d" 3).ndjson.gz"
+        truncate -s "$start" "$(seg "$d" 3)$DATA_EXT"
         $T set-head "$d" 3 1
         $T cut-checkpoints "$d" "$($T records-after "$d" 3 1)" ;;
     crash-*) # what a crash of the writer leaves in its open segment
@@ -97,17 +98,23 @@ crash-unchained-member 0 0
 crash-partial-entry 0 0
 crash-entry-no-data 0 1"
 
+for codec in gzip zstd; do
+DATA_EXT=.ndjson.gz
+[ $codec = zstd ] && DATA_EXT=.ndjson.zst
+rm -rf base_*
 for chain in sha256 hmac; do
     if [ $chain = hmac ]; then
         KEYARG="--key $TG_TMP/hmac.key"
-        build base_$chain "hmac_key_file = $TG_TMP/hmac.key"
+        build base_$chain "compression = $codec" "hmac_key_file = $TG_TMP/hmac.key"
     else
         KEYARG=""
-        build base_$chain
+        build base_$chain "compression = $codec"
     fi
-    check "$chain: the untouched store verifies against its checkpoints" \
+    check "$chain $codec: the store's segments are $DATA_EXT files" \
+        test "$(ls base_$chain/seg-*$DATA_EXT | wc -l)" = 3
+    check "$chain $codec: the untouched store verifies against its checkpoints" \
         "$TG_BIN" verify $KEYARG --checkpoint base_$chain.held --pubkey ck.pub base_$chain
-    diag "$chain | case | verify | verify --checkpoint held | query: records | export"
+    diag "$chain $codec | case | verify | verify --checkpoint held | query: records | export"
     while read -r name want want_held; do
         d=t_$chain
         rm -rf "$d" && cp -a base_$chain "$d"
@@ -124,17 +131,18 @@ for chain in sha256 hmac; do
         foreign_q=$(comm -23 q.out base_$chain.orig | wc -l)
         foreign_e=$(comm -23 e.sorted base_$chain.orig | wc -l)
         what=$(sed -n 's/.*TAMPERED: //p; s/.*torn tail (not tampering): /torn: /p' v.out | head -1 | cut -c1-90)
-        diag "$chain | $name | $v | $vh | $(wc -l <q.out) returned, $foreign_q foreign | exit $ex, $(wc -l <e.out) exported, $foreign_e foreign | ${what:-intact}"
+        diag "$chain $codec | $name | $v | $vh | $(wc -l <q.out) returned, $foreign_q foreign | exit $ex, $(wc -l <e.out) exported, $foreign_e foreign | ${what:-intact}"
         if [ "$v" = "$want" ] && [ "$vh" = "$want_held" ] && [ "$foreign_q" = 0 ] &&
             [ "$foreign_e" = 0 ] && [ "$ex" = "$want_held" ]; then
-            ok "$chain: $name"
+            ok "$chain $codec: $name"
         else
-            not_ok "$chain: $name (verify $v want $want, with the held checkpoint $vh want $want_held, export $ex, foreign records: query $foreign_q, export $foreign_e)"
+            not_ok "$chain $codec: $name (verify $v want $want, with the held checkpoint $vh want $want_held, export $ex, foreign records: query $foreign_q, export $foreign_e)"
             diag "$(cat v.out vh.out)"
         fi
         case $name in crash-*)
-            check_eq "$chain: $name: a crash is reported as a torn tail" 1 "$(grep -c 'torn tail (not tampering)' v.out)" ;;
+            check_eq "$chain $codec: $name: a crash is reported as a torn tail" 1 "$(grep -c 'torn tail (not tampering)' v.out)" ;;
         esac
     done <<<"$CASES"
+done
 done
 tap_done

@@ -65,6 +65,17 @@ static void gz_member(struct tg_buf *b, const char *text)
     deflateEnd(&z);
 }
 
+/* Append one member of `kind` made by the writer's compressor. */
+static void member(struct tg_buf *b, enum tg_seg_kind kind, const char *text, size_t n)
+{
+    struct tg_seg_packer *pk = tg_seg_packer_new(kind, kind == TG_SEG_ZST ? 3 : 6);
+    struct tg_buf m = TG_BUF_INIT;
+    tg_seg_pack(pk, text, n, &m);
+    tg_buf_append(b, m.data, m.len);
+    tg_buf_free(&m);
+    tg_seg_packer_free(pk);
+}
+
 static void test_sidecar_round_trip_and_torn(void **state)
 {
     struct tg_seg_header h = {.seq = 7, .first_index = 100, .first_member = 30, .keyed = true};
@@ -217,18 +228,20 @@ static int next(struct tg_seg_reader *r, char *out, size_t cap)
     return rc;
 }
 
-static void test_reader_members_torn_and_damaged(void **state)
+/* Members of `kind` (two small ones: the second without a final LF):
+ * records, member ends, seeks, a torn tail, a changed byte. */
+static void reader_members_torn_and_damaged(enum tg_seg_kind kind)
 {
     struct tg_buf b = TG_BUF_INIT;
-    gz_member(&b, "one\ntwo\n");
+    member(&b, kind, "one\ntwo\n", 8);
     size_t end1 = b.len;
-    gz_member(&b, "three\nno-lf");
+    member(&b, kind, "three\nno-lf", 11);
     size_t end2 = b.len;
-    char *p = tg_seg_path(dir, 1, TG_SEG_DATA);
+    char *p = tg_seg_path(dir, 1, kind);
     write_bytes(p, b.data, b.len);
     struct tg_seg_reader *r;
     char rec[64];
-    assert_int_equal(tg_seg_reader_open(p, &r), 0);
+    assert_int_equal(tg_seg_reader_open(p, kind, &r), 0);
     assert_int_equal(next(r, rec, sizeof(rec)), TG_SEG_RECORD);
     assert_string_equal(rec, "one");
     assert_int_equal(next(r, rec, sizeof(rec)), TG_SEG_RECORD);
@@ -246,7 +259,7 @@ static void test_reader_members_torn_and_damaged(void **state)
     tg_seg_reader_close(r);
 
     /* seek straight to the second member */
-    assert_int_equal(tg_seg_reader_open(p, &r), 0);
+    assert_int_equal(tg_seg_reader_open(p, kind, &r), 0);
     assert_int_equal(tg_seg_reader_seek(r, end1), 0);
     assert_int_equal(next(r, rec, sizeof(rec)), TG_SEG_RECORD);
     assert_string_equal(rec, "three");
@@ -258,7 +271,7 @@ static void test_reader_members_torn_and_damaged(void **state)
 
     /* torn: the second member cut short */
     write_bytes(p, b.data, end2 - 5);
-    assert_int_equal(tg_seg_reader_open(p, &r), 0);
+    assert_int_equal(tg_seg_reader_open(p, kind, &r), 0);
     int rc;
     int records = 0;
     while ((rc = next(r, rec, sizeof(rec))) > 0)
@@ -268,16 +281,71 @@ static void test_reader_members_torn_and_damaged(void **state)
     assert_int_equal(tg_seg_reader_offset(r), end1);
     tg_seg_reader_close(r);
 
-    /* damaged: a byte changed inside the first member's deflate data */
-    b.data[12] ^= 0x55;
+    /* damaged: a byte changed inside the first member's compressed data
+     * (gzip: after its 10-byte header; zstd: in the frame's last bytes, its
+     * checksum) */
+    b.data[kind == TG_SEG_ZST ? end1 - 2 : 12] ^= 0x55;
     write_bytes(p, b.data, b.len);
-    assert_int_equal(tg_seg_reader_open(p, &r), 0);
+    assert_int_equal(tg_seg_reader_open(p, kind, &r), 0);
     while ((rc = next(r, rec, sizeof(rec))) > 0)
         ;
     assert_int_equal(rc, TG_ECORRUPT);
     tg_seg_reader_close(r);
     free(p);
     tg_buf_free(&b);
+}
+
+static void test_reader_gzip(void **state)
+{
+    reader_members_torn_and_damaged(TG_SEG_GZ);
+}
+
+static void test_reader_zstd(void **state)
+{
+    reader_members_torn_and_damaged(TG_SEG_ZST);
+}
+
+/* A last member that decompresses to more than the reader's buffers (zstd
+ * keeps a whole block of up to 128 KiB and hands it out over several calls
+ * after the file's last byte was read): every record, then the member's
+ * end, then a clean end -- never a torn tail. */
+static void test_reader_large_members(void **state)
+{
+    struct tg_buf text = TG_BUF_INIT;
+    for (int i = 0; i < 20000; i++) {
+        char line[64];
+        int n = snprintf(line, sizeof(line), "{\"n\":%d,\"pad\":\"%08x\"}\n", i,
+                         (unsigned)(i * 2654435761u));
+        tg_buf_append(&text, line, (size_t)n);
+    }
+    enum tg_seg_kind kinds[] = {TG_SEG_GZ, TG_SEG_ZST};
+    for (int k = 0; k < 2; k++) {
+        struct tg_buf b = TG_BUF_INIT;
+        if (kinds[k] == TG_SEG_GZ)
+            gz_member(&b, "first\n");
+        else
+            member(&b, kinds[k], "first\n", 6);
+        member(&b, kinds[k], text.data, text.len); /* last: the file ends inside it */
+        char *p = tg_seg_path(dir, 1, kinds[k]);
+        write_bytes(p, b.data, b.len);
+        struct tg_seg_reader *r;
+        assert_int_equal(tg_seg_reader_open(p, kinds[k], &r), 0);
+        char rec[64];
+        int rc, records = 0, members = 0;
+        while ((rc = next(r, rec, sizeof(rec))) > 0) {
+            records += rc == TG_SEG_RECORD;
+            members += rc == TG_SEG_MEMBER;
+        }
+        assert_int_equal(rc, TG_SEG_END);
+        assert_int_equal(records, 20001);
+        assert_int_equal(members, 2);
+        assert_string_equal(rec, "{\"n\":19999,\"pad\":\"0fcbaa6f\"}");
+        assert_int_equal(tg_seg_reader_raw_bytes(r), text.len + 6);
+        tg_seg_reader_close(r);
+        free(p);
+        tg_buf_free(&b);
+    }
+    tg_buf_free(&text);
 }
 
 static void test_list_in_order(void **state)
@@ -299,10 +367,32 @@ static void test_list_in_order(void **state)
     assert_int_equal(v[1].seq, 2);
     assert_int_equal(v[2].seq, 10);
     assert_true(v[2].has[TG_SEG_CHAIN]);
-    assert_false(v[2].has[TG_SEG_DATA]);
+    assert_false(tg_seg_has_data(&v[2]));
     free(v);
     char name[32];
-    assert_string_equal(tg_seg_name(1, TG_SEG_DATA, name), "seg-0000000001.ndjson.gz");
+    assert_string_equal(tg_seg_name(1, TG_SEG_GZ, name), "seg-0000000001.ndjson.gz");
+    assert_string_equal(tg_seg_name(1, TG_SEG_ZST, name), "seg-0000000001.ndjson.zst");
+}
+
+/* Both data kinds are listed; the data kind of a segment is its file's. */
+static void test_list_both_kinds(void **state)
+{
+    static const enum tg_seg_kind kinds[] = {TG_SEG_GZ, TG_SEG_ZST, TG_SEG_GZ};
+    for (uint64_t seq = 1; seq <= 3; seq++) {
+        char *p = tg_seg_path(dir, seq, kinds[seq - 1]);
+        write_bytes(p, "", 0);
+        free(p);
+    }
+    struct tg_seg_entry *v;
+    size_t n;
+    assert_int_equal(tg_seg_list(dir, &v, &n), 0);
+    assert_int_equal(n, 3);
+    for (size_t i = 0; i < 3; i++) {
+        assert_true(tg_seg_has_data(&v[i]));
+        assert_int_equal(tg_seg_data_kind(&v[i]), kinds[i]);
+        assert_false(v[i].has[kinds[i] == TG_SEG_GZ ? TG_SEG_ZST : TG_SEG_GZ]);
+    }
+    free(v);
 }
 
 int main(void)
@@ -311,8 +401,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sidecar_round_trip_and_torn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_index_and_head_round_trip, setup, teardown),
         cmocka_unit_test(test_record_time),
-        cmocka_unit_test_setup_teardown(test_reader_members_torn_and_damaged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reader_gzip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reader_zstd, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reader_large_members, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_both_kinds, setup, teardown),
     };
     return cmocka_run_group_tests_name("segment", tests, NULL, NULL);
 }
