@@ -1,40 +1,52 @@
 #!/bin/bash
 # relp_bench.sh - RELP ingest throughput, in one run on the same feed (the
-# Percona + snoopy mix of ../shared/samples), for:
+# snoopy and Percona records of ../shared/samples, 80% snoopy / 20% Percona,
+# every message distinct), for:
 #   noop        a librelp receiver whose callback only counts (the floor)
-#   rsyslog     rsyslog imrelp -> omfile
+#   rsyslog     rsyslog imrelp -> omfile, no parsing
+#   rsyslog-parse  rsyslog imrelp -> mmnormalize (tests/bench/snoopy.rulebase,
+#               liblognorm) for snoopy / mmjsonparse for Percona -> omfile
+#               JSON (the header, the record and the parsed fields) with
+#               zipLevel 6: rsyslog's closest job to trailguard's
 #   trailguard  `trailguard serve`: spool (fsync = interval), parsing, policy
-#               (the deploy/policy-example snapshot), the file sink
+#               (the deploy/policy-example snapshot), the file sink (its
+#               default compression, zstd)
+#   trailguard-gzip  the same with [sink.file] compression = gzip (level -z)
 # Each rate is N messages / the time from the first send to the last
 # message being out (all acknowledged for noop; N lines in the output file
-# for rsyslog; N events confirmed by the file sink for trailguard, read from
-# its /metrics).  The receivers take turns for ROUNDS rounds (the machine is
+# for rsyslog, N lines decompressed from it for rsyslog-parse; N events
+# confirmed by the file sink for trailguard, read from its /metrics).  The
+# receivers take turns for ROUNDS rounds (the machine is
 # shared and noisy); the script prints each round, then the median rate,
 # the ratios of the medians, the receiver's CPU time per message (user +
 # system of its process; the load generator's too) and peak RSS.  On a
 # machine where the generator and the receiver share the cores, CPU per
 # message is what decides the rate.  Not part of `make check`.
 #
-#   tests/bench/relp_bench.sh [-n MESSAGES] [-r ROUNDS] [-s SESSIONS] [-w WINDOW] [-z LEVEL] [-b BUILDDIR]
-# -z: the file sink's compression_level (default 6, the default of [sink.file]).
-# Ports 20690-20693 on 127.0.0.1.  Needs rsyslog and rsyslog-relp.
+#   tests/bench/relp_bench.sh [-n MESSAGES] [-r ROUNDS] [-s SESSIONS] [-w WINDOW] [-z LEVEL]
+#                             [-e ENGINES] [-b BUILDDIR]
+# -z: trailguard-gzip's compression_level (default 6, gzip's default level).
+# -e: [input.relp] engines of the trailguard rows (default 1).
+# Ports 20690-20694 on 127.0.0.1.  Needs rsyslog and rsyslog-relp (Debian's
+# rsyslog ships mmnormalize and mmjsonparse).
 set -u
 N=200000
 ROUNDS=3
 SESSIONS=4
 WINDOW=1024
 LEVEL=6
+ENGINES=1
 B=$(pwd)
-while getopts n:r:s:w:z:b: o; do
+while getopts n:r:s:w:z:e:b: o; do
     case $o in
-    n) N=$OPTARG ;; r) ROUNDS=$OPTARG ;; s) SESSIONS=$OPTARG ;; w) WINDOW=$OPTARG ;; z) LEVEL=$OPTARG ;; b) B=$OPTARG ;;
-    *) echo "usage: $0 [-n MESSAGES] [-r ROUNDS] [-s SESSIONS] [-w WINDOW] [-z LEVEL] [-b BUILDDIR]" >&2; exit 2 ;;
+    n) N=$OPTARG ;; r) ROUNDS=$OPTARG ;; s) SESSIONS=$OPTARG ;; w) WINDOW=$OPTARG ;; z) LEVEL=$OPTARG ;;
+    e) ENGINES=$OPTARG ;; b) B=$OPTARG ;;
+    *) echo "usage: $0 [-n MESSAGES] [-r ROUNDS] [-s SESSIONS] [-w WINDOW] [-z LEVEL] [-e ENGINES] [-b BUILDDIR]" >&2; exit 2 ;;
     esac
 done
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 SHARED=${TG_SHARED:-$SRC/../shared}
 S=$SHARED/samples
-FEED="$S/snoopy-2.5.1-default.log $S/snoopy-2.5.1-rich.log $S/percona-audit.json $S/percona-audit-derived-from-mtr.json"
 LOAD=$B/tests/bench/relp_load
 NOOP=$B/tests/bench/relp_noop
 TG=$B/trailguard
@@ -42,6 +54,12 @@ for f in "$LOAD" "$NOOP" "$TG"; do
     [ -x "$f" ] || { echo "relp_bench: $f not built (make check builds the helpers; -b BUILDDIR)" >&2; exit 2; }
 done
 T=$(mktemp -d "${TMPDIR:-/tmp}/tg-bench.XXXXXX")
+# the feed: every snoopy record of the samples (72) and a quarter as many
+# Percona records (18): 80% / 20%; the generator cycles through them
+FEED=$T/feed.txt
+cat "$S/snoopy-2.5.1-default.log" "$S/snoopy-2.5.1-rich.log" >"$FEED"
+cat "$S/percona-audit.json" "$S/percona-audit-derived-from-mtr.json" | grep -v '^$' |
+    head -n $(($(grep -c . "$FEED") / 4)) >>"$FEED"
 PIDS=""
 cleanup() {
     for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
@@ -54,17 +72,25 @@ trap cleanup EXIT
 now() { date +%s.%N; }
 # peak RSS (VmHWM, kB) of a running pid
 hwm() { awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
-# wait_lines FILE N: block until FILE has N lines (bounded: 30 min)
+# wait_lines FILE N [gz]: block until FILE has N lines (gz: N lines once
+# decompressed, read as the file grows) (bounded: 30 min)
 wait_lines() {
-    python3 - "$1" "$2" <<'EOF'
-import os, sys, time
-path, want = sys.argv[1], int(sys.argv[2]); n = 0; f = None
+    python3 - "$1" "$2" "${3:-}" <<'EOF'
+import os, sys, time, zlib
+path, want, gz = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "gz"; n = 0; f = None
+z = zlib.decompressobj(31) if gz else None
 deadline = time.time() + 1800
 while n < want and time.time() < deadline:
     if f is None and os.path.exists(path):
         f = open(path, "rb")
     b = f.read(1 << 20) if f else b""
-    if b:
+    if b and gz:
+        while b:  # several gzip members: a new decompressor after each
+            n += z.decompress(b).count(b"\n")
+            b = z.unused_data
+            if z.eof:
+                z = zlib.decompressobj(31)
+    elif b:
         n += b.count(b"\n")
     else:
         time.sleep(0.02)
@@ -78,7 +104,7 @@ cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/p
 # send PORT NAME: run the load generator; sets LOAD_CPU (its CPU seconds)
 send() {
     /usr/bin/time -f "%U %S" -o "$T/load.time" "$LOAD" -q -p "$1" -s "$SESSIONS" -w "$WINDOW" \
-        -n "$N" $FEED || echo "$2: sender failed" >&2
+        -n "$N" "$FEED" || echo "$2: sender failed" >&2
     LOAD_CPU=$(awk '{ printf "%.2f", $1 + $2 }' "$T/load.time")
 }
 # busiest PID: "NAME US" for the thread (by name, threads of one name
@@ -147,6 +173,34 @@ rsyslog_out() {
     wc -l <"$T/rs/out.log"
 }
 
+run_rsyslog_parse() {
+    rm -rf "$T/rp"
+    mkdir -p "$T/rp"
+    cat >"$T/rp/rsyslog.conf" <<EOF
+global(workDirectory="$T/rp" maxMessageSize="64k")
+module(load="imrelp")
+module(load="mmnormalize")
+module(load="mmjsonparse")
+input(type="imrelp" address="127.0.0.1" port="20694" maxDataSize="64k" ruleset="r")
+template(name="ecs" type="string" string="{\"@timestamp\":\"%timereported:::date-rfc3339%\",\"host\":\"%hostname:::json%\",\"tag\":\"%syslogtag:::json%\",\"original\":\"%msg:::json%\",\"parsed\":%\$!all-json%}\n")
+ruleset(name="r") {
+    if \$programname == "snoopy" then action(type="mmnormalize" ruleBase="$SRC/tests/bench/snoopy.rulebase")
+    else action(type="mmjsonparse" cookie="")
+    action(type="omfile" file="$T/rp/out.json.gz" template="ecs" zipLevel="6" flushOnTXEnd="on")
+}
+EOF
+    /usr/sbin/rsyslogd -n -f "$T/rp/rsyslog.conf" -i "$T/rp/rsyslog.pid" >"$T/rp/stderr" 2>&1 &
+    local pid=$!
+    PIDS="$PIDS $pid"
+    wait_port 20694 || { echo "rsyslog did not start:"; cat "$T/rp/stderr"; exit 3; }
+    measure "$pid" 20694 rsyslog-parse rsyslog_parse_out
+    UNPARSED=$(zcat "$T/rp/out.json.gz" 2>/dev/null | grep -c '"unparsed-data"')
+}
+rsyslog_parse_out() {
+    wait_lines "$T/rp/out.json.gz" "$N" gz || echo "rsyslog-parse: not all lines arrived" >&2
+    zcat "$T/rp/out.json.gz" 2>/dev/null | wc -l
+}
+
 # delivered N: block until the file sink confirmed N events; print the count
 delivered() {
     python3 - "$1" <<'EOP'
@@ -162,6 +216,7 @@ print(n)
 EOP
 }
 
+# run_trailguard [SINK.FILE LINES...]
 run_trailguard() {
     rm -rf "$T/tg"
     cat >"$T/tg.conf" <<EOF
@@ -171,11 +226,12 @@ metrics_listen = 127.0.0.1:20693
 fsync = interval
 [input.relp]
 listen = 127.0.0.1:20692
+engines = $ENGINES
 [policy]
 snapshot_dir = $SRC/deploy/policy-example
 [sink.file]
 dir = $T/tg/events
-compression_level = $LEVEL
+$(printf '%s\n' "$@")
 EOF
     "$TG" serve -c "$T/tg.conf" >"$T/tg.out" 2>"$T/tg.log" &
     local pid=$!
@@ -188,17 +244,21 @@ EOF
     LOST=$((LOST + N - unique))
     SUMMARY=$(grep 'stopped:' "$T/tg.log" | sed 's/^.*stopped: /  trailguard: /')
 }
+run_trailguard_gzip() {
+    run_trailguard "compression = gzip" "compression_level = $LEVEL"
+}
 
-echo "feed: $N messages over $SESSIONS sessions (window $WINDOW) from $(echo $FEED | wc -w) sample files;" \
-    "trailguard file sink compression_level $LEVEL; $ROUNDS rounds"
+RX="noop rsyslog rsyslog_parse trailguard trailguard_gzip"
+echo "feed: $N messages over $SESSIONS sessions (window $WINDOW), cycling $(grep -c . "$FEED") records" \
+    "(80% snoopy, 20% Percona); trailguard: $ENGINES RELP engine(s), trailguard-gzip level $LEVEL; $ROUNDS rounds"
 LOST=0
-printf '\n%-6s %-11s %10s %11s %12s %9s %13s\n' round receiver "events/s" "CPU us/msg" "load us/msg" "RSS (MB)" out
+printf '\n%-6s %-16s %10s %11s %12s %9s %13s\n' round receiver "events/s" "CPU us/msg" "load us/msg" "RSS (MB)" out
 for r in $(seq "$ROUNDS"); do
-    for rx in noop rsyslog trailguard; do
+    for rx in $RX; do
         "run_$rx"
         us=$(echo "$CPU * 1000000 / $N" | bc -l)
         lus=$(echo "$LOAD_CPU * 1000000 / $N" | bc -l)
-        printf '%-6s %-11s %10s %11.2f %12.2f %9.1f %13s\n' "$r" "$rx" "$RATE" "$us" "$lus" \
+        printf '%-6s %-16s %10s %11.2f %12.2f %9.1f %13s\n' "$r" "${rx//_/-}" "$RATE" "$us" "$lus" \
             "$(echo "$RSS / 1024" | bc -l)" "$OUT"
         echo "$rx $RATE $us $RSS" >>"$T/results"
         [ "$rx" = noop ] || echo "$rx $BUSIEST" >>"$T/busiest"
@@ -209,24 +269,24 @@ median() {
     awk -v rx="$2" -v c="$1" '$1 == rx { print $c }' "$T/results" | sort -g |
         awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
-printf '\nmedians of %s rounds:\n%-11s %10s %11s %9s\n' "$ROUNDS" receiver "events/s" "CPU us/msg" "RSS (MB)"
-for rx in noop rsyslog trailguard; do
-    printf '%-11s %10.0f %11.2f %9.1f\n' "$rx" "$(median 2 "$rx")" "$(median 3 "$rx")" \
+printf '\nmedians of %s rounds:\n| %-16s | %10s | %11s | %9s |\n' "$ROUNDS" receiver "msgs/s" "CPU us/msg" "peak RSS"
+for rx in $RX; do
+    printf '| %-16s | %10.0f | %11.2f | %6.1f MB |\n' "${rx//_/-}" "$(median 2 "$rx")" "$(median 3 "$rx")" \
         "$(echo "$(median 4 "$rx") / 1024" | bc -l)"
 done
-awk -v t="$(median 2 trailguard)" -v r="$(median 2 rsyslog)" -v n="$(median 2 noop)" \
-    -v tc="$(median 3 trailguard)" -v rc="$(median 3 rsyslog)" -v nc="$(median 3 noop)" 'BEGIN {
-    printf "\ntrailguard / rsyslog = %.2fx (target >= 1.5x)\n", t / r
-    printf "trailguard / noop    = %.0f%% (target >= 75%%)\n", 100 * t / n
-    printf "rsyslog / noop       = %.0f%%\n", 100 * r / n
-    printf "CPU per message: trailguard %.2f us = %.2fx rsyslog, %.2fx the no-op receiver\n", tc, tc / rc, tc / nc }'
+awk -v tc="$(median 3 trailguard)" -v gc="$(median 3 trailguard_gzip)" -v rc="$(median 3 rsyslog)" \
+    -v pc="$(median 3 rsyslog_parse)" -v nc="$(median 3 noop)" \
+    -v tm="$(median 4 trailguard)" -v pm="$(median 4 rsyslog_parse)" 'BEGIN {
+    printf "\nCPU per message: trailguard %.2f us = %.2fx rsyslog-parse (target <= 0.6x), %.2fx rsyslog (target <= 1.0x), %.2fx the no-op receiver\n", tc, tc / pc, tc / rc, tc / nc
+    printf "trailguard-gzip %.2f us = %.2fx rsyslog-parse, %.2fx rsyslog\n", gc, gc / pc, gc / rc
+    printf "peak RSS: trailguard %.1f MB = %.2fx rsyslog-parse (target <= 1.0x)\n", tm / 1024, tm / pm }'
 echo "busiest thread, CPU per message (median), and the rate it allows when every thread has a core:"
-for rx in rsyslog trailguard; do
+for rx in rsyslog rsyslog_parse trailguard trailguard_gzip; do
     awk -v rx="$rx" '$1 == rx { print $3, $2 }' "$T/busiest" | sort -g |
-        awk -v rx="$rx" '{ v[NR] = $1; name[NR] = $2 } END { m = int((NR + 1) / 2)
-            printf "  %-11s %-16s %6.2f us -> %.0f/s\n", rx, name[m], v[m], 1e6 / v[m] }'
+        awk -v rx="${rx//_/-}" '{ v[NR] = $1; name[NR] = $2 } END { m = int((NR + 1) / 2)
+            printf "  %-16s %-16s %6.2f us -> %.0f/s\n", rx, name[m], v[m], 1e6 / v[m] }'
 done
-echo "(trailguard's RSS includes up to 16 MiB of mapped spool segment: page cache, not heap)"
-echo "trailguard: $LOST events lost over $ROUNDS rounds (distinct event ids in the store vs sent)"
+echo "rsyslog-parse: $UNPARSED of the last round's $N records left unparsed by the rulebase"
+echo "trailguard: $LOST events lost over $ROUNDS rounds x 2 rows (distinct event ids in the store vs sent)"
 echo "last round's summary:"
 echo "$SUMMARY"
