@@ -26,6 +26,13 @@ void tg_arena_init(struct tg_arena *a, void *block, size_t size)
     a->end = block ? (char *)block + size : NULL;
     a->chunks = NULL;
     a->next_size = TG_ARENA_MIN_CHUNK;
+    a->parent = NULL;
+}
+
+void tg_arena_init_child(struct tg_arena *a, void *block, size_t size, struct tg_arena *parent)
+{
+    tg_arena_init(a, block, size);
+    a->parent = parent;
 }
 
 void tg_arena_free(struct tg_arena *a)
@@ -46,6 +53,15 @@ static void *tg_arena_new_chunk(struct tg_arena *a, size_t n)
     int own = n > size / 2;
     if (own)
         size = n;
+    if (a->parent) { /* the parent keeps (and frees) it */
+        char *d = tg_arena_alloc(a->parent, size);
+        if (own)
+            return d;
+        a->next_size = size * 2 > (1u << 20) ? (1u << 20) : size * 2;
+        a->cur = d + n;
+        a->end = d + size;
+        return d;
+    }
     struct tg_arena_chunk *c = tg_xmalloc(sizeof(*c) + size);
     c->size = size;
     c->next = a->chunks;

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/buf.h"
 #include "core/dedup.h"
 #include "core/mem.h"
 
@@ -32,11 +31,11 @@ struct tg_dedup {
     struct tg_dedup_stats st;
 };
 
-static uint64_t tg_hex64(const char *p)
+static uint64_t tg_be64(const uint8_t *p)
 {
     uint64_t v = 0;
-    for (int i = 0; i < 16; i++)
-        v = (v << 4) | (uint64_t)(tg_hex_value(p[i]) & 15);
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
     return v;
 }
 
@@ -131,14 +130,14 @@ void tg_dedup_free(struct tg_dedup *d)
     free(d);
 }
 
-bool tg_dedup_check(struct tg_dedup *d, const char *id, int64_t now_s)
+bool tg_dedup_check(struct tg_dedup *d, const uint8_t id[16], int64_t now_s)
 {
     if (d->window <= 0)
         return false;
     d->st.seen++;
     while (d->n && d->ring[d->head].t <= now_s - d->window)
         tg_dedup_pop(d);
-    uint64_t a = tg_hex64(id), b = tg_hex64(id + 16);
+    uint64_t a = tg_be64(id), b = tg_be64(id + 8);
     size_t i = tg_slot_of(d, a);
     while (d->index[i]) {
         const struct tg_dedup_ent *e = &d->ring[d->index[i] - 1];
@@ -167,7 +166,7 @@ bool tg_dedup_is_duplicate(void *dedup, const struct tg_event *ev)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return tg_dedup_check(dedup, ev->id, ts.tv_sec);
+    return tg_dedup_check(dedup, ev->id_bin, ts.tv_sec);
 }
 
 void tg_dedup_stats(const struct tg_dedup *d, struct tg_dedup_stats *st)

@@ -30,9 +30,9 @@ struct tg_dedup_stats {
 struct tg_dedup *tg_dedup_new(int64_t window_s, size_t max_entries);
 void tg_dedup_free(struct tg_dedup *d);
 
-/* True when `id` (32 hex digits) was seen within the window at time `now_s`;
- * records it otherwise. */
-bool tg_dedup_check(struct tg_dedup *d, const char *id, int64_t now_s);
+/* True when `id` (the 16 bytes of an event.id, tg_event.id_bin) was seen
+ * within the window at time `now_s`; records it otherwise. */
+bool tg_dedup_check(struct tg_dedup *d, const uint8_t id[16], int64_t now_s);
 
 /* pipeline conf.is_duplicate: tg_dedup_check(ev->id, monotonic now). */
 bool tg_dedup_is_duplicate(void *dedup, const struct tg_event *ev);

@@ -3,8 +3,10 @@
  *
  * An event is one malloc: the struct, then an inline block that starts the
  * arena and holds the raw record copy; only large or field-heavy records
- * spill into heap chunks.  event.id is computed as event.h describes, the
- * parts separated by NUL bytes.
+ * spill into heap chunks.  An event of a pool (a batch's memory) is carved
+ * from the pool's arena the same way, with a smaller inline block, and
+ * spills into the pool, not the heap.  event.id is computed as event.h
+ * describes, the parts separated by NUL bytes.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -16,7 +18,8 @@
 #include "core/event.h"
 #include "core/mem.h"
 
-#define TG_EVENT_INLINE 768
+#define TG_EVENT_INLINE      768
+#define TG_EVENT_POOL_INLINE 256
 
 struct tg_time tg_time_now(void)
 {
@@ -25,13 +28,14 @@ struct tg_time tg_time_now(void)
     return (struct tg_time){ts.tv_sec, (int32_t)(ts.tv_nsec / 1000 * 1000), 6};
 }
 
-struct tg_event *tg_event_new(const char *raw, size_t len, const struct tg_input_meta *in,
-                              struct tg_time received)
+/* Fill a new event at ev, its arena starting in the inline block after it. */
+static struct tg_event *tg_event_init(struct tg_event *ev, size_t inline_size,
+                                      struct tg_event_pool *pool, const char *raw, size_t len,
+                                      const struct tg_input_meta *in, struct tg_time received)
 {
-    size_t inline_size = TG_EVENT_INLINE + len + 1;
-    struct tg_event *ev = tg_xmalloc(sizeof(*ev) + inline_size);
     memset(ev, 0, sizeof(*ev));
-    tg_arena_init(&ev->arena, (char *)(ev + 1), inline_size);
+    tg_arena_init_child(&ev->arena, (char *)(ev + 1), inline_size, pool ? &pool->arena : NULL);
+    ev->pool = pool;
     ev->original = tg_arena_strndup(&ev->arena, raw, len);
     ev->body = ev->original;
     ev->dataset = TG_DS_SYSLOG;
@@ -53,10 +57,26 @@ struct tg_event *tg_event_new(const char *raw, size_t len, const struct tg_input
     return ev;
 }
 
+struct tg_event *tg_event_new(const char *raw, size_t len, const struct tg_input_meta *in,
+                              struct tg_time received)
+{
+    size_t inline_size = TG_EVENT_INLINE + len + 1;
+    return tg_event_init(tg_xmalloc(sizeof(struct tg_event) + inline_size), inline_size, NULL, raw,
+                         len, in, received);
+}
+
+struct tg_event *tg_event_new_in(struct tg_event_pool *pool, const char *raw, size_t len,
+                                 const struct tg_input_meta *in, struct tg_time received)
+{
+    size_t inline_size = TG_EVENT_POOL_INLINE + len + 1;
+    return tg_event_init(tg_arena_alloc(&pool->arena, sizeof(struct tg_event) + inline_size),
+                         inline_size, pool, raw, len, in, received);
+}
+
 void tg_event_free(struct tg_event *ev)
 {
-    if (!ev)
-        return;
+    if (!ev || ev->pool)
+        return; /* the pool's memory: freed with the pool */
     tg_arena_free(&ev->arena);
     tg_buf_free(&ev->json);
     free(ev);
@@ -140,6 +160,7 @@ static void tg_event_compute_id(struct tg_event *ev)
         EVP_DigestUpdate(ctx, ev->id_salt.p, ev->id_salt.len);
     }
     EVP_DigestFinal_ex(ctx, md, &mdlen);
+    memcpy(ev->id_bin, md, sizeof(ev->id_bin));
     for (int i = 0; i < 16; i++) {
         ev->id[2 * i] = hex[md[i] >> 4];
         ev->id[2 * i + 1] = hex[md[i] & 15];

@@ -69,6 +69,18 @@ struct tg_input_meta {
 /* The parse context of a record's source: parsers/parse.h's, opaque here. */
 struct tg_parse_ctx;
 
+/*
+ * The memory the events of one batch live in (pipeline.h): their structs,
+ * raw records and parser strings come from `arena`, and their JSON is
+ * written into `scratch` and then copied there.  Freeing an event of a pool
+ * releases none of it; the pool is reset as a whole when the batch is done
+ * (and reused).  One owner at a time, like the batch.
+ */
+struct tg_event_pool {
+    struct tg_arena arena;
+    struct tg_buf scratch;
+};
+
 struct tg_event {
     struct tg_arena arena;
     struct tg_str original; /* the record as received (always present) */
@@ -83,6 +95,7 @@ struct tg_event {
     struct tg_time timestamp; /* @timestamp; when absent the syslog or receive time is used */
     struct tg_time ingested;  /* receive time */
     char id[33];              /* event.id, hex; set by tg_event_finish */
+    uint8_t id_bin[16];       /* the same 128 bits (dedup's key) */
 
     struct tg_str host_name;
     struct tg_str message; /* ECS message: an internal record's sentence */
@@ -143,13 +156,14 @@ struct tg_event {
     /* pipeline bookkeeping (not serialized) */
     const struct tg_parse_ctx *parser; /* how to parse it (the intake sets it); NULL: default */
     uint64_t spool_seq;                /* position in the spool, 0 when not spooled */
-    bool truncated;        /* the source cut the record (size limit): parse marks it partial */
-    struct tg_str id_salt; /* the record's position in its source (file identity and offset),
-                              part of event.id, so equal lines at different places stay
-                              distinct; arena */
-    bool duplicate;        /* dropped by dedup: not written to sinks */
-    uint8_t sinks_done;    /* replayed: bit i set = sink i confirmed it in an earlier run */
-    struct tg_buf json;    /* the serialized event, without the trailing newline */
+    bool truncated;             /* the source cut the record (size limit): parse marks it partial */
+    struct tg_str id_salt;      /* the record's position in its source (file identity and offset),
+                                   part of event.id, so equal lines at different places stay
+                                   distinct; arena */
+    bool duplicate;             /* dropped by dedup: not written to sinks */
+    uint8_t sinks_done;         /* replayed: bit i set = sink i confirmed it in an earlier run */
+    struct tg_buf json;         /* the serialized event, without the trailing newline */
+    struct tg_event_pool *pool; /* the memory it lives in, or NULL: its own (the heap) */
 };
 
 /*
@@ -158,6 +172,14 @@ struct tg_event {
  */
 struct tg_event *tg_event_new(const char *raw, size_t len, const struct tg_input_meta *in,
                               struct tg_time received);
+/*
+ * The same in `pool` (a batch's, tg_source_begin): the event, its strings
+ * and its JSON live in the pool's memory, so neither making nor freeing it
+ * allocates.  The pool's owner's thread.
+ */
+struct tg_event *tg_event_new_in(struct tg_event_pool *pool, const char *raw, size_t len,
+                                 const struct tg_input_meta *in, struct tg_time received);
+/* Free an event (of a pool: only what it took from the heap, nothing). */
 void tg_event_free(struct tg_event *ev);
 
 /* Copy a string into the event's arena. */

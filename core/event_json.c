@@ -39,9 +39,12 @@ void tg_event_serialize(struct tg_event *ev)
                         : ev->sl_timestamp.frac >= 0 ? ev->sl_timestamp
                                                      : ev->ingested;
 
-    tg_buf_reset(&ev->json);
-    tg_buf_reserve(&ev->json, 512 + ev->original.len * 2);
-    tg_jw_begin(&w, &ev->json);
+    /* an event of a batch is written into the batch's buffer and copied
+     * into the batch's memory: no allocation per event */
+    struct tg_buf *out = ev->pool ? &ev->pool->scratch : &ev->json;
+    tg_buf_reset(out);
+    tg_buf_reserve(out, 512 + ev->original.len * 2);
+    tg_jw_begin(&w, out);
     tg_jw_time(&w, "@timestamp", ts);
 
     tg_jw_open(&w, "event");
@@ -164,4 +167,8 @@ void tg_event_serialize(struct tg_event *ev)
     tg_jw_close(&w);
     tg_jw_close(&w);
     tg_jw_end(&w);
+    if (ev->pool) {
+        struct tg_str j = tg_arena_strndup(&ev->pool->arena, out->data, out->len);
+        ev->json = (struct tg_buf){(char *)j.p, j.len, j.len + 1};
+    }
 }

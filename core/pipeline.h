@@ -9,7 +9,7 @@
  *                    (conf.is_duplicate), hands each batch to every sink
  *   sink threads     ops->write(batch); when a batch is durably delivered the
  *                    sink calls tg_batch_done(), and the pipeline calls
- *                    conf.on_confirm for each spooled event with that sink's
+ *                    conf.on_confirm with the batch's spooled events and that sink's
  *                    index (the spool keeps a confirmation per sink, so a
  *                    replay skips the sinks that already have a record);
  *                    when every sink is done the batch is freed.
@@ -36,6 +36,11 @@ struct tg_batch {
     atomic_int pending_sinks; /* sinks that have not called tg_batch_done */
     atomic_bool abandoned;    /* some sink gave up on it: never confirmed */
     struct tg_pipeline *pipe;
+    /* the memory of the events made in it (tg_source_begin), their JSON
+     * too; its first block is kept when the batch is reused */
+    struct tg_event_pool pool;
+    void *block;
+    size_t bytes; /* memory counted against conf.max_bytes */
     struct tg_event *ev[];
 };
 
@@ -99,10 +104,16 @@ struct tg_pipeline_conf {
     void *process_ctx;
     bool (*is_duplicate)(void *ctx, const struct tg_event *ev); /* dispatcher thread; may be NULL */
     void *dedup_ctx;
-    /* sink `sink` (its index) delivered the event of spool record spool_seq;
-     * any thread; may be NULL */
-    void (*on_confirm)(void *ctx, uint64_t spool_seq, size_t sink);
+    /* sink `sink` (its index) delivered the events of spool records
+     * seqs[0..n) (a batch's, at most batch_max at a time); any thread; may
+     * be NULL */
+    void (*on_confirm)(void *ctx, const uint64_t *seqs, size_t n, size_t sink);
     void *confirm_ctx;
+    /* the memory the events in the pipeline may hold, from a source's batch
+     * to the last sink done with it (their records, fields and JSON): a
+     * source waits while more is held (backpressure, as for the batch
+     * credits); 0: 32 MiB */
+    size_t max_bytes;
 };
 
 struct tg_pipeline *tg_pipeline_new(const struct tg_pipeline_conf *conf);
@@ -125,7 +136,8 @@ void tg_sink_announce(struct tg_sink *s, const char *rec, size_t len);
 int tg_pipeline_add_sink(struct tg_pipeline *p, const struct tg_sink_ops *ops, const void *conf);
 /* Before start: set conf.on_confirm and its ctx (for a spool opened once the
  * sinks, and so their names, are known). */
-void tg_pipeline_set_confirm(struct tg_pipeline *p, void (*on_confirm)(void *, uint64_t, size_t),
+void tg_pipeline_set_confirm(struct tg_pipeline *p,
+                             void (*on_confirm)(void *, const uint64_t *, size_t, size_t),
                              void *ctx);
 /* Open the sinks and start the threads.  0 or the first sink's error. */
 int tg_pipeline_start(struct tg_pipeline *p);
@@ -137,6 +149,8 @@ struct tg_pipeline_stats {
     uint64_t events_in, duplicates, batches;
     uint64_t abandoned; /* events of batches a sink gave up on (tg_batch_abandon) */
     size_t work_queue, done_queue;
+    size_t bytes;        /* memory the batches in the pipeline hold (conf.max_bytes) */
+    uint64_t full_waits; /* batches a source held back while max_bytes was reached */
 };
 void tg_pipeline_stats(struct tg_pipeline *p, struct tg_pipeline_stats *st);
 /* Sinks, for metrics (index < count). */
@@ -150,6 +164,15 @@ struct tg_source;
 struct tg_source *tg_pipeline_source(struct tg_pipeline *p);
 /* Hand an event over (the pipeline owns it from now on).  May block. */
 void tg_source_add(struct tg_source *s, struct tg_event *ev);
+/*
+ * Make an event in s's current batch, in the batch's memory (as
+ * tg_event_new_in: no allocation per event), and hand it over at once; the
+ * caller fills it in and then calls tg_source_commit(s).  s is locked in
+ * between (nothing else may be done with s).  May block in commit.
+ */
+struct tg_event *tg_source_begin(struct tg_source *s, const char *raw, size_t len,
+                                 const struct tg_input_meta *in, struct tg_time received);
+void tg_source_commit(struct tg_source *s);
 /* Submit the partial batch now (e.g. when the input has nothing more ready). */
 void tg_source_flush(struct tg_source *s);
 

@@ -1223,28 +1223,39 @@ int tg_spool_sync(struct tg_spool *sp)
     return rc;
 }
 
-void tg_spool_confirm(void *spool, uint64_t seq, size_t sink)
+/* Confirm one record for `sink`.  Caller holds sp->mu. */
+static void tg_spool_confirm_locked(struct tg_spool *sp, uint64_t seq, size_t sink)
+{
+    size_t lo = tg_seg_find(sp, seq);
+    if (!sp->nsegs || sp->segs[lo]->first_seq > seq || seq > sp->segs[lo]->last_seq)
+        return;
+    struct tg_spool_seg *g = sp->segs[lo];
+    uint64_t idx = seq - g->first_seq;
+    uint8_t bit = (uint8_t)(1u << (idx % 8));
+    uint8_t *bits = tg_ack_bits(g->ack, sink < sp->nsinks ? sink : 0);
+    if (bits[idx / 8] & bit)
+        return;
+    bits[idx / 8] |= bit;
+    if (tg_ack_mask(sp, g->ack, idx) != tg_ack_all(sp))
+        return; /* other sinks still owe it */
+    g->nconf++;
+    sp->st.confirmed++;
+    if (g->sealed && g->nconf >= g->nrec)
+        tg_seg_delete(sp, lo);
+}
+
+void tg_spool_confirm_many(void *spool, const uint64_t *seqs, size_t n, size_t sink)
 {
     struct tg_spool *sp = spool;
     pthread_mutex_lock(&sp->mu);
-    size_t lo = tg_seg_find(sp, seq);
-    if (sp->nsegs && sp->segs[lo]->first_seq <= seq && seq <= sp->segs[lo]->last_seq) {
-        struct tg_spool_seg *g = sp->segs[lo];
-        uint64_t idx = seq - g->first_seq;
-        uint8_t bit = (uint8_t)(1u << (idx % 8));
-        uint8_t *bits = tg_ack_bits(g->ack, sink < sp->nsinks ? sink : 0);
-        if (!(bits[idx / 8] & bit)) {
-            bits[idx / 8] |= bit;
-            if (tg_ack_mask(sp, g->ack, idx) != tg_ack_all(sp))
-                goto out; /* other sinks still owe it */
-            g->nconf++;
-            sp->st.confirmed++;
-            if (g->sealed && g->nconf >= g->nrec)
-                tg_seg_delete(sp, lo);
-        }
-    }
-out:
+    for (size_t i = 0; i < n; i++)
+        tg_spool_confirm_locked(sp, seqs[i], sink);
     pthread_mutex_unlock(&sp->mu);
+}
+
+void tg_spool_confirm(void *spool, uint64_t seq, size_t sink)
+{
+    tg_spool_confirm_many(spool, &seq, 1, sink);
 }
 
 void tg_spool_stats(struct tg_spool *sp, struct tg_spool_stats *st)

@@ -200,9 +200,13 @@ int tg_spool_commit(struct tg_spool *sp, uint64_t seq);
 int tg_spool_sync(struct tg_spool *sp);
 
 /*
- * Sink number `sink` delivered record `seq` (pipeline conf.on_confirm; ctx
- * is the spool).  Out-of-order and repeated confirmations are fine.
+ * Sink number `sink` delivered records seqs[0..n) (pipeline conf.on_confirm;
+ * ctx is the spool): one lock for all of them, so a sink confirming a batch
+ * does not contend with the sources' appends once per record.
+ * Out-of-order and repeated confirmations are fine.  Any thread.
  */
+void tg_spool_confirm_many(void *spool, const uint64_t *seqs, size_t n, size_t sink);
+/* The same for one record. */
 void tg_spool_confirm(void *spool, uint64_t seq, size_t sink);
 
 void tg_spool_stats(struct tg_spool *sp, struct tg_spool_stats *st);

@@ -111,9 +111,10 @@ void tg_intake_stopping(struct tg_intake *in)
 }
 
 /* The event of a record as the spool holds it (the same for a new record
- * and a replayed one).  Any thread; the caller owns it. */
-static struct tg_event *tg_intake_event(struct tg_intake *in, const struct tg_spool_rec *rec,
-                                        uint64_t seq, unsigned sinks_done)
+ * and a replayed one), made in batch `to`'s memory and handed to it.  The
+ * source's thread. */
+static void tg_intake_event(struct tg_intake *in, struct tg_source *to,
+                            const struct tg_spool_rec *rec, uint64_t seq, unsigned sinks_done)
 {
     struct tg_input_meta meta = {.type = "unknown", .peer = rec->peer};
     for (size_t i = 0; i < in->nsources; i++)
@@ -128,14 +129,14 @@ static struct tg_event *tg_intake_event(struct tg_intake *in, const struct tg_sp
     }
     if (rec->input == TG_SPOOL_IN_INTERNAL) /* the source decides, never the record */
         f = TG_FMT_INTERNAL;
-    struct tg_event *ev = tg_event_new(rec->data, rec->len, &meta, rec->received);
+    struct tg_event *ev = tg_source_begin(to, rec->data, rec->len, &meta, rec->received);
     ev->truncated = rec->truncated;
     ev->spool_seq = seq;
     ev->sinks_done = (uint8_t)sinks_done;
     ev->parser = in->parse[f];
     if (salt.p)
         ev->id_salt = tg_event_strdup(ev, salt.p, salt.len);
-    return ev;
+    tg_source_commit(to);
 }
 
 /* Append rec, retrying while the spool refuses (see intake.h).  0 or TG_EIO. */
@@ -213,7 +214,7 @@ static int tg_intake_store(struct tg_intake_src *s, struct tg_str peer, struct t
     if (cut)
         atomic_fetch_add(&s->truncated, 1);
     if (!(flags & TG_INTAKE_LATER))
-        tg_source_add(s->batch, tg_intake_event(in, &rec, seq, done));
+        tg_intake_event(in, s->batch, &rec, seq, done);
     return 0;
 }
 
@@ -221,7 +222,7 @@ static void tg_intake_replay_one(void *ctx, const struct tg_spool_rec *rec, uint
                                  unsigned sinks_done)
 {
     struct tg_intake *in = ctx;
-    tg_source_add(in->replay, tg_intake_event(in, rec, seq, sinks_done));
+    tg_intake_event(in, in->replay, rec, seq, sinks_done);
 }
 
 uint64_t tg_intake_replay(struct tg_intake *in)

@@ -140,7 +140,7 @@ int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path
         tg_err("%s: cannot open the spool %s; fix [collector] spool_dir", cmd, sc.dir);
         goto fail;
     }
-    tg_pipeline_set_confirm(d->pipe, tg_spool_confirm, d->spool);
+    tg_pipeline_set_confirm(d->pipe, tg_spool_confirm_many, d->spool);
     struct tg_time now = tg_time_now();
     tg_hostwatch_load(d->chain.hosts, d->cc->spool_dir, now.sec * 1000000 + now.nsec / 1000);
     size_t nsources;

@@ -14,15 +14,18 @@
 
 #include "core/dedup.h"
 
-static void mkid(char *id, uint64_t a, uint64_t b)
+static void mkid(uint8_t *id, uint64_t a, uint64_t b)
 {
-    snprintf(id, 33, "%016llx%016llx", (unsigned long long)a, (unsigned long long)b);
+    for (int i = 0; i < 8; i++) {
+        id[i] = (uint8_t)(a >> (56 - 8 * i));
+        id[8 + i] = (uint8_t)(b >> (56 - 8 * i));
+    }
 }
 
 static void test_window(void **state)
 {
     struct tg_dedup *d = tg_dedup_new(10, 0);
-    char id[33], other[33];
+    uint8_t id[16], other[16];
     mkid(id, 0x1234, 0x5678);
     mkid(other, 0x1234, 0x5679); /* same first half */
     assert_false(tg_dedup_check(d, id, 100));
@@ -41,7 +44,7 @@ static void test_window(void **state)
 static void test_disabled(void **state)
 {
     struct tg_dedup *d = tg_dedup_new(0, 0);
-    char id[33];
+    uint8_t id[16];
     mkid(id, 1, 2);
     assert_false(tg_dedup_check(d, id, 1));
     assert_false(tg_dedup_check(d, id, 1));
@@ -51,7 +54,7 @@ static void test_disabled(void **state)
 static void test_limit_evicts_oldest(void **state)
 {
     struct tg_dedup *d = tg_dedup_new(1000, 1024);
-    char id[33];
+    uint8_t id[16];
     for (uint64_t i = 0; i < 1500; i++) {
         mkid(id, i * 0x9e3779b97f4a7c15ull, i);
         assert_false(tg_dedup_check(d, id, 1));
@@ -74,7 +77,7 @@ static void test_growth_and_expiry(void **state)
 {
     /* clustered hashes (same low bits) stress the probing and the deletions */
     struct tg_dedup *d = tg_dedup_new(5, 1 << 16);
-    char id[33];
+    uint8_t id[16];
     for (uint64_t t = 0; t < 20; t++)
         for (uint64_t i = 0; i < 3000; i++) {
             mkid(id, (i % 7) << 32 | (t * 3000 + i), t);

@@ -161,7 +161,7 @@ static void rig_start(struct rig *r, struct tg_spool *sp, bool confirm)
     r->pipe = tg_pipeline_new(&pc);
     tg_pipeline_add_sink(r->pipe, &cap_sink, NULL);
     if (sp && confirm)
-        tg_pipeline_set_confirm(r->pipe, tg_spool_confirm, sp);
+        tg_pipeline_set_confirm(r->pipe, tg_spool_confirm_many, sp);
     size_t ns;
     const struct tg_source_ops *const *sources = tg_registry_sources(&ns);
     struct tg_intake_conf ic = {.pipe = r->pipe, .spool = sp, .sources = sources, .nsources = ns};

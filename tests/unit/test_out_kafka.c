@@ -42,9 +42,9 @@ static bool every_fifth_is_dup(void *ctx, const struct tg_event *ev)
     return strtol(ev->original.p, NULL, 10) % 5 == 4;
 }
 
-static void on_confirm(void *ctx, uint64_t seq, size_t sink)
+static void on_confirm(void *ctx, const uint64_t *seqs, size_t n, size_t sink)
 {
-    atomic_fetch_add(&confirmed, 1);
+    atomic_fetch_add(&confirmed, n);
 }
 
 /* Read every message of partition 0 of `topic`; checks each, returns the count. */

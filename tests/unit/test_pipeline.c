@@ -80,11 +80,13 @@ static bool every_tenth_is_dup(void *ctx, const struct tg_event *ev)
     return strtol(ev->original.p, NULL, 10) % 10 == 9;
 }
 
-static void on_confirm(void *ctx, uint64_t seq, size_t sink)
+static void on_confirm(void *ctx, const uint64_t *seqs, size_t n, size_t sink)
 {
     pthread_mutex_lock(&confirm_mu);
-    assert_true(seq >= 1 && seq <= N_EVENTS && sink < 2);
-    confirmed[sink][seq]++;
+    for (size_t i = 0; i < n; i++) {
+        assert_true(seqs[i] >= 1 && seqs[i] <= N_EVENTS && sink < 2);
+        confirmed[sink][seqs[i]]++;
+    }
     pthread_mutex_unlock(&confirm_mu);
 }
 
