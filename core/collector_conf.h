@@ -20,6 +20,7 @@ struct tg_collector_conf {
     int64_t dedup_window;
     char *metrics_listen;
     int64_t spool_max_bytes;
+    int64_t queue_max_bytes;
     int64_t silence_seconds;
 };
 

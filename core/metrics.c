@@ -89,6 +89,11 @@ static const struct tg_metric_row tg_gauge_rows[TG_G_COUNT_] = {
     [TG_G_SPOOL_BYTES] = {"spool_bytes", NULL,
                           "bytes of spool segments on disk (a segment goes once every sink "
                           "confirmed all its records)"},
+    [TG_G_SPOOL_MAPPED] = {"spool_mapped_bytes", NULL,
+                           "bytes of spool files mapped into the collector's memory and counted "
+                           "in its resident size (the part of the active segment written since "
+                           "its last release, and the confirmation bitmaps); page cache, not "
+                           "heap"},
     [TG_G_SNAPSHOT_LOADED] = {"policy_snapshot_loaded_timestamp_seconds", NULL,
                               "unix time the current policy snapshot was loaded"},
 };
@@ -243,6 +248,14 @@ void tg_metrics_render(struct tg_pipeline *p, struct tg_buf *out)
     for (size_t i = 0; i < tg_pipeline_sink_count(p); i++)
         tg_buf_printf(out, "trailguard_queue_depth{queue=\"sink:%s\"} %zu\n",
                       tg_pipeline_sink(p, i)->ops->name, tg_pipeline_sink_queue_len(p, i));
+    tg_metrics_family(out, "queue_bytes", "gauge",
+                      "memory the events in the pipeline hold, from the inputs to the last sink "
+                      "([collector] queue_max_bytes bounds it)");
+    tg_buf_printf(out, "trailguard_queue_bytes %zu\n", st.bytes);
+    tg_metrics_family(out, "queue_full_waits_total", "counter",
+                      "batches an input held back because queue_max_bytes was reached "
+                      "(backpressure)");
+    tg_buf_printf(out, "trailguard_queue_full_waits_total %" PRIu64 "\n", st.full_waits);
     tg_metrics_sink_family(out, p, "sink_delivered_total",
                            "messages each sink delivered durably (confirmed)",
                            offsetof(struct tg_sink, delivered));

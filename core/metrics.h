@@ -47,6 +47,7 @@ enum tg_counter {
 /* Gauges: set to the current value by their owner. */
 enum tg_gauge {
     TG_G_SPOOL_BYTES = 0, /* spool size on disk (the spool sets it) */
+    TG_G_SPOOL_MAPPED,    /* bytes of spool files mapped into the process (resident) */
     TG_G_SNAPSHOT_LOADED, /* unix time the policy snapshot was loaded */
     TG_G_COUNT_
 };

@@ -106,13 +106,21 @@ static struct tg_batch *tg_batch_new(struct tg_pipeline *p)
     return b;
 }
 
-/* The memory batch b holds: its pool, and the events made on the heap. */
-static size_t tg_batch_bytes(const struct tg_batch *b)
+/* The memory batch b holds: what its pool used (of the first block while it
+ * has no more), and the events made on the heap; with `json_to_come`, the
+ * JSON the workers will add (as much as tg_event_serialize reserves). */
+static size_t tg_batch_bytes(const struct tg_batch *b, bool json_to_come)
 {
-    size_t n = TG_BATCH_BLOCK + tg_arena_used(&b->pool.arena) + b->pool.scratch.cap;
-    for (size_t i = 0; i < b->n; i++)
-        if (!b->ev[i]->pool)
-            n += sizeof(struct tg_event) + b->ev[i]->original.len + b->ev[i]->json.cap;
+    const struct tg_arena *a = &b->pool.arena;
+    size_t n = a->chunks ? TG_BATCH_BLOCK + tg_arena_used(a) : (size_t)(a->cur - (char *)b->block);
+    n += b->pool.scratch.cap;
+    for (size_t i = 0; i < b->n; i++) {
+        const struct tg_event *ev = b->ev[i];
+        if (!ev->pool)
+            n += sizeof(struct tg_event) + ev->original.len + ev->json.cap;
+        if (json_to_come)
+            n += 512 + 2 * ev->original.len;
+    }
     return n;
 }
 
@@ -284,8 +292,9 @@ static void *tg_dispatcher_main(void *arg)
         while (ring[next % ring_n] && ring[next % ring_n]->seq == next) {
             struct tg_batch *r = ring[next % ring_n];
             ring[next % ring_n] = NULL;
-            /* the workers added the JSON: count it before the sinks hold it */
-            size_t was = r->bytes, now = tg_batch_bytes(r);
+            /* the workers added the JSON: count what it took (it was
+             * estimated at submit) before the sinks hold it */
+            size_t was = r->bytes, now = tg_batch_bytes(r, false);
             pthread_mutex_lock(&p->credit_mu);
             r->bytes = now;
             p->bytes += now - was;
@@ -376,7 +385,7 @@ static void tg_source_submit(struct tg_source *s)
     s->cur = NULL;
     if (!b)
         return;
-    size_t bytes = tg_batch_bytes(b);
+    size_t bytes = tg_batch_bytes(b, true);
     pthread_mutex_lock(&p->submit_mu);
     pthread_mutex_lock(&p->credit_mu);
     /* a batch always goes when nothing else is held, however large */

@@ -9,7 +9,10 @@
  * shared: an append is a memcpy into the page cache, which survives a kill
  * -9 of the process without a syscall per record; fdatasync on the file
  * descriptor writes the mapped pages (Linux has one page cache).  Sealing
- * unmaps it and truncates the file to the records it holds.  A crash leaves
+ * unmaps it and truncates the file to the records it holds.  What was
+ * written is released from the mapping every MiB (tg_spool_release), so
+ * the mapping costs the process's resident size about 1 MiB, not the
+ * segment's 16.  A crash leaves
  * the zero-filled preallocated tail behind, which the scan at open
  * recognises as the clean end of the segment.  Segments are kept in an
  * array sorted by first sequence number, so a confirmation finds its
@@ -83,6 +86,7 @@
 #define TG_V1_META           16          /* input, flags, peer len, sec, nsec */
 #define TG_SPOOL_SEG_RECORDS (1u << 20)
 #define TG_SPOOL_ACK_BYTES   (TG_SPOOL_SEG_RECORDS / 8) /* one bitmap */
+#define TG_SPOOL_RELEASE     (1u << 20)                 /* see tg_spool_release */
 #define TG_ACK_MAGIC         "TGACK2\n"                 /* 8 bytes with the NUL */
 #define TG_ACK_HDR           4096                       /* magic, sink count, names */
 #define TG_ACK_NAME          32                         /* bytes per sink name */
@@ -128,6 +132,7 @@ struct tg_spool {
     int fd;                      /* the active segment's .log */
     uint8_t *amap;               /* its shared mapping */
     uint64_t asize;              /* its preallocated size */
+    uint64_t released;           /* amap bytes below this were given back (MADV_DONTNEED) */
     uint64_t next_seq;
     uint64_t hwm;       /* the high-water mark in the lock file */
     uint64_t sync_from; /* the first record the next tg_spool_sync covers */
@@ -903,6 +908,7 @@ static int tg_spool_roll(struct tg_spool *sp, uint64_t need)
         goto fail;
     }
     sp->asize = size;
+    sp->released = 0;
     tg_seg_header(sp->amap, tag);
     if (tg_ack_create(sp, g) != 0)
         goto fail;
@@ -1110,6 +1116,23 @@ uint64_t tg_spool_replay(struct tg_spool *sp,
     return n;
 }
 
+/*
+ * The written pages of the active segment are never read through its
+ * mapping again (a replay maps the file anew), so every TG_SPOOL_RELEASE
+ * bytes the pages below `upto` are unmapped from the process: the data
+ * stays in the page cache and goes to disk as before (MADV_DONTNEED keeps a
+ * shared file mapping's dirty pages), but no longer counts in the resident
+ * size, which a 16 MiB segment otherwise fills.  Caller holds mu.
+ */
+static void tg_spool_release(struct tg_spool *sp, uint64_t upto)
+{
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), end = upto / page * page;
+    if (end < sp->released + TG_SPOOL_RELEASE)
+        return;
+    if (madvise(sp->amap + sp->released, end - sp->released, MADV_DONTNEED) == 0)
+        sp->released = end;
+}
+
 int tg_spool_append(struct tg_spool *sp, const struct tg_spool_rec *rec, uint64_t *seq)
 {
     size_t plen = rec->peer.p ? rec->peer.len : 0;
@@ -1190,6 +1213,7 @@ int tg_spool_append(struct tg_spool *sp, const struct tg_spool_rec *rec, uint64_
     a->last_seq = s;
     a->nrec++;
     a->bytes += reclen;
+    tg_spool_release(sp, a->bytes);
     sp->total_bytes += reclen;
     sp->st.appended++;
     sp->st.appended_bytes += reclen;
@@ -1264,6 +1288,9 @@ void tg_spool_stats(struct tg_spool *sp, struct tg_spool_stats *st)
     *st = sp->st;
     st->bytes = sp->total_bytes;
     st->segments = sp->nsegs;
+    st->mapped = sp->active && sp->amap ? sp->active->bytes - sp->released : 0;
+    for (size_t i = 0; i < sp->nsegs; i++)
+        st->mapped += sp->segs[i]->ack ? tg_ack_size(sp->nsinks) : 0;
     pthread_mutex_unlock(&sp->mu);
 }
 

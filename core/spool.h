@@ -153,6 +153,8 @@ struct tg_spool_stats {
     uint64_t sync_failures;        /* fdatasyncs (and directory fsyncs) that failed */
     uint64_t dropped_unconfigured; /* records only removed sinks still owed (open) */
     uint64_t bytes, segments;      /* current */
+    uint64_t mapped; /* bytes of its files mapped now (the active segment's unreleased part,
+                        the ack bitmaps): they count in the process's resident size */
 };
 
 struct tg_spool;

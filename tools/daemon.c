@@ -40,6 +40,7 @@ static void tg_daemon_refresh_metrics(void *ctx)
     struct tg_spool_stats ss;
     tg_spool_stats(d->spool, &ss);
     tg_metrics_set(TG_G_SPOOL_BYTES, (int64_t)ss.bytes);
+    tg_metrics_set(TG_G_SPOOL_MAPPED, (int64_t)ss.mapped);
     struct tg_snapshot *snap = d->chain.policy ? tg_policy_acquire(d->chain.policy) : NULL;
     if (snap) { /* a new id: its load time is now (about: within one refresh) */
         tg_metrics_set_snapshot(snap->id, (int64_t)time(NULL));
@@ -118,6 +119,7 @@ int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path
         .process_ctx = &d->chain,
         .is_duplicate = d->dedup ? tg_dedup_is_duplicate : NULL,
         .dedup_ctx = d->dedup,
+        .max_bytes = (size_t)d->cc->queue_max_bytes,
     };
     d->pipe = tg_pipeline_new(&pc);
     tg_registry_add_sinks(d->cfg, d->pipe);

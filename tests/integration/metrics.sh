@@ -97,6 +97,14 @@ check_eq "serve: unparsed events counted as in the output" \
     "$(jq -r 'select(.trailguard.parse.status == "unparsed") | 1' "$TG_TMP/serve.out" | wc -l)" \
     "$(val 'trailguard_events_unparsed_total{}')"
 check "serve: the spool size is exposed" grep -q '^trailguard_spool_bytes{} [0-9]' "$TG_TMP/samples.txt"
+# issue 14: the memory the collector holds, counted where it is
+mapped=$(val 'trailguard_spool_mapped_bytes{}')
+check "serve: the spool's mapped bytes are exposed, and hold what was spooled ($mapped)" \
+    test "${mapped:-0}" -gt 0 -a "${mapped:-0}" -lt $((4 << 20))
+check "serve: the bytes the pipeline holds are exposed (0 once delivered)" \
+    grep -q '^trailguard_queue_bytes{} 0$' "$TG_TMP/samples.txt"
+check "serve: the waits for queue_max_bytes are counted" \
+    grep -q '^trailguard_queue_full_waits_total{} [0-9]' "$TG_TMP/samples.txt"
 if grep -q '"policy":{' "$TG_TMP/serve.out"; then
     check "serve: the snapshot in use is exposed" grep -q \
         "^trailguard_policy_snapshot_info{id=\"$(jq -r '.trailguard.policy.snapshot' "$TG_TMP/serve.out" | head -1)\"} 1" \

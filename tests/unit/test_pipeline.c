@@ -2,7 +2,9 @@
  * test_pipeline.c - the pipeline end to end with in-test sinks: order is
  * kept across a worker pool, duplicates are marked and skipped, every
  * spooled event is confirmed exactly once and only after every sink
- * confirmed (one sink confirms late, from tick), and drain loses nothing.
+ * confirmed (one sink confirms late, from tick), and drain loses nothing;
+ * events made in their batch's memory (tg_source_begin) travel the same way
+ * and the memory the pipeline holds stays within conf.max_bytes.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -149,11 +152,80 @@ static void test_drain_without_sinks_or_events(void **state)
     tg_pipeline_free(p);
 }
 
+/* A slow sink; it records the most memory the pipeline held while it
+ * wrote. */
+static size_t slow_max_bytes, slow_seen;
+static long slow_prev = -1;
+static bool slow_in_order = true;
+
+static int slow_write(struct tg_sink *s, struct tg_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        long v = strtol(b->ev[i]->original.p, NULL, 10);
+        slow_in_order = slow_in_order && v == slow_prev + 1 && b->ev[i]->json.len > 0;
+        slow_prev = v;
+        slow_seen++;
+    }
+    struct tg_pipeline_stats st;
+    tg_pipeline_stats(s->pipe, &st);
+    if (st.bytes > slow_max_bytes)
+        slow_max_bytes = st.bytes;
+    usleep(2000);
+    tg_batch_done(s, b);
+    return 0;
+}
+
+static void slow_close(struct tg_sink *s)
+{
+}
+
+static const struct tg_sink_ops slow_ops = {
+    .name = "slow", .open = rec_open, .write = slow_write, .close = slow_close};
+
+/* Events made in their batches' memory, each with a record of a few KiB so
+ * that a batch needs more than its first block: all arrive, in order, with
+ * their JSON, and the pipeline never holds more than max_bytes and one
+ * batch (the sources wait: counted). */
+static void test_batch_memory_bounded_in_bytes(void **state)
+{
+    const size_t max = 3u << 20;
+    struct tg_pipeline_conf conf = {
+        .workers = 2, .batch_max = 64, .process = process, .max_bytes = max};
+    struct tg_pipeline *p = tg_pipeline_new(&conf);
+    assert_int_equal(tg_pipeline_add_sink(p, &slow_ops, NULL), 0);
+    assert_int_equal(tg_pipeline_start(p), 0);
+    struct tg_source *src = tg_pipeline_source(p);
+    struct tg_input_meta in = {.type = "test"};
+    static char raw[8192];
+    const long n = 6000;
+    for (long i = 0; i < n; i++) {
+        int k = snprintf(raw, sizeof(raw), "%ld ", i);
+        size_t len = (size_t)k + (size_t)(i % 7) * 1000; /* 0 to 6 KB of padding */
+        memset(raw + k, 'x', len - (size_t)k);
+        struct tg_event *ev = tg_source_begin(src, raw, len, &in, tg_time_now());
+        assert_non_null(ev->pool);
+        ev->spool_seq = (uint64_t)i + 1;
+        tg_source_commit(src);
+    }
+    tg_pipeline_drain(p);
+    struct tg_pipeline_stats st;
+    tg_pipeline_stats(p, &st);
+    assert_int_equal(st.events_in, n);
+    assert_int_equal(slow_seen, n);
+    assert_true(slow_in_order);
+    /* one batch of 64 records of up to 6 KB and their JSON: under 2 MiB */
+    assert_true(slow_max_bytes <= max + (2u << 20));
+    assert_true(st.full_waits > 0);
+    assert_int_equal(st.bytes, 0); /* every batch gave its memory back */
+    tg_pipeline_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_order_dedup_confirm),
         cmocka_unit_test(test_drain_without_sinks_or_events),
+        cmocka_unit_test(test_batch_memory_bounded_in_bytes),
     };
     return cmocka_run_group_tests_name("pipeline", tests, NULL, NULL);
 }
