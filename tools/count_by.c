@@ -49,20 +49,30 @@ int tg_countby_init(struct tg_countby *cb, struct tg_filter *f, const char *spec
     return rc;
 }
 
+static void tg_key_put(struct tg_buf *out, const char *v, size_t n)
+{
+    tg_buf_putc(out, v ? 1 : 0);
+    if (!v)
+        return;
+    uint32_t len = (uint32_t)n;
+    tg_buf_append(out, &len, sizeof(len));
+    tg_buf_append(out, v, n);
+}
+
+void tg_group_key_put(struct tg_buf *key, const char *v)
+{
+    tg_key_put(key, v, v ? strlen(v) : 0);
+}
+
 void tg_countby_render(const struct tg_countby *cb, struct tg_record *r, struct tg_buf *out)
 {
     for (size_t k = 0; k < cb->nkeys; k++) {
         size_t n = 0;
-        const char *v =
-            cb->idx[k] >= 0 ? tg_record_get(r, cb->idx[k], &n) : tg_record_field(r, cb->path[k]);
+        const char *v = cb->idx[k] >= 0 ? tg_record_get(r, cb->idx[k], &n)
+                                        : tg_record_field(r, cb->path[k]);
         if (v && cb->idx[k] < 0)
             n = strlen(v);
-        tg_buf_putc(out, v ? 1 : 0);
-        if (!v)
-            continue;
-        uint32_t len = (uint32_t)n;
-        tg_buf_append(out, &len, sizeof(len));
-        tg_buf_append(out, v, n);
+        tg_key_put(out, v, n);
     }
 }
 

@@ -41,6 +41,8 @@ struct tg_countby {
 int tg_countby_init(struct tg_countby *cb, struct tg_filter *f, const char *spec, const char *cmd);
 /* Append r's key to out (any thread). */
 void tg_countby_render(const struct tg_countby *cb, struct tg_record *r, struct tg_buf *out);
+/* Append one value (NULL: absent) to a key being built by hand (report). */
+void tg_group_key_put(struct tg_buf *key, const char *v);
 /* Count `n` events of key [key, key+klen). */
 void tg_countby_add(struct tg_countby *cb, const char *key, size_t klen, uint64_t n);
 /* The groups sorted by count (descending), then by their values; the
