@@ -5,11 +5,11 @@
  * the requested paths whose components so far match the keys taken; a
  * value is descended into only if some path continues below it, otherwise
  * it is skipped: a string by memchr for its closing quote (counting the
- * backslashes before it), an object or array by counting brackets outside
- * strings.  The walk always reads to the end of the object, both to give
- * the last occurrence of a duplicate key and to refuse a malformed line as
- * json-c would.  Depth is bounded (TG_JSCAN_MAX_DEPTH for descent; skipped
- * values are counted iteratively), so no input can exhaust the stack.
+ * backslashes before it), an object or array by reading its grammar (so a
+ * malformed line is refused wherever the damage is).  The walk always reads to the end of the
+ * object, both to give the last occurrence of a duplicate key and to refuse a malformed line as
+ * json-c would.  Depth is bounded (TG_JSCAN_MAX_DEPTH for descent, 32 as
+ * json-c for skipped values), so no input can exhaust the stack.
  */
 #include <stdint.h>
 #include <string.h>
@@ -68,40 +68,59 @@ static const char *tg_str_end(const char *p, const char *e, bool *escaped)
     }
 }
 
-/* Skip one value at p (after whitespace): the position after it, or NULL. */
-static const char *tg_skip(const char *p, const char *e)
+/* Skip one value at p (after whitespace), checking its grammar (escapes
+ * inside strings aside), nested at most TG_JSCAN_SKIP_DEPTH deep as json-c
+ * allows: the position after it, or NULL. */
+#define TG_JSCAN_SKIP_DEPTH 32
+static const char *tg_skip(const char *p, const char *e, int depth)
 {
     bool esc;
-    if (p >= e)
+    if (p >= e || depth > TG_JSCAN_SKIP_DEPTH)
         return NULL;
     if (*p == '"') {
         const char *q = tg_str_end(p + 1, e, &esc);
         return q ? q + 1 : NULL;
     }
     if (*p == '{' || *p == '[') {
-        size_t depth = 0;
-        while (p < e) {
-            char c = *p;
-            if (c == '"') {
-                const char *q = tg_str_end(p + 1, e, &esc);
-                if (!q)
+        char close = *p == '{' ? '}' : ']';
+        p = tg_ws(p + 1, e);
+        if (p < e && *p == close)
+            return p + 1;
+        for (;;) {
+            if (close == '}') {
+                if (p >= e || *p != '"' || !(p = tg_skip(p, e, depth + 1)))
                     return NULL;
-                p = q + 1;
+                p = tg_ws(p, e);
+                if (p >= e || *p != ':')
+                    return NULL;
+                p = tg_ws(p + 1, e);
+            }
+            if (!(p = tg_skip(p, e, depth + 1)))
+                return NULL;
+            p = tg_ws(p, e);
+            if (p < e && *p == ',') {
+                p = tg_ws(p + 1, e);
+                if (p < e && *p == close) /* a trailing comma: json-c takes it */
+                    return p + 1;
                 continue;
             }
-            if (c == '{' || c == '[')
-                depth++;
-            else if ((c == '}' || c == ']') && --depth == 0)
-                return p + 1;
-            p++;
+            return p < e && *p == close ? p + 1 : NULL;
         }
-        return NULL;
     }
     const char *q = p;
     while (q < e && *q != ',' && *q != '}' && *q != ']' && *q != ' ' && *q != '\t' && *q != '\n' &&
            *q != '\r')
         q++;
-    return q > p ? q : NULL;
+    size_t n = (size_t)(q - p);
+    if ((n == 4 && (memcmp(p, "true", 4) == 0 || memcmp(p, "null", 4) == 0)) ||
+        (n == 5 && memcmp(p, "false", 5) == 0))
+        return q;
+    if (n == 0 || !strchr("-0123456789", *p))
+        return NULL;
+    for (const char *c = p; c < q; c++) /* a number (its exact grammar is json-c's concern) */
+        if (!strchr("-+.eE0123456789", *c))
+            return NULL;
+    return q;
 }
 
 /* Walk the object at p ('{') at `depth` with the candidate paths `mask`. */
@@ -140,15 +159,14 @@ static const char *tg_walk(const struct tg_jscan *s, const char *p, const char *
         if (deeper && *p == '{')
             end = tg_walk(s, p, e, depth + 1, deeper, v);
         else
-            end = tg_skip(p, e);
+            end = tg_skip(p, e, (int)depth + 1);
         if (!end)
             return NULL;
         for (uint32_t m = hit; m; m &= m - 1) {
             unsigned i = (unsigned)__builtin_ctz(m);
             if (*p == '"') {
-                bool sesc = false;
-                tg_str_end(p + 1, end, &sesc);
-                v[i] = (struct tg_jval){TG_JSTRING, p + 1, (size_t)(end - p - 2), sesc};
+                size_t n = (size_t)(end - p - 2);
+                v[i] = (struct tg_jval){TG_JSTRING, p + 1, n, memchr(p + 1, '\\', n) != NULL};
             } else if (!(end - p == 4 && memcmp(p, "null", 4) == 0)) {
                 v[i] = (struct tg_jval){TG_JOTHER, p, (size_t)(end - p), false};
             }
@@ -156,6 +174,8 @@ static const char *tg_walk(const struct tg_jscan *s, const char *p, const char *
         p = tg_ws(end, e);
         if (p < e && *p == ',') {
             p = tg_ws(p + 1, e);
+            if (p < e && *p == '}') /* a trailing comma: json-c takes it */
+                return p + 1;
             continue;
         }
         if (p < e && *p == '}')

@@ -13,7 +13,9 @@
  *
  * Semantics (json-c's, for the lines the store holds): the value of a path
  * is the value of its last occurrence (a duplicate key replaces); a line
- * that is not one well-formed object has no values at all.  Keys are
+ * that is not one well-formed object has no values at all -- except that
+ * the escapes inside strings are not validated (a bad one decodes as the
+ * character after the backslash; the writer never makes one).  Keys are
  * compared as written (the writer never escapes a key).  A string value is
  * decoded on request (\uXXXX, surrogate pairs; a lone surrogate becomes
  * U+FFFD); a number, true or false is its text as written; null is absent;
