@@ -24,7 +24,7 @@
  *                                 u32 ext length | u32 0 | link[32] after the
  *                                 member's seal | u32 CRC-32 of each record,
  *                                 `records` times | ext bytes (a member's
- *                                 skip index; none yet)
+ *                                 skip index, sinks/skipidx.h)
  *                               A shorter tail is a torn write (crash).
  *   seg-NNNNNNNNNN.idx        written when the segment is closed: one JSON
  *                             object summing the sidecar up (records,
