@@ -26,6 +26,8 @@ int tg_cmd_report(int argc, char **argv); /* tools/report.c */
 extern const char tg_report_usage[];
 int tg_cmd_verify(int argc, char **argv); /* tools/verify.c */
 extern const char tg_verify_usage[];
+int tg_cmd_prune(int argc, char **argv); /* tools/prune.c */
+extern const char tg_prune_usage[];
 int tg_cmd_keygen(int argc, char **argv); /* tools/keygen.c */
 extern const char tg_keygen_usage[];
 int tg_cmd_serve(int argc, char **argv);
