@@ -11,9 +11,9 @@
 # users, 7 days, ~20 segments, written by `ingest -c` through the file sink
 # (fsync = interval).  Users work in sessions of a few dozen commands on one
 # of their usual hosts during their 8-hour shift, the busiest (ops01) about
-# 3% of the sessions, most users a handful; ten contractors the policy does
-# not allow (their events are the denies) and one rare user; a few commands
-# carry a rare word.  Not part of `make check` (`make bench-query`).
+# 3% of the sessions, most users a handful; staff may log in and sudo
+# everywhere, ten contractors may not (their sessions are the denies); one
+# rare user; a few commands carry a rare word.  Not part of `make check` (`make bench-query`).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tgbin=${TG_BIN:-$top/_build/trailguard}
@@ -31,9 +31,12 @@ if [ ! -f store/chain.head ]; then
             if (i > 10) printf "memberOf: cn=staff,cn=groups,cn=accounts,dc=example,dc=com\n"
             printf "\n"
         }
-        printf "dn: ipaUniqueID=1,cn=hbac,dc=example,dc=com\nobjectClass: ipaassociation\nobjectClass: ipaHBACRule\ncn: staff_login\naccessRuleType: allow\nipaEnabledFlag: TRUE\nmemberUser: cn=staff,cn=groups,cn=accounts,dc=example,dc=com\nhostCategory: all\nmemberService: cn=sshd,cn=hbacservices,cn=hbac,dc=example,dc=com\n"
+        printf "dn: ipaUniqueID=1,cn=hbac,dc=example,dc=com\nobjectClass: ipaassociation\nobjectClass: ipaHBACRule\ncn: staff_login\naccessRuleType: allow\nipaEnabledFlag: TRUE\nmemberUser: cn=staff,cn=groups,cn=accounts,dc=example,dc=com\nhostCategory: all\nmemberService: cn=sshd,cn=hbacservices,cn=hbac,dc=example,dc=com\nmemberService: cn=sudo,cn=hbacservices,cn=hbac,dc=example,dc=com\n"
     }' >policy.ldif
     mkdir -p snap && mv policy.ldif snap/
+    # ... and may run anything with sudo (%staff ALL=(ALL) ALL)
+    echo '{"User_Specs": [{"User_List": [{"usergroup": "staff"}], "Host_List": [{"hostname": "ALL"}],
+      "Cmnd_Specs": [{"runasusers": [{"username": "ALL"}], "Commands": [{"command": "ALL"}]}]}]}' >snap/sudoers.json
     t0=$(date +%s)
     awk -v n="$n" 'BEGIN {
         srand(13)

@@ -89,7 +89,8 @@ def queries(evs, n, seed):
     r = random.Random(seed)
     values = {opt: sorted({text(get(e, p)) for e in evs if get(e, p) is not None})
               for opt, (p, _) in FIELDS.items()}
-    allwords = sorted(set().union(*(words(e) for e in evs[:5000])))
+    allwords = sorted(set().union(*(words(e) for e in r.sample(evs, min(3000, len(evs))))))
+    sqlwords = sorted(set().union(set(), *(words(e) for e in evs if get(e, "db.statement"))))
     stamps = sorted(e["@timestamp"] for e in evs)
     greps = ["^sudo", "shadow", "Secret_[0-9]{3}", "NEEDLE1[0-9]", "select [0-9]+", "quoted 9",
              "(hosts|shadow)$", "app1?2"]
@@ -101,7 +102,8 @@ def queries(evs, n, seed):
                 a, b = sorted(r.sample(stamps, 2))
                 q += [("--since", a), ("--until", b)]
             elif kind == "--word":
-                w = r.choice(allwords).decode("utf-8", "replace")
+                pool = sqlwords if sqlwords and r.random() < 0.4 else allwords
+                w = r.choice(pool).decode("utf-8", "replace")
                 if WORD.fullmatch(w.encode()):
                     q.append(("--word", w.upper() if r.random() < 0.2 else w))
             elif kind == "--grep":
