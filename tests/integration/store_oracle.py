@@ -70,7 +70,7 @@ def match(ev, opts):
             if v is None or (v.encode().lower() != val.encode().lower() if fold else v != val):
                 return False
         elif opt == "--word":
-            if val.lower().encode() not in words(ev):
+            if val.encode().lower() not in words(ev):  # ASCII case only, as trailguard
                 return False
         elif opt == "--grep":
             rx = re.compile(val)
@@ -105,7 +105,8 @@ def queries(evs, n, seed):
                 pool = sqlwords if sqlwords and r.random() < 0.4 else allwords
                 w = r.choice(pool).decode("utf-8", "replace")
                 if WORD.fullmatch(w.encode()):
-                    q.append(("--word", w.upper() if r.random() < 0.2 else w))
+                    up = w.encode().upper().decode()  # ASCII letters only
+                    q.append(("--word", up if r.random() < 0.2 else w))
             elif kind == "--grep":
                 q.append(("--grep", r.choice(greps)))
             else:
