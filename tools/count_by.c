@@ -68,8 +68,8 @@ void tg_countby_render(const struct tg_countby *cb, struct tg_record *r, struct 
 {
     for (size_t k = 0; k < cb->nkeys; k++) {
         size_t n = 0;
-        const char *v = cb->idx[k] >= 0 ? tg_record_get(r, cb->idx[k], &n)
-                                        : tg_record_field(r, cb->path[k]);
+        const char *v =
+            cb->idx[k] >= 0 ? tg_record_get(r, cb->idx[k], &n) : tg_record_field(r, cb->path[k]);
         if (v && cb->idx[k] < 0)
             n = strlen(v);
         tg_key_put(out, v, n);
