@@ -6,6 +6,8 @@
 # the hits (the same for all three), and the ratio to zcat|grep.  Targets
 # (a benchmark, not a test): needle queries >= 50x faster than zcat|grep, a
 # common user >= 5x, a full --grep scan >= 3x, none slower than zcat|grep.
+# TG_BENCH_DIR=DIR TG_BENCH_KEEP=1 keeps the store for the next run;
+# TG_BENCH_NO_JQ=1 leaves the (slow) jq column out.
 #
 # The store: 3,000,000 snoopy events (by default; $1), 300 hosts, ~1000
 # users, 7 days, ~20 segments, written by `ingest -c` through the file sink
@@ -105,6 +107,7 @@ row() { # row NAME GREP-CMD JQ-FILTER QUERY-ARGS...
     local tq tg tj hq hg hj
     tq=$(secs q.out "$tgbin" query store --format ndjson "$@")
     tg=$(secs g.out sh -c "cat store/seg-*.ndjson.gz | zcat | $g")
+    rm -f j.out
     if [ -n "${TG_BENCH_NO_JQ:-}" ]; then tj=0; else tj=$(secs j.out sh -c "cat store/seg-*.ndjson.gz | zcat | jq -c '$j'"); fi
     hq=$(wc -l <q.out)
     hg=$(wc -l <g.out)
@@ -127,6 +130,7 @@ row "--grep 'passw(or)?d [a-z]'" "grep -E '\"command_line\":\"[^\"]*passw(or)?d 
     'select(.process.command_line // "" | test("passw(or)?d [a-z]"))' --grep 'passw(or)?d [a-z]'
 tq=$(secs q.out "$tgbin" query store --count-by user,host --format ndjson)
 tgr=$(secs g.out sh -c "cat store/seg-*.ndjson.gz | zcat | grep -c '\"user\":'")
+rm -f j.out
 if [ -n "${TG_BENCH_NO_JQ:-}" ]; then tj=0; else
     tj=$(secs j.out sh -c "cat store/seg-*.ndjson.gz | zcat | jq -r '[.user.name, .host.name] | @tsv' | sort | uniq -c")
 fi
