@@ -27,6 +27,8 @@ const struct tg_command tg_commands[] = {
      tg_serve_usage},
     {"omprog", tg_cmd_omprog, "run as rsyslog's omprog output program (stdin, confirmations)",
      tg_omprog_usage},
+    {"check", tg_cmd_check, "check a configuration (keys, files, snapshot, ports) without starting",
+     tg_check_usage},
     {"ingest", tg_cmd_ingest, "read records from files or stdin, write events as NDJSON",
      tg_ingest_usage},
     {"policy", tg_cmd_policy, "explain a policy verdict (check) or inspect a snapshot (lint)",

@@ -28,6 +28,8 @@ int tg_cmd_serve(int argc, char **argv);
 extern const char tg_serve_usage[];
 int tg_cmd_omprog(int argc, char **argv);
 extern const char tg_omprog_usage[];
+int tg_cmd_check(int argc, char **argv); /* tools/check.c */
+extern const char tg_check_usage[];
 
 /* The command table, NULL-name terminated (core/main.c). */
 extern const struct tg_command tg_commands[];

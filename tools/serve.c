@@ -29,6 +29,7 @@
 #include "core/mem.h"
 #include "ingest/inputs.h"
 #include "policy/policy.h"
+#include "tools/check.h"
 #include "tools/commands.h"
 #include "tools/daemon.h"
 
@@ -37,7 +38,7 @@
 #define TG_SERVE_POLICY_CHECK_S 30
 
 const char tg_serve_usage[] =
-    "usage: trailguard serve [-c FILE]\n"
+    "usage: trailguard serve [-c FILE] [--check]\n"
     "\n"
     "Run the collector in the foreground: RELP listeners ([input.relp...]) and\n"
     "followed files ([input.file...]) -> spool -> parse -> policy -> sinks.\n"
@@ -48,6 +49,7 @@ const char tg_serve_usage[] =
     "                      Without it: listen on 127.0.0.1:2514, spool in\n"
     "                      ./trailguard-data/spool, the file store in\n"
     "                      ./trailguard-data/events (query it with `trailguard query`).\n"
+    "      --check         check the configuration and exit, as `trailguard check`\n"
     "\n"
     "Signals: TERM/INT drain and exit 0; HUP reopens files (and reloads the policy).\n"
     "Exit status: 0 stopped by a signal, 2 usage or configuration error,\n"
@@ -129,15 +131,20 @@ static void tg_serve_stop_inputs(struct tg_serve *s)
 int tg_cmd_serve(int argc, char **argv)
 {
     static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"check", no_argument, NULL, 'C'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     const char *config_path = NULL;
+    bool check = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":c:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'c':
             config_path = optarg;
+            break;
+        case 'C':
+            check = true;
             break;
         case 'h':
             fputs(tg_serve_usage, stdout);
@@ -148,6 +155,9 @@ int tg_cmd_serve(int argc, char **argv)
     }
     if (optind < argc)
         return tg_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+    if (check)
+        return config_path ? tg_check_config(config_path)
+                           : tg_usage_error("serve", "--check needs the configuration: -c FILE");
 
     /* block before any thread exists, so that only sigtimedwait sees them */
     sigset_t sigs;
