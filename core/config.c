@@ -23,6 +23,7 @@
 
 #include "core/config.h"
 #include "core/errors.h"
+#include "core/log.h"
 #include "core/mem.h"
 #include "core/registry.h"
 
@@ -50,7 +51,7 @@ static void tg_cfg_error(struct tg_cfg_parse *ps, int line, const char *section,
                          const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "%s:%d: ", ps->file, line);
+    fprintf(stderr, "%s%s:%d: ", tg_log_prefix(TG_LOG_ERROR), ps->file, line);
     if (section)
         fprintf(stderr, "[%s] ", section);
     if (key)
@@ -466,8 +467,8 @@ static int tg_cfg_finish(struct tg_cfg_parse *ps, struct tg_config **out)
     free(ps->long_value);
     if (ps->errors && !ps->keep) {
         fprintf(stderr,
-                "%s: %d configuration error%s; see `trailguard help config` for every key\n",
-                ps->file, ps->errors, ps->errors == 1 ? "" : "s");
+                "%s%s: %d configuration error%s; see `trailguard help config` for every key\n",
+                tg_log_prefix(TG_LOG_ERROR), ps->file, ps->errors, ps->errors == 1 ? "" : "s");
         tg_config_free(ps->cfg);
         return TG_ECONFIG;
     }

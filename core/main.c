@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "buildconf.h"
+#include "core/buildinfo.h"
 #include "core/config.h"
 #include "core/errors.h"
 #include "tools/commands.h"
@@ -118,7 +118,7 @@ int main(int argc, char **argv)
         return TG_EXIT_USAGE;
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-        printf("trailguard %s\n", PACKAGE_VERSION);
+        tg_buildinfo_print(stdout);
         return TG_EXIT_OK;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

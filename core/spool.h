@@ -89,6 +89,7 @@ struct tg_spool_stats {
     uint64_t full_waits;                     /* appends that blocked on spool_max_bytes */
     uint64_t fsyncs, segments_deleted;
     uint64_t bytes, segments; /* current */
+    bool full;                /* an append is waiting for room now (spool_max_bytes) */
 };
 
 struct tg_spool;

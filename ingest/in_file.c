@@ -38,6 +38,7 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/metrics.h"
 #include "ingest/inputs.h"
 #include "ingest/reader.h"
 #include "parsers/parse.h"
@@ -63,6 +64,7 @@ struct tg_file_input {
     uint64_t last_seq;
     bool unstored; /* a line could not be spooled while stopping */
     uint64_t lines, truncated;
+    struct tg_input_counters *m; /* records and bytes in /metrics */
 };
 
 #define OFF(f) offsetof(struct tg_file_conf, f)
@@ -121,6 +123,7 @@ static void tg_file_emit(struct tg_file_input *f, const char *p, size_t n, bool 
     f->last_seq = seq;
     f->lines++;
     f->truncated += cut;
+    tg_metrics_input_add(f->m, n);
     tg_source_add(f->src, tg_spool_event(&rec, seq));
 }
 
@@ -329,6 +332,10 @@ int tg_file_start(const struct tg_file_conf *conf, const char *state_dir, struct
     f->pos_path = tg_xasprintf("%s/file-%08lx.pos", state_dir,
                                crc32(0L, (const Bytef *)conf->path, (uInt)strlen(conf->path)));
     f->src = tg_pipeline_source(p);
+    char mlabel[80];
+    snprintf(mlabel, sizeof(mlabel), "input.file%s%s", conf->name && conf->name[0] ? "." : "",
+             conf->name ? conf->name : "");
+    f->m = tg_metrics_input(mlabel, 0);
     pthread_create(&f->thread, NULL, tg_file_main, f);
     pthread_setname_np(f->thread, "tg-in-file");
     tg_info("[input.file] %s: following", conf->path);

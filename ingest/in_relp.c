@@ -36,6 +36,7 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/metrics.h"
 #include "ingest/inputs.h"
 
 struct tg_relp_listener {
@@ -46,7 +47,8 @@ struct tg_relp_listener {
     atomic_bool running, stopping;
     struct tg_spool *sp;
     struct tg_source *src;
-    atomic_uint_fast64_t messages, bytes, truncated, auth_failures, errors, spool_retries;
+    struct tg_input_counters *m; /* messages and bytes, also in /metrics */
+    atomic_uint_fast64_t truncated, auth_failures, errors, spool_retries;
 };
 
 static const char *const tg_auth_choices[] = {"name", "fingerprint", "certvalid", NULL};
@@ -127,8 +129,7 @@ static relpRetVal tg_relp_rcv(void *usr, unsigned char *host, unsigned char *ip,
     }
     if (rec.truncated)
         atomic_fetch_add(&l->truncated, 1);
-    atomic_fetch_add(&l->messages, 1);
-    atomic_fetch_add(&l->bytes, rec.len);
+    tg_metrics_input_add(l->m, rec.len);
     tg_source_add(l->src, tg_spool_event(&rec, seq));
     return RELP_RET_OK;
 }
@@ -274,6 +275,10 @@ int tg_relp_start(const struct tg_relp_conf *conf, struct tg_spool *sp, struct t
         rc = TG_EIO;
         goto fail;
     }
+    char mlabel[80];
+    snprintf(mlabel, sizeof(mlabel), "input.relp%s%s", conf->name && conf->name[0] ? "." : "",
+             conf->name ? conf->name : "");
+    l->m = tg_metrics_input(mlabel, (uint16_t)atoi(port));
     l->src = tg_pipeline_source(p);
     atomic_store(&l->running, true);
     pthread_create(&l->thread, NULL, tg_relp_main, l);
@@ -299,8 +304,8 @@ void tg_relp_flush(struct tg_relp_listener *l)
 
 void tg_relp_stats(const struct tg_relp_listener *l, struct tg_relp_stats *st)
 {
-    st->messages = atomic_load(&l->messages);
-    st->bytes = atomic_load(&l->bytes);
+    st->messages = l->m ? atomic_load(&l->m->records) : 0;
+    st->bytes = l->m ? atomic_load(&l->m->bytes) : 0;
     st->truncated = atomic_load(&l->truncated);
     st->auth_failures = atomic_load(&l->auth_failures);
     st->errors = atomic_load(&l->errors);

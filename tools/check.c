@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "core/errors.h"
+#include "core/log.h"
 #include "core/mem.h"
 #include "core/sockinfo.h"
 #include "parsers/parse.h"
@@ -77,7 +78,8 @@ static void tg_check_report(struct tg_findings *ck, const struct tg_section *s, 
                             const char *kind, const char *fmt, va_list ap)
 {
     char label[300];
-    fprintf(stderr, "%s:%d: [%s] ", ck->file, key ? tg_config_line(s, key) : s->line,
+    fprintf(stderr, "%s%s:%d: [%s] ", tg_log_prefix(kind[0] ? TG_LOG_INFO : TG_LOG_ERROR), ck->file,
+            key ? tg_config_line(s, key) : s->line,
             tg_config_section_label(s, label, sizeof(label)));
     if (key)
         fprintf(stderr, "%s: ", key);
@@ -455,8 +457,8 @@ int tg_check_config(const char *path)
     }
     tg_config_free(cfg);
     if (r.ck.problems) {
-        fprintf(stderr, "%s: %d problem%s found; fix them (see `trailguard help config`)\n", path,
-                r.ck.problems, r.ck.problems == 1 ? "" : "s");
+        fprintf(stderr, "%s%s: %d problem%s found; fix them (see `trailguard help config`)\n",
+                tg_log_prefix(TG_LOG_ERROR), path, r.ck.problems, r.ck.problems == 1 ? "" : "s");
         return TG_EXIT_USAGE;
     }
     printf("%s: configuration OK", path);

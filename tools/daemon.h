@@ -14,6 +14,7 @@
 #include "core/collector_conf.h"
 #include "core/config.h"
 #include "core/dedup.h"
+#include "core/health.h"
 #include "core/metrics.h"
 #include "core/pipeline.h"
 #include "core/process.h"
@@ -32,6 +33,7 @@ struct tg_daemon {
     bool formats_forced; /* some [input.file] has a format other than auto */
     struct tg_pipeline *pipe;
     struct tg_metrics_server *metrics;
+    struct tg_health *health; /* /healthz, /readyz: the caller says when it listens and is ready */
     struct tg_source *replay_src;
     uint64_t replayed;
 };

@@ -69,6 +69,7 @@ const char tg_omprog_usage[] =
 struct tg_omprog {
     struct tg_daemon d;
     struct tg_source *src;
+    struct tg_input_counters *m; /* records and bytes in /metrics */
     int reply_fd;
     const char *begin_mark, *commit_mark;
     bool in_txn;
@@ -131,6 +132,7 @@ static void tg_omprog_line(struct tg_omprog *o, const char *p, size_t n)
         return;
     }
     o->messages++;
+    tg_metrics_input_add(o->m, n);
     tg_source_add(o->src, tg_spool_event(&rec, seq));
     tg_omprog_reply(o, o->in_txn ? "DEFER_COMMIT" : "OK");
 }
@@ -144,7 +146,9 @@ static void tg_omprog_on_term(int sig)
 
 static void *tg_omprog_replay(void *daemon)
 {
-    tg_daemon_replay(daemon);
+    struct tg_daemon *d = daemon;
+    tg_daemon_replay(d);
+    tg_health_set_ready(d->health); /* /readyz */
     return NULL;
 }
 
@@ -256,6 +260,8 @@ int tg_cmd_omprog(int argc, char **argv)
     if (code != TG_EXIT_OK)
         return code;
     o.src = tg_pipeline_source(o.d.pipe);
+    o.m = tg_metrics_input("omprog", 0);
+    tg_health_set_listening(o.d.health); /* stdin is its input */
     /* rsyslog waits confirmTimeout (10 s) for the first OK: a large spool
      * is replayed beside the protocol, not before it */
     pthread_t replayer;

@@ -13,6 +13,12 @@
  * short timer keeps latency low).  SIGTERM/SIGINT: stop the sources, drain
  * the pipeline, exit 0.  SIGHUP: tg_serve_on_hup() (policy reload, file
  * reopen).  /metrics is started by the shared daemon set-up (daemon.c).
+ *
+ * Under systemd (Type=notify): READY=1 once every listener is bound and the
+ * spool is replayed (the same moment /readyz turns 200), RELOADING=1 around
+ * a SIGHUP, STOPPING=1 when draining, a STATUS= line with the totals every
+ * minute, and WATCHDOG=1 from this loop when the unit sets WatchdogSec=
+ * (core/notify.h).  The loop also samples the sinks for /healthz.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -27,6 +33,7 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/notify.h"
 #include "ingest/inputs.h"
 #include "policy/policy.h"
 #include "tools/check.h"
@@ -36,6 +43,9 @@
 #define TG_SERVE_FLUSH_MS 5
 /* How often serve checks whether the policy snapshot directory changed. */
 #define TG_SERVE_POLICY_CHECK_S 30
+/* How often the health probe samples the sinks, and systemd gets a STATUS= line. */
+#define TG_SERVE_HEALTH_MS 1000
+#define TG_SERVE_STATUS_S  60
 
 const char tg_serve_usage[] =
     "usage: trailguard serve [-c FILE] [--check]\n"
@@ -115,6 +125,32 @@ static int tg_serve_start_inputs(struct tg_serve *s)
     return 0;
 }
 
+/* systemd's STATUS= line: what runs and the totals so far. */
+static void tg_serve_status(struct tg_serve *s, bool ready)
+{
+    struct tg_pipeline_stats ps;
+    struct tg_spool_stats ss;
+    tg_pipeline_stats(s->d.pipe, &ps);
+    tg_spool_stats(s->d.spool, &ss);
+    char status[256];
+    snprintf(status, sizeof(status),
+             "running: %zu RELP listener%s, %zu followed file%s; %llu events in, spool %llu "
+             "bytes",
+             s->nrelp, s->nrelp == 1 ? "" : "s", s->nfiles, s->nfiles == 1 ? "" : "s",
+             (unsigned long long)ps.events_in, (unsigned long long)ss.bytes);
+    if (ready)
+        tg_notify_ready(status);
+    else
+        tg_notify_status("%s", status);
+}
+
+static int64_t tg_serve_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void tg_serve_stop_inputs(struct tg_serve *s)
 {
     for (size_t i = 0; i < s->nrelp; i++)
@@ -174,12 +210,18 @@ int tg_cmd_serve(int argc, char **argv)
 
     struct tg_serve s;
     memset(&s, 0, sizeof(s));
+    tg_notify_init();
+    tg_notify_status("starting: opening the spool and the sinks");
     int code = tg_daemon_open(&s.d, "serve", config_path, tg_serve_builtin);
     if (code != TG_EXIT_OK)
         return code;
+    tg_notify_status("starting: replaying the spool");
     tg_daemon_replay(&s.d); /* before the sources: replayed records go first */
     code = tg_serve_start_inputs(&s);
     if (code == TG_EXIT_OK) {
+        tg_health_set_listening(s.d.health);
+        tg_health_set_ready(s.d.health);
+        tg_serve_status(&s, true); /* READY=1: the listeners are bound */
         tg_info("serve: running (pid %ld)", (long)getpid());
         struct timespec tick = {0, TG_SERVE_FLUSH_MS * 1000000L};
         unsigned long ticks = 0;
@@ -187,11 +229,20 @@ int tg_cmd_serve(int argc, char **argv)
             int sig = sigtimedwait(&sigs, NULL, &tick);
             if (sig == SIGTERM || sig == SIGINT) {
                 tg_info("serve: %s: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+                tg_notify_stopping("stopping: draining the pipeline into the sinks");
                 break;
             }
-            if (sig == SIGHUP)
+            if (sig == SIGHUP) {
+                tg_notify_reloading();
                 tg_serve_on_hup(&s);
-            if (++ticks % (TG_SERVE_POLICY_CHECK_S * 1000 / TG_SERVE_FLUSH_MS) == 0)
+                tg_serve_status(&s, true);
+            }
+            tg_notify_tick(tg_serve_now_ms());
+            if (++ticks % (TG_SERVE_HEALTH_MS / TG_SERVE_FLUSH_MS) == 0)
+                tg_health_sample(s.d.health);
+            if (ticks % (TG_SERVE_STATUS_S * 1000 / TG_SERVE_FLUSH_MS) == 0)
+                tg_serve_status(&s, false);
+            if (ticks % (TG_SERVE_POLICY_CHECK_S * 1000 / TG_SERVE_FLUSH_MS) == 0)
                 tg_policy_reload_if_changed(s.d.chain.policy);
             for (size_t i = 0; i < s.nrelp; i++)
                 tg_relp_flush(s.relp[i]);
