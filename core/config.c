@@ -621,14 +621,18 @@ void *tg_config_next(const struct tg_config *cfg, const char *section, size_t *i
     return NULL;
 }
 
-void tg_config_print_reference(void)
+int tg_config_print_reference(const char *only)
 {
     static const char *const type_name[] = {"string",  "integer", "size",
                                             "boolean", "choice",  "host:port"};
     size_t n;
+    int found = 0;
     const struct tg_section_def *const *defs = tg_registry_sections(&n);
     for (size_t i = 0; i < n; i++) {
         const struct tg_section_def *d = defs[i];
+        if (only && strcmp(only, d->name) != 0)
+            continue;
+        found++;
         printf("[%s]\n    %s\n", d->name, d->doc);
         if (d->multi)
             printf("    May repeat as [%s.NAME].\n", d->name);
@@ -646,4 +650,5 @@ void tg_config_print_reference(void)
             printf("  %s*   passed through unchanged\n", d->passthrough);
         printf("\n");
     }
+    return found ? 0 : TG_ENOENT;
 }

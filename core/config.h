@@ -124,7 +124,9 @@ int tg_config_choice(const char *const *choices, const char *value);
 
 /* Apply the defaults of `def` to a zeroed struct (tests and built-in configs). */
 void tg_config_defaults(const struct tg_section_def *def, void *data);
-/* Print every section, key, default and doc (for `trailguard help config`). */
-void tg_config_print_reference(void);
+/* Print every section, key, default and doc (for `trailguard help config`),
+ * or only those of the section named `only`; 0, or TG_ENOENT when no
+ * section has that name. */
+int tg_config_print_reference(const char *only);
 
 #endif

@@ -8,19 +8,26 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/buildinfo.h"
 #include "core/config.h"
 #include "core/errors.h"
 #include "tools/commands.h"
+#include "tools/manual.h"
 
 static int tg_cmd_help(int argc, char **argv);
 
 static const char tg_help_usage[] =
-    "usage: trailguard help [COMMAND|config]\n"
+    "usage: trailguard help [COMMAND|config [SECTION]]\n"
+    "       trailguard help --man 1|5\n"
+    "       trailguard help --completion\n"
     "\n"
-    "Show the help of COMMAND, or with `config` every configuration section and key.\n";
+    "Show the help of COMMAND, or with `config` every configuration section and key\n"
+    "(or those of SECTION, e.g. input.relp).  --man writes the manual page\n"
+    "trailguard(1) or trailguard.conf(5) in roff, --completion the bash completion\n"
+    "script: `make install` installs what they print.\n";
 
 const struct tg_command tg_commands[] = {
     {"serve", tg_cmd_serve, "the collector daemon: RELP and file inputs -> spool -> sinks",
@@ -93,15 +100,30 @@ static int tg_cmd_help(int argc, char **argv)
         tg_main_usage(stdout);
         return TG_EXIT_OK;
     }
-    if (argc > 2)
-        return tg_usage_error("help", "give one COMMAND (or config), not %d words", argc - 1);
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(tg_help_usage, stdout);
+    if (strcmp(argv[1], "config") == 0 && argc <= 3) {
+        if (argc == 2)
+            printf("trailguard configuration reference (INI; unknown keys are an error)\n\n");
+        if (tg_config_print_reference(argc == 3 ? argv[2] : NULL) != 0)
+            return tg_usage_error("help",
+                                  "unknown section '%s'; `trailguard help config` lists "
+                                  "them",
+                                  argv[2]);
         return TG_EXIT_OK;
     }
-    if (strcmp(argv[1], "config") == 0) {
-        printf("trailguard configuration reference (INI; unknown keys are an error)\n\n");
-        tg_config_print_reference();
+    if (strcmp(argv[1], "--man") == 0 && argc == 3) {
+        if (tg_manual_page(stdout, atoi(argv[2])) != 0)
+            return tg_usage_error("help", "--man takes 1 (trailguard) or 5 (trailguard.conf)");
+        return TG_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--completion") == 0 && argc == 2) {
+        tg_manual_completion(stdout);
+        return TG_EXIT_OK;
+    }
+    if (argc > 2)
+        return tg_usage_error("help", "give one COMMAND (or config [SECTION]), not %d words",
+                              argc - 1);
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(tg_help_usage, stdout);
         return TG_EXIT_OK;
     }
     const struct tg_command *c = tg_find_command(argv[1]);
