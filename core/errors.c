@@ -17,6 +17,7 @@ static const char *const tg_err_desc[TG_ERR_COUNT_] = {
     [-TG_EFULL] = "full",
     [-TG_ECORRUPT] = "data corrupt (checksum or chain mismatch)",
     [-TG_EUSAGE] = "usage error",
+    [-TG_EVERSION] = "a format this version of trailguard does not read",
 };
 
 const char *tg_strerror(int err)

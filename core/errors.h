@@ -24,7 +24,8 @@ enum tg_err {
     TG_EFULL = -10,    /* bounded resource full */
     TG_ECORRUPT = -11, /* checksum or chain mismatch */
     TG_EUSAGE = -12,   /* command-line usage error */
-    TG_ERR_COUNT_ = 13
+    TG_EVERSION = -13, /* a file of a format this version does not read */
+    TG_ERR_COUNT_ = 14
 };
 
 /* A sentence describing err (TG_OK included); never NULL. */

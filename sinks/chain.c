@@ -92,36 +92,48 @@ void tg_chain_resume(struct tg_chain *c, const uint8_t link[TG_LINK_LEN], uint64
     c->count = count;
 }
 
-void tg_chain_add(struct tg_chain *c, const void *rec, size_t len)
+/* out = SHA-256(link || msg) unkeyed, HMAC-SHA-256(key, link || msg) keyed
+ * (out may be c->link). */
+static void tg_chain_mac(struct tg_chain *c, const void *msg, size_t len, uint8_t out[TG_LINK_LEN])
 {
     EVP_MD_CTX *md = c->md;
     if (!c->keyed) {
         EVP_DigestInit_ex2(md, c->sha256, NULL);
         EVP_DigestUpdate(md, c->link, TG_LINK_LEN);
-        EVP_DigestUpdate(md, rec, len);
-        EVP_DigestFinal_ex(md, c->link, NULL);
-    } else {
-        uint8_t pad[TG_SHA256_BLOCK], inner[TG_LINK_LEN];
-        memset(pad, 0x36, sizeof(pad));
-        for (size_t i = 0; i < TG_LINK_LEN; i++)
-            pad[i] ^= c->key[i];
-        EVP_DigestInit_ex2(md, c->sha256, NULL);
-        EVP_DigestUpdate(md, pad, sizeof(pad));
-        EVP_DigestUpdate(md, c->link, TG_LINK_LEN);
-        EVP_DigestUpdate(md, rec, len);
-        EVP_DigestFinal_ex(md, inner, NULL);
-        memset(pad, 0x5c, sizeof(pad));
-        for (size_t i = 0; i < TG_LINK_LEN; i++)
-            pad[i] ^= c->key[i];
-        EVP_DigestInit_ex2(md, c->sha256, NULL);
-        EVP_DigestUpdate(md, pad, sizeof(pad));
-        EVP_DigestUpdate(md, inner, sizeof(inner));
-        EVP_DigestFinal_ex(md, c->link, NULL);
-        OPENSSL_cleanse(pad, sizeof(pad));
+        EVP_DigestUpdate(md, msg, len);
+        EVP_DigestFinal_ex(md, out, NULL);
+        return;
     }
+    uint8_t pad[TG_SHA256_BLOCK], inner[TG_LINK_LEN];
+    memset(pad, 0x36, sizeof(pad));
+    for (size_t i = 0; i < TG_LINK_LEN; i++)
+        pad[i] ^= c->key[i];
+    EVP_DigestInit_ex2(md, c->sha256, NULL);
+    EVP_DigestUpdate(md, pad, sizeof(pad));
+    EVP_DigestUpdate(md, c->link, TG_LINK_LEN);
+    EVP_DigestUpdate(md, msg, len);
+    EVP_DigestFinal_ex(md, inner, NULL);
+    memset(pad, 0x5c, sizeof(pad));
+    for (size_t i = 0; i < TG_LINK_LEN; i++)
+        pad[i] ^= c->key[i];
+    EVP_DigestInit_ex2(md, c->sha256, NULL);
+    EVP_DigestUpdate(md, pad, sizeof(pad));
+    EVP_DigestUpdate(md, inner, sizeof(inner));
+    EVP_DigestFinal_ex(md, out, NULL);
+    OPENSSL_cleanse(pad, sizeof(pad));
+}
+
+void tg_chain_add(struct tg_chain *c, const void *rec, size_t len)
+{
+    tg_chain_mac(c, rec, len, c->link);
     if (c->has_key)
         tg_chain_evolve(c);
     c->count++;
+}
+
+void tg_chain_seal(struct tg_chain *c, const void *msg, size_t len, uint8_t out[TG_LINK_LEN])
+{
+    tg_chain_mac(c, msg, len, out);
 }
 
 void tg_chain_free(struct tg_chain *c)

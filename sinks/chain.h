@@ -6,6 +6,12 @@
  *   unkeyed  L_i = SHA-256(L_{i-1} || record_i)
  *   keyed    L_i = HMAC-SHA-256(k_i, L_{i-1} || record_i),  k_{i+1} = SHA-256(k_i)
  *
+ * and after the last record of each gzip member the chain also absorbs the
+ * member's seal, its descriptor (segment.h), the same way with the key of the
+ * next record: L' = SHA-256(L || seal) or HMAC-SHA-256(k_{i+1}, L || seal).
+ * The next record links to L'.  So the links cover where each member is, how
+ * many records it holds and their time range, not only the records.
+ *
  * L_0 (before the first record of the store) is 32 zero bytes; record_i is
  * the event's JSON line without its LF; i counts records over the whole
  * store, across segments, from 0.  k_0 is derived from the hmac_key_file
@@ -57,6 +63,16 @@ void tg_chain_resume(struct tg_chain *c, const uint8_t link[TG_LINK_LEN], uint64
 /* Link record [rec, rec+len) (without its LF): updates c->link, c->count
  * and evolves the key. */
 void tg_chain_add(struct tg_chain *c, const void *rec, size_t len);
+
+/*
+ * The link after a member's seal (segment.h: tg_seg_seal_message), into out,
+ * without changing c: SHA-256(L || msg), or keyed HMAC-SHA-256(k, L || msg)
+ * with the key of the next record (a seal does not evolve the key, and
+ * count counts records only).  The writer sets c->link = out once the
+ * member is on disk; a verifier compares out with the sidecar's link and
+ * continues from it.
+ */
+void tg_chain_seal(struct tg_chain *c, const void *msg, size_t len, uint8_t out[TG_LINK_LEN]);
 
 /* Wipe the key and free the digest context. */
 void tg_chain_free(struct tg_chain *c);

@@ -1,17 +1,18 @@
 /*
  * out_file.c - the file sink: [sink.file], a tamper-evident store of
- * gzip-compressed NDJSON segments (SPEC.md section 7; format in segment.h).
+ * gzip-compressed NDJSON segments (SPEC.md section 7; format in segment.h,
+ * checkpoints in checkpoint.h).
  *
  * Design.  Events of incoming batches are appended to an in-memory NDJSON
  * buffer (the "pending member") and chained at once (chain.h): the chain
  * order is the write order.  A flush compresses the pending member into
- * one complete gzip member, appends it to the open segment, appends its
- * sidecar entry (record count, end offset, time range, link, per-record
- * CRC-32) to the .chain file, fsyncs both per [collector] fsync, updates
- * chain.head, and only then confirms the batches (tg_batch_done).  So a
- * confirmed event is on disk with its chain entry; a crash leaves at most a
- * torn member or an unchained member at the tail, never a confirmed event
- * missing.
+ * one complete gzip member, seals it (its descriptor: offsets, count, time
+ * range, fingerprints, joins the chain), appends it to the open segment,
+ * appends its sidecar entry to the .chain file, fsyncs both per [collector]
+ * fsync, then updates chain.head, and only then confirms the batches
+ * (tg_batch_done).  So a confirmed event is on disk with its chain entry,
+ * and chain.head never names a member that was not synced first (except
+ * with fsync = never, where nothing is ever synced).
  *
  * When to flush: [collector] fsync = always flushes after every batch;
  * interval (and never) flush once the oldest pending batch is
@@ -27,20 +28,40 @@
  * Rotation: a segment is closed (its .idx written) when it reaches
  * rotate_bytes of compressed data, or rotate_seconds after it was opened;
  * the next flush opens segment N+1 lazily, so an idle sink creates no empty
- * segments.  Closed segments are never written again.  At start-up the sink
- * finishes the last segment of an earlier run: it cuts a torn or unchained
- * tail (those events were never confirmed: the spool replays them), writes
- * the missing .idx, resumes the chain (and the HMAC key, evolved once per
- * stored record) and continues in a new segment.
+ * segments.  Closed segments are never written again.
+ *
+ * Checkpoints (checkpoint.h): every checkpoint_seconds while records were
+ * added, when a segment is closed and at shutdown, the sink syncs what it
+ * wrote (whatever `fsync` says: a checkpoint only covers data on disk),
+ * signs the state (signing_key_file; unsigned without one), appends it to
+ * checkpoints.ndjson, logs it and announces it to the other sinks
+ * (tg_sink_announce), so copies live where an attacker on this disk cannot
+ * rewrite them.
+ *
+ * Recovery at start-up: the records that were confirmed are those chain.head
+ * and the newest checkpoint count (V).  The sink checks the members of the
+ * newest segment that reach past V (decompressing them and recomputing their
+ * links and seals) and cuts the first one that is incomplete and everything
+ * after it, in the sidecar and in the data: a crash or a power loss left
+ * those, they were never confirmed and the spool replays them, so a crash is
+ * never reported as tampering.  What V counts is never cut: if it is gone,
+ * or chain.head is missing or names more than the segments hold, data was
+ * lost or removed and the sink refuses to write on top of it (the operator
+ * runs verify and starts a new store) -- except with fsync = never, where a
+ * power loss can do exactly that: then the sink continues from what is
+ * there, saying so.  It then writes the old segment's .idx, resumes the
+ * chain (and the HMAC key, evolved once per stored record) and continues in
+ * a new segment.
  *
  * Failures (disk full, I/O error): the half-written member and sidecar entry
  * are truncated away, the batches stay unconfirmed, the failure is logged
  * (once, then every 30 s) and counted in s->failed, and the flush is retried
  * with a backoff up to 1 s (s->retried), blocking the sink thread: the
  * pipeline backs up into the spool, nothing is lost.  A later attempt
- * recompresses the whole pending member, so retries never leave gaps.  Once
- * shutdown has begun (tg_sink_stopping) it gives up and abandons the batches
- * (tg_batch_abandon): unconfirmed, the spool replays them on the next start.
+ * recompresses and reseals the whole pending member, so retries never leave
+ * gaps.  Once shutdown has begun (tg_sink_stopping) it gives up and abandons
+ * the batches (tg_batch_abandon): unconfirmed, the spool replays them on the
+ * next start.
  *
  * Concurrency: everything runs on the sink's thread; readers (query,
  * export, verify) may read the files at any time, and see at worst a torn
@@ -57,17 +78,21 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
 #include <libdeflate.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "core/collector_conf.h"
 #include "core/config.h"
 #include "core/errors.h"
+#include "core/event.h"
 #include "core/fileio.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/pipeline.h"
 #include "sinks/chain.h"
+#include "sinks/checkpoint.h"
 #include "sinks/segment.h"
 #include "sinks/sinks.h"
 
@@ -81,6 +106,8 @@ struct tg_file_sink_conf {
     int64_t rotate_seconds;
     int64_t compression_level;
     char *hmac_key_file;
+    int64_t checkpoint_seconds;
+    char *signing_key_file;
 };
 
 #define OFF(f) offsetof(struct tg_file_sink_conf, f)
@@ -97,13 +124,21 @@ static const struct tg_opt tg_file_opts[] = {
     {"hmac_key_file", TG_OPT_STR, NULL, OFF(hmac_key_file),
      "optional: key file for an HMAC-SHA-256 chain with a forward-evolving key; keep a copy "
      "offline, `trailguard verify --key FILE` needs it"},
+    {"checkpoint_seconds", TG_OPT_INT, "60", OFF(checkpoint_seconds),
+     "make a checkpoint of the chain this often while events arrive (also when a segment is "
+     "closed and at shutdown); it goes to checkpoints.ndjson, the log and the other sinks; "
+     "0 = only at rotation and shutdown",
+     NULL, 0, 86400},
+    {"signing_key_file", TG_OPT_STR, NULL, OFF(signing_key_file),
+     "optional: Ed25519 private key (`trailguard keygen`) that signs the checkpoints; "
+     "auditors check them with the .pub file (`verify --checkpoint F --pubkey K`)"},
     {NULL},
 };
 
 const struct tg_section_def tg_sink_file_section = {
     .name = "sink.file",
-    .doc = "The file store: gzip NDJSON segments with a hash chain (query, export and verify "
-           "read it).",
+    .doc = "The file store: gzip NDJSON segments with a hash chain and signed checkpoints "
+           "(query, export and verify read it).",
     .opts = tg_file_opts,
     .size = sizeof(struct tg_file_sink_conf),
 };
@@ -115,21 +150,24 @@ struct tg_file_sink {
     struct tg_chain chain;
     int dir_fd, lock_fd, head_fd;
     bool head_ok; /* chain.head holds a complete line */
+    uint8_t store_id[TG_SEG_STORE_ID_LEN];
+    char *abs_dir, *host;
 
-    /* chain state of what is on disk (the end of the last written member) */
+    /* chain state of what is on disk (after the last written member's seal) */
     uint8_t disk_link[TG_LINK_LEN];
-    uint64_t disk_count;
+    uint64_t disk_count, disk_members;
 
     /* the open segment (seg_fd < 0: none; seq is then the last one closed) */
     uint64_t seq;
     int seg_fd, chain_fd;
     uint64_t seg_off, chain_off;
+    struct tg_seg_header hdr;
     struct tg_seg_index ix;
     int64_t seg_opened_ms;
 
     /* the pending member */
     struct libdeflate_compressor *dc;
-    struct tg_buf raw, gz, entry;
+    struct tg_buf raw, gz, entry, seal;
     uint32_t *fp;
     size_t nfp, capfp;
     int64_t pmin, pmax;
@@ -137,6 +175,11 @@ struct tg_file_sink {
     size_t npend, cappend;
     uint64_t pend_events;
     int64_t first_pend_ms;
+
+    /* checkpoints */
+    void *sign_key;
+    uint64_t cp_records; /* records the newest checkpoint covers */
+    int64_t cp_ms;       /* when it was made (monotonic) */
 
     /* failure state */
     bool failing, gave_up;
@@ -203,7 +246,11 @@ static int tg_file_segment_open(struct tg_file_sink *fs)
     uint64_t seq = fs->seq + 1;
     char *cpath = tg_seg_path(fs->conf->dir, seq, TG_SEG_CHAIN);
     char *dpath = tg_seg_path(fs->conf->dir, seq, TG_SEG_DATA);
-    struct tg_seg_header h = {.seq = seq, .first_index = fs->disk_count, .keyed = fs->chain.keyed};
+    struct tg_seg_header h = {.seq = seq,
+                              .first_index = fs->disk_count,
+                              .first_member = fs->disk_members,
+                              .keyed = fs->chain.keyed};
+    memcpy(h.store_id, fs->store_id, sizeof(h.store_id));
     memcpy(h.prev, fs->disk_link, TG_LINK_LEN);
     uint8_t hdr[TG_SEG_HDR_LEN];
     tg_seg_header_encode(&h, hdr);
@@ -219,11 +266,13 @@ static int tg_file_segment_open(struct tg_file_sink *fs)
         goto fail;
     rc = 0;
     fs->seq = seq;
+    fs->hdr = h;
     fs->seg_off = 0;
     fs->chain_off = sizeof(hdr);
     fs->seg_opened_ms = tg_now_ms();
     fs->ix = (struct tg_seg_index){.seq = seq,
                                    .first_index = fs->disk_count,
+                                   .first_member = fs->disk_members,
                                    .min_ns = INT64_MAX,
                                    .max_ns = INT64_MIN,
                                    .keyed = fs->chain.keyed};
@@ -244,30 +293,11 @@ out:
     return rc;
 }
 
-/* Close the open segment: write its index.  Never fails (a missing index
- * only costs readers the skip; it is logged). */
-static void tg_file_segment_close(struct tg_file_sink *fs)
-{
-    if (fs->seg_fd < 0)
-        return;
-    fs->ix.bytes = fs->seg_off;
-    char *ipath = tg_seg_path(fs->conf->dir, fs->seq, TG_SEG_INDEX);
-    if (tg_seg_index_write(ipath, &fs->ix, fs->fsync_mode != TG_FSYNC_NEVER) != 0)
-        tg_warn("file sink: cannot write index %s: %s; readers will scan that segment instead "
-                "of skipping it",
-                ipath, strerror(errno));
-    free(ipath);
-    close(fs->seg_fd);
-    close(fs->chain_fd);
-    fs->seg_fd = fs->chain_fd = -1;
-    tg_file_sync_dir(fs);
-}
-
 /* Overwrite chain.head with the on-disk chain state.  0 or TG_EIO (counted
  * and logged; a head that lags behind the data is harmless for verify). */
 static int tg_file_head_write(struct tg_sink *s, struct tg_file_sink *fs)
 {
-    struct tg_seg_head h = {.seq = fs->seq, .records = fs->disk_count};
+    struct tg_seg_head h = {.seq = fs->seq, .records = fs->disk_count, .members = fs->disk_members};
     memcpy(h.link, fs->disk_link, TG_LINK_LEN);
     char line[TG_SEG_HEAD_LEN + 1];
     tg_seg_head_format(&h, line);
@@ -286,6 +316,95 @@ static int tg_file_head_write(struct tg_sink *s, struct tg_file_sink *fs)
     return 0;
 }
 
+/*
+ * Make a checkpoint of what is on disk (the caller flushed), for `reason`:
+ * sync, sign, append to checkpoints.ndjson, log, announce.  A failure is
+ * logged and counted; the store stays as it is.
+ */
+static void tg_file_checkpoint(struct tg_sink *s, struct tg_file_sink *fs, const char *reason)
+{
+    if (fs->disk_members == 0)
+        return; /* nothing stored yet */
+    if ((fs->seg_fd >= 0 && (fdatasync(fs->seg_fd) != 0 || fdatasync(fs->chain_fd) != 0)) ||
+        fdatasync(fs->head_fd) != 0) {
+        atomic_fetch_add(&s->failed, 1);
+        tg_warn("file sink: no checkpoint: syncing %s failed: %s", fs->conf->dir, strerror(errno));
+        return;
+    }
+    struct tg_checkpoint cp = {.segment = fs->seq,
+                               .records = fs->disk_count,
+                               .members = fs->disk_members,
+                               .keyed = fs->chain.keyed,
+                               .host = fs->host,
+                               .dir = fs->abs_dir};
+    memcpy(cp.store_id, fs->store_id, sizeof(cp.store_id));
+    memcpy(cp.link, fs->disk_link, TG_LINK_LEN);
+    struct tg_time now = tg_time_now();
+    cp.time_us = now.sec * 1000000 + now.nsec / 1000;
+    snprintf(cp.reason, sizeof(cp.reason), "%s", reason);
+    if (fs->sign_key && tg_checkpoint_sign(&cp, fs->sign_key) != 0)
+        tg_warn("file sink: cannot sign the checkpoint (OpenSSL); it is written unsigned");
+    struct tg_buf line = TG_BUF_INIT, rec = TG_BUF_INIT;
+    tg_checkpoint_format(&cp, &line);
+    tg_buf_putc(&line, '\n');
+    char *path = tg_xasprintf("%s/%s", fs->conf->dir, TG_CHECKPOINT_FILE);
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    struct stat st;
+    bool created = fd >= 0 && fstat(fd, &st) == 0 && st.st_size == 0;
+    if (fd < 0 || (created && fchmod(fd, 0640) != 0) ||
+        tg_pwrite_all(fd, line.data, line.len, 0) != 0 || fdatasync(fd) != 0) {
+        atomic_fetch_add(&s->failed, 1);
+        tg_warn("file sink: cannot append the checkpoint to %s: %s", path, strerror(errno));
+    } else if (created) {
+        tg_file_sync_dir(fs);
+    }
+    if (fd >= 0)
+        close(fd);
+    line.len--; /* without the LF from here on */
+    tg_info("file sink: checkpoint %.*s", (int)line.len, line.data);
+    /* the internal record the other sinks get (parsers/internal.c) */
+    struct tg_jw w;
+    tg_jw_begin(&w, &rec);
+    tg_jw_int(&w, "trailguard_internal", 1);
+    tg_jw_time(&w, "@timestamp", now);
+    tg_jw_cstr(&w, "dataset", "trailguard.checkpoint");
+    tg_jw_cstr(&w, "action", "checkpoint");
+    tg_jw_cstr(&w, "host", fs->host);
+    char msg[160];
+    snprintf(msg, sizeof(msg),
+             "file store checkpoint (%s): %" PRIu64 " records to segment %" PRIu64, reason,
+             cp.records, cp.segment);
+    tg_jw_cstr(&w, "message", msg);
+    tg_jw_raw(&w, "data", tg_str_make(line.data, line.len));
+    tg_jw_end(&w);
+    tg_sink_announce(s, rec.data, rec.len);
+    fs->cp_records = fs->disk_count;
+    fs->cp_ms = tg_now_ms();
+    free(path);
+    tg_buf_free(&line);
+    tg_buf_free(&rec);
+}
+
+/* Close the open segment: write its index, then checkpoint (`reason`).
+ * Never fails (a missing index only costs readers the skip; it is logged). */
+static void tg_file_segment_close(struct tg_sink *s, struct tg_file_sink *fs, const char *reason)
+{
+    if (fs->seg_fd < 0)
+        return;
+    fs->ix.bytes = fs->seg_off;
+    char *ipath = tg_seg_path(fs->conf->dir, fs->seq, TG_SEG_INDEX);
+    if (tg_seg_index_write(ipath, &fs->ix, fs->fsync_mode != TG_FSYNC_NEVER) != 0)
+        tg_warn("file sink: cannot write index %s: %s; readers will scan that segment instead "
+                "of skipping it",
+                ipath, strerror(errno));
+    free(ipath);
+    tg_file_checkpoint(s, fs, reason);
+    close(fs->seg_fd);
+    close(fs->chain_fd);
+    fs->seg_fd = fs->chain_fd = -1;
+    tg_file_sync_dir(fs);
+}
+
 /* Add one event to the pending member (and to the chain). */
 static void tg_file_add(struct tg_file_sink *fs, const struct tg_event *ev)
 {
@@ -294,13 +413,7 @@ static void tg_file_add(struct tg_file_sink *fs, const struct tg_event *ev)
     fs->fp = tg_xgrow(fs->fp, fs->nfp, &fs->capfp, sizeof(*fs->fp), 1024);
     fs->fp[fs->nfp++] = tg_seg_fingerprint(ev->json.data, ev->json.len);
     tg_chain_add(&fs->chain, ev->json.data, ev->json.len);
-    int64_t ns;
-    if (tg_seg_record_time(ev->json.data, ev->json.len, &ns) == 0) {
-        if (ns < fs->pmin)
-            fs->pmin = ns;
-        if (ns > fs->pmax)
-            fs->pmax = ns;
-    }
+    tg_seg_time_span(ev->json.data, ev->json.len, &fs->pmin, &fs->pmax);
 }
 
 /* Compress the pending member into fs->gz: one complete gzip member.
@@ -330,12 +443,14 @@ static int tg_file_write_member(struct tg_sink *s, struct tg_file_sink *fs)
         return TG_EIO;
     tg_file_compress(fs);
     struct tg_seg_member m = {.records = (uint32_t)fs->nfp,
+                              .start_offset = fs->seg_off,
                               .end_offset = fs->seg_off + fs->gz.len,
                               .min_ns = fs->pmin,
                               .max_ns = fs->pmax};
-    memcpy(m.link, fs->chain.link, TG_LINK_LEN);
+    tg_seg_seal_message(&fs->seal, &fs->hdr, fs->ix.members, fs->disk_count, &m, fs->fp, NULL);
+    tg_chain_seal(&fs->chain, fs->seal.data, fs->seal.len, m.link);
     fs->entry.len = 0;
-    tg_seg_member_encode(&fs->entry, &m, fs->fp);
+    tg_seg_member_encode(&fs->entry, &m, fs->fp, NULL);
     if (tg_pwrite_all(fs->seg_fd, fs->gz.data, fs->gz.len, fs->seg_off) != 0 ||
         tg_pwrite_all(fs->chain_fd, fs->entry.data, fs->entry.len, fs->chain_off) != 0 ||
         (fs->fsync_mode != TG_FSYNC_NEVER &&
@@ -349,6 +464,7 @@ static int tg_file_write_member(struct tg_sink *s, struct tg_file_sink *fs)
         errno = e;
         return TG_EIO;
     }
+    memcpy(fs->chain.link, m.link, TG_LINK_LEN); /* the next record links to the seal */
     fs->seg_off += fs->gz.len;
     fs->chain_off += fs->entry.len;
     fs->ix.records += fs->nfp;
@@ -357,9 +473,10 @@ static int tg_file_write_member(struct tg_sink *s, struct tg_file_sink *fs)
         fs->ix.min_ns = fs->pmin;
     if (fs->pmax > fs->ix.max_ns)
         fs->ix.max_ns = fs->pmax;
-    memcpy(fs->ix.last, fs->chain.link, TG_LINK_LEN);
-    memcpy(fs->disk_link, fs->chain.link, TG_LINK_LEN);
+    memcpy(fs->ix.last, m.link, TG_LINK_LEN);
+    memcpy(fs->disk_link, m.link, TG_LINK_LEN);
     fs->disk_count = fs->chain.count;
+    fs->disk_members++;
     tg_file_head_write(s, fs);
     return 0;
 }
@@ -381,7 +498,7 @@ static int tg_file_flush(struct tg_sink *s, struct tg_file_sink *fs)
     fs->npend = 0;
     fs->pend_events = 0;
     if (fs->seg_fd >= 0 && fs->seg_off >= (uint64_t)fs->conf->rotate_bytes)
-        tg_file_segment_close(fs);
+        tg_file_segment_close(s, fs, "rotation");
     return 0;
 }
 
@@ -425,12 +542,116 @@ static int tg_file_flush_retry(struct tg_sink *s, struct tg_file_sink *fs)
 }
 
 /*
- * Finish the newest segment of an earlier run: cut a torn or unchained tail,
- * write a missing index, and load the chain state from its sidecar.
+ * Check member i of sc (segment data at r) against its entry: it decompresses
+ * as one gzip member ending at its end offset, holds its record count, and
+ * its records and seal give its link, starting from `c` (the chain before
+ * it; left after it).  true when it is whole.
  */
-static int tg_file_recover(struct tg_file_sink *fs, char **err)
+static bool tg_file_member_ok(struct tg_chain *c, const struct tg_sidecar *sc, size_t i,
+                              struct tg_seg_reader *r, struct tg_buf *seal)
+{
+    const struct tg_seg_member *m = &sc->m[i];
+    if (tg_seg_reader_seek(r, m->start_offset) != 0)
+        return false;
+    struct tg_str rec;
+    uint32_t n = 0;
+    int64_t mn = INT64_MAX, mx = INT64_MIN;
+    int rc;
+    while ((rc = tg_seg_reader_next(r, &rec)) == TG_SEG_RECORD) {
+        if (n == m->records || tg_seg_fingerprint(rec.p, rec.len) != sc->fp[m->first_fp + n])
+            return false;
+        tg_chain_add(c, rec.p, rec.len);
+        tg_seg_time_span(rec.p, rec.len, &mn, &mx);
+        n++;
+    }
+    if (rc != TG_SEG_MEMBER || n != m->records || tg_seg_reader_offset(r) != m->end_offset ||
+        mn != m->min_ns || mx != m->max_ns)
+        return false;
+    uint8_t link[TG_LINK_LEN];
+    tg_seg_seal_message(seal, &sc->hdr, i, sc->hdr.first_index + m->first_fp, m,
+                        sc->fp + m->first_fp, sc->ext + m->ext_off);
+    tg_chain_seal(c, seal->data, seal->len, link);
+    memcpy(c->link, link, TG_LINK_LEN);
+    return memcmp(link, m->link, TG_LINK_LEN) == 0;
+}
+
+/* The members of the newest segment that are whole on disk: members at or
+ * below `v` records are only checked for their data's presence (they were
+ * confirmed); the others are read and checked in full.  key0: the HMAC key
+ * (NULL: unkeyed). */
+static size_t tg_file_whole_members(const struct tg_sidecar *sc, const char *dpath, uint64_t v,
+                                    const uint8_t *key0)
+{
+    struct stat st;
+    uint64_t size = stat(dpath, &st) == 0 ? (uint64_t)st.st_size : 0;
+    size_t keep = 0;
+    while (keep < sc->nm && tg_sidecar_records_after(sc, keep) <= v &&
+           sc->m[keep].end_offset <= size)
+        keep++;
+    if (keep == sc->nm || tg_sidecar_records_after(sc, keep) <= v)
+        return keep;            /* all there, or data that was confirmed is missing */
+    if (sc->hdr.keyed && !key0) /* cannot check the links: trust what is there */
+        return sc->m[sc->nm - 1].end_offset <= size ? sc->nm : keep;
+    struct tg_seg_reader *r;
+    if (tg_seg_reader_open(dpath, &r) != 0)
+        return keep;
+    struct tg_chain c;
+    struct tg_buf seal = TG_BUF_INIT;
+    tg_chain_init(&c, key0);
+    c.keyed = sc->hdr.keyed; /* a loaded key evolves for unkeyed segments too (chain.h) */
+    tg_chain_resume(&c, keep ? sc->m[keep - 1].link : sc->hdr.prev,
+                    sc->hdr.first_index +
+                        (keep ? sc->m[keep - 1].first_fp + sc->m[keep - 1].records : 0));
+    while (keep < sc->nm && tg_file_member_ok(&c, sc, keep, r, &seal))
+        keep++;
+    tg_chain_free(&c);
+    tg_buf_free(&seal);
+    tg_seg_reader_close(r);
+    return keep;
+}
+
+/* A sentence for the operator when recovery must not write on top of the store. */
+static char *tg_file_refuse(const char *dir, const char *what)
+{
+    return tg_xasprintf("%s: data that was stored and confirmed is gone (removed, or lost by the "
+                        "disk); trailguard does not write on top of it. Run `trailguard verify "
+                        "%s` (with your newest checkpoint: --checkpoint), keep the directory for "
+                        "the audit, and point [sink.file] dir at a new one",
+                        what, dir);
+}
+
+/* The newest checkpoint in the store's checkpoints.ndjson: its record count
+ * (0 when none).  A damaged file is an error (*err). */
+static int tg_file_newest_checkpoint(const char *dir, uint64_t *records, char **err)
+{
+    char *path = tg_xasprintf("%s/%s", dir, TG_CHECKPOINT_FILE);
+    struct tg_checkpoint *v;
+    size_t n, torn, bad;
+    char *why = NULL;
+    int rc = tg_checkpoints_read(path, &v, &n, &torn, &bad, &why);
+    *records = 0;
+    if (rc == TG_EINVAL)
+        *err = tg_xasprintf("%s: line %zu: %s; run `trailguard verify %s`", path, bad, why, dir);
+    else if (rc != 0)
+        *err = tg_xasprintf("%s: cannot read: %s", path, strerror(errno));
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (v[i].records > *records)
+            *records = v[i].records;
+    if (rc == 0)
+        tg_checkpoints_free(v, n);
+    free(why);
+    free(path);
+    return rc == 0 ? 0 : TG_ECORRUPT;
+}
+
+/*
+ * Finish the newest segment of an earlier run (see "Recovery" above) and
+ * load the chain state from its sidecar.  key0: the HMAC key or NULL.
+ */
+static int tg_file_recover(struct tg_file_sink *fs, const uint8_t *key0, char **err)
 {
     const char *dir = fs->conf->dir;
+    bool never = fs->fsync_mode == TG_FSYNC_NEVER;
     struct tg_seg_entry *v;
     size_t n;
     if (tg_seg_list(dir, &v, &n) != 0) {
@@ -440,6 +661,12 @@ static int tg_file_recover(struct tg_file_sink *fs, char **err)
     int rc = 0;
     char *cpath = NULL, *dpath = NULL, *ipath = NULL;
     struct tg_sidecar sc = {0};
+    struct tg_seg_head h;
+    int hr = tg_seg_head_read(dir, &h);
+    uint64_t vcp, vhead = hr == 0 ? h.records : 0;
+    if ((rc = tg_file_newest_checkpoint(dir, &vcp, err)) != 0)
+        goto out;
+    uint64_t vconf = vhead > vcp ? vhead : vcp; /* records that were confirmed */
     while (n > 0) {
         uint64_t seq = v[n - 1].seq;
         free(cpath);
@@ -447,7 +674,16 @@ static int tg_file_recover(struct tg_file_sink *fs, char **err)
         cpath = tg_seg_path(dir, seq, TG_SEG_CHAIN);
         dpath = tg_seg_path(dir, seq, TG_SEG_DATA);
         uint64_t where;
-        if (!v[n - 1].has[TG_SEG_CHAIN] || tg_sidecar_load(cpath, &sc, &where) != 0) {
+        int lrc = v[n - 1].has[TG_SEG_CHAIN] ? tg_sidecar_load(cpath, &sc, &where) : TG_ENOENT;
+        if (lrc == TG_EVERSION) {
+            *err = tg_xasprintf("%s is a store of format 1 (an earlier trailguard); this version "
+                                "writes format 2: point [sink.file] dir at a new directory and "
+                                "keep this one (read it with the version that wrote it)",
+                                dir);
+            rc = TG_ECORRUPT;
+            goto out;
+        }
+        if (lrc != 0) {
             *err = tg_xasprintf("cannot continue the chain: %s is missing or damaged; run "
                                 "`trailguard verify %s` and move the damaged segment out of "
                                 "the store",
@@ -479,57 +715,102 @@ static int tg_file_recover(struct tg_file_sink *fs, char **err)
         }
         break;
     }
-    if (n == 0)
+    if (n == 0) {
+        if (vconf > 0 && !never) {
+            *err = tg_file_refuse(dir, "the store has no segments but chain.head or a checkpoint "
+                                       "counts records");
+            rc = TG_ECORRUPT;
+        } else if (vconf > 0) {
+            tg_warn("file sink: %s: chain.head or a checkpoint counts %" PRIu64
+                    " records but no segment is left (a power loss with fsync = never?): "
+                    "starting again at the genesis",
+                    dir, vconf);
+        }
         goto out; /* an empty store: start at the genesis */
-
+    }
+    uint64_t claimed = sc.hdr.first_index + sc.nfp;
+    if (hr == TG_ENOENT && !never) {
+        *err = tg_file_refuse(dir, "chain.head is missing but the store holds segments");
+        rc = TG_ECORRUPT;
+        goto out;
+    }
+    if (hr == 0 && (h.seq > sc.hdr.seq || h.records > claimed) && !never) {
+        *err = tg_xasprintf("%s/%s says the store holds %" PRIu64 " records up to segment %" PRIu64
+                            ", but its segments end after %" PRIu64 " in segment %" PRIu64
+                            ": segments were removed or data was lost; run `trailguard verify "
+                            "%s` and move the store aside before writing to it again",
+                            dir, TG_SEG_HEAD_FILE, h.records, h.seq, claimed, sc.hdr.seq, dir);
+        rc = TG_ECORRUPT;
+        goto out;
+    }
+    if (hr == TG_ECORRUPT)
+        tg_warn("file sink: %s/%s is damaged (a write torn by a power loss?); it is rewritten", dir,
+                TG_SEG_HEAD_FILE);
+    size_t keep = tg_file_whole_members(&sc, dpath, vconf, key0);
+    uint64_t kept = keep ? tg_sidecar_records_after(&sc, keep - 1) : sc.hdr.first_index;
+    if (kept < vconf && !never) {
+        *err = tg_file_refuse(dir, "the newest segment's data ends before the records chain.head "
+                                   "and the checkpoints count");
+        rc = TG_ECORRUPT;
+        goto out;
+    }
+    if (kept < vconf)
+        tg_warn("file sink: %s: %" PRIu64 " records counted by chain.head or a checkpoint are "
+                "not on disk (a power loss with fsync = never): continuing after record %" PRIu64,
+                dir, vconf - kept, kept);
+    fs->seq = sc.hdr.seq;
+    memcpy(fs->store_id, sc.hdr.store_id, sizeof(fs->store_id));
+    if (keep == 0) { /* nothing of it is whole: it goes, and its number is used again */
+        tg_warn("file sink: removed segment %" PRIu64 " of %s: none of its members is whole on "
+                "disk (written before a crash or a power loss, never confirmed: the spool "
+                "replays them)",
+                fs->seq, dir);
+        char *ipath0 = tg_seg_path(dir, fs->seq, TG_SEG_INDEX);
+        unlink(ipath0);
+        free(ipath0);
+        unlink(dpath);
+        unlink(cpath);
+        fs->seq--;
+        memcpy(fs->disk_link, sc.hdr.prev, TG_LINK_LEN);
+        fs->disk_count = sc.hdr.first_index;
+        fs->disk_members = sc.hdr.first_member;
+        goto out;
+    }
     if (sc.hdr.keyed && !fs->chain.keyed)
         tg_warn("file sink: %s was chained with HMAC but [sink.file] hmac_key_file is not set: "
                 "new segments get the unkeyed chain; set the key again unless this is intended",
                 dir);
-    fs->seq = sc.hdr.seq;
-    uint64_t end = sc.nm ? sc.m[sc.nm - 1].end_offset : 0;
-    memcpy(fs->disk_link, sc.nm ? sc.m[sc.nm - 1].link : sc.hdr.prev, TG_LINK_LEN);
-    fs->disk_count = sc.hdr.first_index + sc.nfp;
-    if (sc.torn_len) {
-        tg_warn("file sink: %s ends in a torn entry (%" PRIu64 " bytes, a crash): cut", cpath,
-                sc.torn_len);
-        if (truncate(cpath, (off_t)sc.good_len) != 0)
+    uint64_t end = keep ? sc.m[keep - 1].end_offset : 0;
+    uint64_t good = keep < sc.nm ? sc.m[keep].entry_pos : sc.good_len;
+    memcpy(fs->disk_link, keep ? sc.m[keep - 1].link : sc.hdr.prev, TG_LINK_LEN);
+    fs->disk_count = kept;
+    fs->disk_members = sc.hdr.first_member + keep;
+    struct stat st;
+    uint64_t size = stat(cpath, &st) == 0 ? (uint64_t)st.st_size : 0;
+    if (size > good) {
+        tg_warn("file sink: %s: %" PRIu64 " bytes of sidecar entries for members that are not "
+                "whole on disk (written before a crash, never confirmed: the spool replays "
+                "them): cut",
+                cpath, size - good);
+        if (truncate(cpath, (off_t)good) != 0)
             tg_warn("file sink: cannot cut %s: %s", cpath, strerror(errno));
     }
-    struct stat st;
-    uint64_t size = stat(dpath, &st) == 0 ? (uint64_t)st.st_size : 0;
+    size = stat(dpath, &st) == 0 ? (uint64_t)st.st_size : 0;
     if (size > end) {
-        tg_warn("file sink: %s has %" PRIu64 " bytes after its last chained member (written "
+        tg_warn("file sink: %s has %" PRIu64 " bytes after its last whole member (written "
                 "before a crash, never confirmed: the spool replays them): cut",
                 dpath, size - end);
         if (truncate(dpath, (off_t)end) != 0)
             tg_warn("file sink: cannot cut %s: %s", dpath, strerror(errno));
-    } else if (size < end) {
-        tg_err("file sink: %s is shorter than its chain says (data lost or removed); run "
-               "`trailguard verify %s`; continuing in a new segment",
-               dpath, dir);
     }
+    sc.nm = keep;
+    sc.nfp = kept - sc.hdr.first_index;
     ipath = tg_seg_path(dir, fs->seq, TG_SEG_INDEX);
-    if (access(ipath, F_OK) != 0) {
-        struct tg_seg_index ix = {.seq = fs->seq,
-                                  .first_index = sc.hdr.first_index,
-                                  .records = sc.nfp,
-                                  .members = sc.nm,
-                                  .bytes = end,
-                                  .min_ns = INT64_MAX,
-                                  .max_ns = INT64_MIN,
-                                  .keyed = sc.hdr.keyed};
-        for (size_t i = 0; i < sc.nm; i++) {
-            if (sc.m[i].min_ns < ix.min_ns)
-                ix.min_ns = sc.m[i].min_ns;
-            if (sc.m[i].max_ns > ix.max_ns)
-                ix.max_ns = sc.m[i].max_ns;
-        }
-        memcpy(ix.prev, sc.hdr.prev, TG_LINK_LEN);
-        memcpy(ix.last, fs->disk_link, TG_LINK_LEN);
-        if (tg_seg_index_write(ipath, &ix, fs->fsync_mode != TG_FSYNC_NEVER) != 0)
+    struct tg_seg_index ix, old;
+    tg_seg_index_of(&sc, &ix);
+    if (tg_seg_index_read(ipath, &old) != 0 || !tg_seg_index_equal(&ix, &old))
+        if (tg_seg_index_write(ipath, &ix, !never) != 0)
             tg_warn("file sink: cannot write index %s: %s", ipath, strerror(errno));
-    }
 out:
     tg_sidecar_free(&sc);
     free(cpath);
@@ -539,35 +820,35 @@ out:
     return rc;
 }
 
-/* Open (or create) chain.head and check it against the recovered state. */
+/* Open (or create) chain.head; written when it is new or behind. */
 static int tg_file_head_open(struct tg_sink *s, struct tg_file_sink *fs, char **err)
 {
     struct tg_seg_head h;
     int hr = tg_seg_head_read(fs->conf->dir, &h);
     char *path = tg_xasprintf("%s/%s", fs->conf->dir, TG_SEG_HEAD_FILE);
     int rc = 0;
-    if (hr == 0 && h.records > fs->disk_count) {
-        *err = tg_xasprintf("%s says the store holds %" PRIu64 " records up to segment %" PRIu64
-                            ", but its segments end after %" PRIu64
-                            ": segments were removed or data was lost; run `trailguard verify "
-                            "%s` and move the store aside before writing to it again",
-                            path, h.records, h.seq, fs->disk_count, fs->conf->dir);
-        rc = TG_ECORRUPT;
-        goto out;
-    }
     fs->head_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (fs->head_fd < 0 || fchmod(fs->head_fd, 0640) != 0) {
         *err = tg_xasprintf("cannot open %s: %s", path, strerror(errno));
         rc = TG_EIO;
         goto out;
     }
-    if (hr == 0)
+    bool same = hr == 0 && h.records == fs->disk_count && h.members == fs->disk_members &&
+                memcmp(h.link, fs->disk_link, TG_LINK_LEN) == 0;
+    if (same)
         fs->head_ok = true;
     else
         tg_file_head_write(s, fs); /* failing here is retried before the first member */
 out:
     free(path);
     return rc;
+}
+
+/* The store id of a new store: random. */
+static void tg_file_new_store_id(struct tg_file_sink *fs)
+{
+    if (RAND_bytes(fs->store_id, sizeof(fs->store_id)) != 1)
+        abort(); /* no randomness from OpenSSL: nothing sensible to do */
 }
 
 static int tg_file_open(struct tg_sink *s, const void *conf)
@@ -595,8 +876,15 @@ static int tg_file_open(struct tg_sink *s, const void *conf)
         rc = TG_ECONFIG;
         goto fail;
     }
+    if (c->signing_key_file &&
+        tg_sign_key_load(c->signing_key_file, true, &fs->sign_key, &err) != 0) {
+        char *e = tg_xasprintf("signing_key_file %s", err);
+        free(err);
+        err = e;
+        rc = TG_ECONFIG;
+        goto fail;
+    }
     tg_chain_init(&fs->chain, keyed ? key : NULL);
-    OPENSSL_cleanse(key, sizeof(key));
     rc = TG_EIO;
     if (tg_mkdirs(c->dir) != 0) {
         err = tg_xasprintf("cannot create %s: %s", c->dir, strerror(errno));
@@ -615,24 +903,38 @@ static int tg_file_open(struct tg_sink *s, const void *conf)
                            c->dir);
         goto fail;
     }
-    if ((rc = tg_file_recover(fs, &err)) != 0)
+    if ((rc = tg_file_recover(fs, keyed ? key : NULL, &err)) != 0)
         goto fail;
+    if (fs->seq == 0)
+        tg_file_new_store_id(fs);
     tg_chain_resume(&fs->chain, fs->disk_link, fs->disk_count);
     if ((rc = tg_file_head_open(s, fs, &err)) != 0)
         goto fail;
     fs->dc = libdeflate_alloc_compressor((int)c->compression_level);
     if (!fs->dc)
         abort(); /* only fails for lack of memory */
+    char host[256] = "";
+    gethostname(host, sizeof(host) - 1);
+    fs->host = tg_xstrdup(host);
+    fs->abs_dir = realpath(c->dir, NULL);
+    if (!fs->abs_dir)
+        fs->abs_dir = tg_xstrdup(c->dir);
+    fs->cp_records = fs->disk_count; /* what is there was checkpointed at the last shutdown */
+    fs->cp_ms = tg_now_ms();
+    OPENSSL_cleanse(key, sizeof(key));
     free(lpath);
     s->ctx = fs;
     tg_info("file sink: writing to %s from segment %" PRIu64 " (%" PRIu64
-            " records stored, %s chain)",
-            c->dir, fs->seq + 1, fs->disk_count, keyed ? "HMAC" : "SHA-256");
+            " records stored, %s chain, checkpoints %s)",
+            c->dir, fs->seq + 1, fs->disk_count, keyed ? "HMAC" : "SHA-256",
+            fs->sign_key ? "signed" : "unsigned: no signing_key_file");
     return 0;
 fail:
+    OPENSSL_cleanse(key, sizeof(key));
     tg_err("file sink [sink.file]: %s", err ? err : tg_strerror(rc));
     free(err);
     free(lpath);
+    tg_sign_key_free(fs->sign_key);
     if (fs->chain.md)
         tg_chain_free(&fs->chain);
     if (fs->head_fd >= 0)
@@ -674,18 +976,26 @@ static int tg_file_tick(struct tg_sink *s)
     int rc = 0;
     if (fs->npend > 0) /* idle: see "When to flush" */
         rc = tg_file_flush_retry(s, fs);
-    if (rc == 0 && fs->seg_fd >= 0 && fs->conf->rotate_seconds > 0 &&
-        tg_now_ms() - fs->seg_opened_ms >= fs->conf->rotate_seconds * 1000 &&
-        (rc = tg_file_flush_retry(s, fs)) == 0)
-        tg_file_segment_close(fs);
-    return rc;
+    if (rc != 0)
+        return rc;
+    int64_t now = tg_now_ms();
+    if (fs->seg_fd >= 0 && fs->conf->rotate_seconds > 0 &&
+        now - fs->seg_opened_ms >= fs->conf->rotate_seconds * 1000)
+        tg_file_segment_close(s, fs, "rotation");
+    else if (fs->conf->checkpoint_seconds > 0 && fs->disk_count != fs->cp_records &&
+             now - fs->cp_ms >= fs->conf->checkpoint_seconds * 1000)
+        tg_file_checkpoint(s, fs, "periodic");
+    return 0;
 }
 
 static void tg_file_close(struct tg_sink *s)
 {
     struct tg_file_sink *fs = s->ctx;
     if (tg_file_flush_retry(s, fs) == 0) {
-        tg_file_segment_close(fs);
+        if (fs->seg_fd >= 0)
+            tg_file_segment_close(s, fs, "shutdown");
+        else if (fs->disk_count != fs->cp_records)
+            tg_file_checkpoint(s, fs, "shutdown");
     } else {
         for (size_t i = 0; i < fs->npend; i++)
             tg_batch_abandon(s, fs->pend[i]); /* unconfirmed: the spool replays them */
@@ -696,14 +1006,18 @@ static void tg_file_close(struct tg_sink *s)
     }
     libdeflate_free_compressor(fs->dc);
     tg_chain_free(&fs->chain);
+    tg_sign_key_free(fs->sign_key);
     close(fs->head_fd);
     close(fs->lock_fd);
     close(fs->dir_fd);
     tg_buf_free(&fs->raw);
     tg_buf_free(&fs->gz);
     tg_buf_free(&fs->entry);
+    tg_buf_free(&fs->seal);
     free(fs->fp);
     free(fs->pend);
+    free(fs->host);
+    free(fs->abs_dir);
     free(fs);
     s->ctx = NULL;
 }

@@ -129,26 +129,68 @@ static uint64_t tg_get64(const uint8_t *p)
 
 void tg_seg_header_encode(const struct tg_seg_header *h, uint8_t out[TG_SEG_HDR_LEN])
 {
-    memcpy(out, "TGCHAIN1", 8);
+    memset(out, 0, TG_SEG_HDR_LEN);
+    memcpy(out, "TGCHAIN2", 8);
     tg_put32(out + 8, h->keyed ? 1 : 0);
-    tg_put32(out + 12, 0);
     tg_put64(out + 16, h->seq);
     tg_put64(out + 24, h->first_index);
-    memcpy(out + 32, h->prev, TG_LINK_LEN);
+    tg_put64(out + 32, h->first_member);
+    memcpy(out + 40, h->store_id, TG_SEG_STORE_ID_LEN);
+    memcpy(out + 56, h->prev, TG_LINK_LEN);
 }
 
-void tg_seg_member_encode(struct tg_buf *out, const struct tg_seg_member *m, const uint32_t *fp)
+static void tg_seg_member_fixed(uint8_t *p, const struct tg_seg_member *m)
 {
-    uint8_t *p = (uint8_t *)tg_buf_reserve(out, TG_SEG_ENTRY_LEN + 4 * (size_t)m->records);
-    memcpy(p, "TGM1", 4);
+    memcpy(p, "TGM2", 4);
     tg_put32(p + 4, m->records);
     tg_put64(p + 8, m->end_offset);
     tg_put64(p + 16, (uint64_t)m->min_ns);
     tg_put64(p + 24, (uint64_t)m->max_ns);
-    memcpy(p + 32, m->link, TG_LINK_LEN);
+    tg_put32(p + 32, m->ext_len);
+    tg_put32(p + 36, 0);
+    memcpy(p + 40, m->link, TG_LINK_LEN);
+}
+
+void tg_seg_member_encode(struct tg_buf *out, const struct tg_seg_member *m, const uint32_t *fp,
+                          const void *ext)
+{
+    size_t n = TG_SEG_ENTRY_LEN + 4 * (size_t)m->records + m->ext_len;
+    uint8_t *p = (uint8_t *)tg_buf_reserve(out, n);
+    tg_seg_member_fixed(p, m);
     for (uint32_t i = 0; i < m->records; i++)
         tg_put32(p + TG_SEG_ENTRY_LEN + 4 * (size_t)i, fp[i]);
-    out->len += TG_SEG_ENTRY_LEN + 4 * (size_t)m->records;
+    if (m->ext_len)
+        memcpy(p + TG_SEG_ENTRY_LEN + 4 * (size_t)m->records, ext, m->ext_len);
+    out->len += n;
+}
+
+void tg_seg_seal_message(struct tg_buf *out, const struct tg_seg_header *h, uint64_t index,
+                         uint64_t first_record, const struct tg_seg_member *m, const uint32_t *fp,
+                         const void *ext)
+{
+    out->len = 0;
+    size_t n =
+        8 + TG_SEG_STORE_ID_LEN + 8 * 3 + 4 + 8 * 4 + 4 + 4 * (size_t)m->records + m->ext_len;
+    uint8_t *p = (uint8_t *)tg_buf_reserve(out, n), *q = p;
+    memcpy(q, "TGSEAL2", 8); /* with its NUL: no record (a JSON line) starts so */
+    q += 8;
+    memcpy(q, h->store_id, TG_SEG_STORE_ID_LEN);
+    q += TG_SEG_STORE_ID_LEN;
+    tg_put64(q, h->seq);
+    tg_put64(q + 8, index);
+    tg_put64(q + 16, first_record);
+    tg_put32(q + 24, m->records);
+    tg_put64(q + 28, m->start_offset);
+    tg_put64(q + 36, m->end_offset);
+    tg_put64(q + 44, (uint64_t)m->min_ns);
+    tg_put64(q + 52, (uint64_t)m->max_ns);
+    tg_put32(q + 60, m->ext_len);
+    q += 64;
+    for (uint32_t i = 0; i < m->records; i++, q += 4)
+        tg_put32(q, fp[i]);
+    if (m->ext_len)
+        memcpy(q, ext, m->ext_len);
+    out->len = n;
 }
 
 /* The fixed part of a member entry (the caller checked the magic). */
@@ -158,8 +200,21 @@ static void tg_seg_member_decode(const uint8_t *p, struct tg_seg_member *m)
     m->end_offset = tg_get64(p + 8);
     m->min_ns = (int64_t)tg_get64(p + 16);
     m->max_ns = (int64_t)tg_get64(p + 24);
-    memcpy(m->link, p + 32, TG_LINK_LEN);
+    m->ext_len = tg_get32(p + 32);
+    memcpy(m->link, p + 40, TG_LINK_LEN);
     m->first_fp = 0;
+    m->ext_off = 0;
+    m->start_offset = 0;
+    m->entry_pos = 0;
+}
+
+/* Check the magic of a header; 0, TG_EVERSION (format 1) or TG_ECORRUPT. */
+static int tg_seg_header_magic(const uint8_t *d, size_t n)
+{
+    size_t k = n < 8 ? n : 8;
+    if (memcmp(d, "TGCHAIN2", k) == 0)
+        return 0;
+    return memcmp(d, "TGCHAIN1", k) == 0 ? TG_EVERSION : TG_ECORRUPT;
 }
 
 static void tg_seg_header_decode(const uint8_t *d, struct tg_seg_header *h)
@@ -167,7 +222,9 @@ static void tg_seg_header_decode(const uint8_t *d, struct tg_seg_header *h)
     h->keyed = tg_get32(d + 8) == 1;
     h->seq = tg_get64(d + 16);
     h->first_index = tg_get64(d + 24);
-    memcpy(h->prev, d + 32, TG_LINK_LEN);
+    h->first_member = tg_get64(d + 32);
+    memcpy(h->store_id, d + 40, TG_SEG_STORE_ID_LEN);
+    memcpy(h->prev, d + 56, TG_LINK_LEN);
 }
 
 /* Read all of `path` into a malloc'd buffer.  0 or TG_EIO. */
@@ -215,47 +272,65 @@ int tg_sidecar_load(const char *path, struct tg_sidecar *sc, uint64_t *where)
     size_t n;
     if (tg_slurp(path, &d, &n) != 0)
         return TG_EIO;
-    int rc = TG_ECORRUPT;
     *where = 0;
-    if (n < TG_SEG_HDR_LEN) {
-        /* the header is the first write: shorter means it was torn */
-        sc->torn_len = n;
-        if (memcmp(d, "TGCHAIN1", n < 8 ? n : 8) == 0)
-            rc = 0;
+    int rc = tg_seg_header_magic(d, n);
+    if (rc != 0 || n < TG_SEG_HDR_LEN || tg_get32(d + 8) > 1) {
+        /* the header is the first write: shorter (with the right magic) is torn */
+        if (rc == 0 && n < TG_SEG_HDR_LEN)
+            sc->torn_len = n;
+        else if (rc == 0)
+            rc = TG_ECORRUPT;
         goto out;
     }
-    if (memcmp(d, "TGCHAIN1", 8) != 0 || tg_get32(d + 8) > 1)
-        goto out;
     tg_seg_header_decode(d, &sc->hdr);
-    size_t pos = TG_SEG_HDR_LEN, capm = 0, capfp = 0;
+    size_t pos = TG_SEG_HDR_LEN, capm = 0, capfp = 0, capx = 0;
+    uint64_t end = 0;
     while (pos < n) {
         *where = pos;
         if (n - pos < TG_SEG_ENTRY_LEN) {
-            if (memcmp(d + pos, "TGM1", n - pos < 4 ? n - pos : 4) != 0)
-                goto out;
+            if (memcmp(d + pos, "TGM2", n - pos < 4 ? n - pos : 4) != 0)
+                rc = TG_ECORRUPT;
             break;
         }
-        if (memcmp(d + pos, "TGM1", 4) != 0)
-            goto out;
-        uint32_t recs = tg_get32(d + pos + 4);
-        if (n - pos - TG_SEG_ENTRY_LEN < 4 * (size_t)recs)
+        if (memcmp(d + pos, "TGM2", 4) != 0) {
+            rc = TG_ECORRUPT;
             break;
+        }
+        struct tg_seg_member m;
+        tg_seg_member_decode(d + pos, &m);
+        size_t body = 4 * (size_t)m.records + m.ext_len;
+        if (n - pos - TG_SEG_ENTRY_LEN < body)
+            break; /* torn */
+        m.start_offset = end;
+        m.entry_pos = pos;
+        m.first_fp = sc->nfp;
+        m.ext_off = sc->next;
+        end = m.end_offset;
         sc->m = tg_xgrow(sc->m, sc->nm, &capm, sizeof(*sc->m), 64);
-        struct tg_seg_member *m = &sc->m[sc->nm++];
-        tg_seg_member_decode(d + pos, m);
-        m->first_fp = sc->nfp;
-        if (sc->nfp + recs > capfp) {
-            while (sc->nfp + recs > capfp)
+        sc->m[sc->nm++] = m;
+        if (sc->nfp + m.records > capfp) {
+            while (sc->nfp + m.records > capfp)
                 capfp = capfp ? 2 * capfp : 1024;
             sc->fp = tg_xrealloc(sc->fp, capfp * sizeof(*sc->fp));
         }
-        for (uint32_t i = 0; i < recs; i++)
-            sc->fp[sc->nfp++] = tg_get32(d + pos + TG_SEG_ENTRY_LEN + 4 * (size_t)i);
-        pos += TG_SEG_ENTRY_LEN + 4 * (size_t)recs;
+        const uint8_t *f = d + pos + TG_SEG_ENTRY_LEN;
+        for (uint32_t i = 0; i < m.records; i++)
+            sc->fp[sc->nfp++] = tg_get32(f + 4 * (size_t)i);
+        if (m.ext_len) {
+            if (sc->next + m.ext_len > capx) {
+                while (sc->next + m.ext_len > capx)
+                    capx = capx ? 2 * capx : 4096;
+                sc->ext = tg_xrealloc(sc->ext, capx);
+            }
+            memcpy(sc->ext + sc->next, f + 4 * (size_t)m.records, m.ext_len);
+            sc->next += m.ext_len;
+        }
+        pos += TG_SEG_ENTRY_LEN + body;
     }
-    sc->good_len = pos;
-    sc->torn_len = n - pos;
-    rc = 0;
+    if (rc == 0) {
+        sc->good_len = pos;
+        sc->torn_len = n - pos;
+    }
 out:
     free(d);
     if (rc != 0)
@@ -267,14 +342,16 @@ int tg_sidecar_cursor_open(const char *path, struct tg_sidecar_cursor *c)
 {
     uint8_t d[TG_SEG_HDR_LEN];
     struct stat st;
+    memset(c, 0, sizeof(*c));
     c->fd = open(path, O_RDONLY | O_CLOEXEC);
     if (c->fd < 0)
         return TG_EIO;
+    int rc = TG_ECORRUPT;
     if (fstat(c->fd, &st) != 0 || pread(c->fd, d, sizeof(d), 0) != (ssize_t)sizeof(d) ||
-        memcmp(d, "TGCHAIN1", 8) != 0) {
+        (rc = tg_seg_header_magic(d, sizeof(d))) != 0) {
         close(c->fd);
         c->fd = -1;
-        return TG_ECORRUPT;
+        return rc ? rc : TG_ECORRUPT;
     }
     tg_seg_header_decode(d, &c->hdr);
     c->pos = TG_SEG_HDR_LEN;
@@ -289,14 +366,36 @@ int tg_sidecar_cursor_next(struct tg_sidecar_cursor *c, struct tg_seg_member *m)
         return 0;
     if (pread(c->fd, d, sizeof(d), (off_t)c->pos) != (ssize_t)sizeof(d))
         return TG_EIO;
-    if (memcmp(d, "TGM1", 4) != 0)
+    if (memcmp(d, "TGM2", 4) != 0)
         return TG_ECORRUPT;
     tg_seg_member_decode(d, m);
-    uint64_t next = c->pos + TG_SEG_ENTRY_LEN + 4 * (uint64_t)m->records;
+    uint64_t next = c->pos + TG_SEG_ENTRY_LEN + 4 * (uint64_t)m->records + m->ext_len;
     if (next > c->size)
         return 0; /* torn */
+    m->start_offset = c->end;
+    m->entry_pos = c->pos;
+    c->end = m->end_offset;
+    c->fp_pos = c->pos + TG_SEG_ENTRY_LEN;
     c->pos = next;
+    c->index++;
     return 1;
+}
+
+int tg_sidecar_cursor_detail(struct tg_sidecar_cursor *c, const struct tg_seg_member *m,
+                             uint32_t *fp, void *ext)
+{
+    size_t n = 4 * (size_t)m->records;
+    uint8_t *d = tg_xmalloc(n + m->ext_len + 1);
+    ssize_t got = pread(c->fd, d, n + m->ext_len, (off_t)c->fp_pos);
+    int rc = got == (ssize_t)(n + m->ext_len) ? 0 : TG_EIO;
+    if (rc == 0) {
+        for (uint32_t i = 0; i < m->records; i++)
+            fp[i] = tg_get32(d + 4 * (size_t)i);
+        if (m->ext_len)
+            memcpy(ext, d + n, m->ext_len);
+    }
+    free(d);
+    return rc;
 }
 
 void tg_sidecar_cursor_close(struct tg_sidecar_cursor *c)
@@ -310,9 +409,11 @@ void tg_sidecar_free(struct tg_sidecar *sc)
 {
     free(sc->m);
     free(sc->fp);
+    free(sc->ext);
     sc->m = NULL;
     sc->fp = NULL;
-    sc->nm = sc->nfp = 0;
+    sc->ext = NULL;
+    sc->nm = sc->nfp = sc->next = 0;
 }
 
 uint32_t tg_seg_fingerprint(const void *rec, size_t len)
@@ -338,15 +439,46 @@ static void tg_jw_hex(struct tg_jw *w, const char *key, const uint8_t link[TG_LI
     tg_jw_cstr(w, key, hex);
 }
 
+void tg_seg_index_of(const struct tg_sidecar *sc, struct tg_seg_index *ix)
+{
+    *ix = (struct tg_seg_index){.seq = sc->hdr.seq,
+                                .first_index = sc->hdr.first_index,
+                                .first_member = sc->hdr.first_member,
+                                .records = sc->nfp,
+                                .members = sc->nm,
+                                .bytes = sc->nm ? sc->m[sc->nm - 1].end_offset : 0,
+                                .min_ns = INT64_MAX,
+                                .max_ns = INT64_MIN,
+                                .keyed = sc->hdr.keyed};
+    for (size_t i = 0; i < sc->nm; i++) {
+        if (sc->m[i].min_ns < ix->min_ns)
+            ix->min_ns = sc->m[i].min_ns;
+        if (sc->m[i].max_ns > ix->max_ns)
+            ix->max_ns = sc->m[i].max_ns;
+    }
+    memcpy(ix->prev, sc->hdr.prev, TG_LINK_LEN);
+    memcpy(ix->last, sc->nm ? sc->m[sc->nm - 1].link : sc->hdr.prev, TG_LINK_LEN);
+}
+
+bool tg_seg_index_equal(const struct tg_seg_index *a, const struct tg_seg_index *b)
+{
+    return a->seq == b->seq && a->first_index == b->first_index &&
+           a->first_member == b->first_member && a->records == b->records &&
+           a->members == b->members && a->bytes == b->bytes && a->min_ns == b->min_ns &&
+           a->max_ns == b->max_ns && a->keyed == b->keyed &&
+           memcmp(a->prev, b->prev, TG_LINK_LEN) == 0 && memcmp(a->last, b->last, TG_LINK_LEN) == 0;
+}
+
 int tg_seg_index_write(const char *path, const struct tg_seg_index *ix, bool sync)
 {
     struct tg_buf b = TG_BUF_INIT;
     struct tg_jw w;
     tg_jw_begin(&w, &b);
     tg_jw_cstr(&w, "format", "trailguard-segment-index");
-    tg_jw_int(&w, "version", 1);
+    tg_jw_int(&w, "version", 2);
     tg_jw_int(&w, "segment", (int64_t)ix->seq);
     tg_jw_int(&w, "first_index", (int64_t)ix->first_index);
+    tg_jw_int(&w, "first_member", (int64_t)ix->first_member);
     tg_jw_int(&w, "records", (int64_t)ix->records);
     tg_jw_int(&w, "members", (int64_t)ix->members);
     tg_jw_int(&w, "bytes", (int64_t)ix->bytes);
@@ -395,15 +527,16 @@ int tg_seg_index_read(const char *path, struct tg_seg_index *ix)
     json_object *o = json_tokener_parse_ex(tok, (const char *)d, (int)n);
     json_tokener_free(tok);
     free(d);
-    uint64_t mn = (uint64_t)INT64_MAX, mx = (uint64_t)INT64_MIN;
+    uint64_t mn = (uint64_t)INT64_MAX, mx = (uint64_t)INT64_MIN, version = 0;
     json_object *k;
     bool times = o && tg_json_u64(o, "min_ns", &mn) && tg_json_u64(o, "max_ns", &mx);
-    bool good = o && tg_json_u64(o, "segment", &ix->seq) &&
-                tg_json_u64(o, "first_index", &ix->first_index) &&
-                tg_json_u64(o, "records", &ix->records) &&
-                tg_json_u64(o, "members", &ix->members) && tg_json_u64(o, "bytes", &ix->bytes) &&
-                json_object_object_get_ex(o, "keyed", &k) &&
-                tg_json_link(o, "prev_link", ix->prev) && tg_json_link(o, "last_link", ix->last);
+    bool good =
+        o && tg_json_u64(o, "version", &version) && version == 2 &&
+        tg_json_u64(o, "segment", &ix->seq) && tg_json_u64(o, "first_index", &ix->first_index) &&
+        tg_json_u64(o, "first_member", &ix->first_member) &&
+        tg_json_u64(o, "records", &ix->records) && tg_json_u64(o, "members", &ix->members) &&
+        tg_json_u64(o, "bytes", &ix->bytes) && json_object_object_get_ex(o, "keyed", &k) &&
+        tg_json_link(o, "prev_link", ix->prev) && tg_json_link(o, "last_link", ix->last);
     if (good) {
         ix->min_ns = times ? (int64_t)mn : INT64_MAX;
         ix->max_ns = times ? (int64_t)mx : INT64_MIN;
@@ -418,11 +551,11 @@ void tg_seg_head_format(const struct tg_seg_head *h, char out[TG_SEG_HEAD_LEN + 
 {
     char hex[2 * TG_LINK_LEN + 1];
     tg_link_hex(h->link, hex);
-    /* 22 + 29 + 29 + 70 + padding to a fixed length */
-    int n =
-        snprintf(out, TG_SEG_HEAD_LEN + 1,
-                 "trailguard-chain-head 1 segment=%020" PRIu64 " records=%020" PRIu64 " link=%s",
-                 h->seq, h->records, hex);
+    /* 23 + 3 * 29 + 70 + padding to a fixed length */
+    int n = snprintf(out, TG_SEG_HEAD_LEN + 1,
+                     "trailguard-chain-head 2 segment=%020" PRIu64 " records=%020" PRIu64
+                     " members=%020" PRIu64 " link=%s",
+                     h->seq, h->records, h->members, hex);
     memset(out + n, ' ', (size_t)(TG_SEG_HEAD_LEN - 1 - n));
     out[TG_SEG_HEAD_LEN - 1] = '\n';
     out[TG_SEG_HEAD_LEN] = '\0';
@@ -438,15 +571,16 @@ int tg_seg_head_read(const char *dir, struct tg_seg_head *h)
     if (rc != 0)
         return errno == ENOENT ? TG_ENOENT : TG_EIO;
     char hex[2 * TG_LINK_LEN + 1];
-    unsigned long long seq, recs;
+    unsigned long long seq, recs, mems;
     char *s = tg_xstrndup((const char *)d, n);
     free(d);
     rc = TG_ECORRUPT;
-    if (sscanf(s, "trailguard-chain-head 1 segment=%llu records=%llu link=%64s", &seq, &recs,
-               hex) == 3 &&
+    if (sscanf(s, "trailguard-chain-head 2 segment=%llu records=%llu members=%llu link=%64s", &seq,
+               &recs, &mems, hex) == 4 &&
         tg_link_unhex(hex, strlen(hex), h->link) == 0) {
         h->seq = seq;
         h->records = recs;
+        h->members = mems;
         rc = 0;
     }
     free(s);
@@ -471,6 +605,17 @@ int tg_seg_record_time(const char *rec, size_t len, int64_t *ns)
         return TG_ENOENT;
     *ns = t.sec * 1000000000 + t.nsec;
     return 0;
+}
+
+void tg_seg_time_span(const char *rec, size_t len, int64_t *mn, int64_t *mx)
+{
+    int64_t ns;
+    if (tg_seg_record_time(rec, len, &ns) != 0)
+        return;
+    if (ns < *mn)
+        *mn = ns;
+    if (ns > *mx)
+        *mx = ns;
 }
 
 /* --- reader */

@@ -1,6 +1,6 @@
 /*
- * segment.h - the on-disk format of the file store, shared by the writer
- * (sinks/out_file.c) and the readers (tools/: query, export, verify).
+ * segment.h - the on-disk format of the file store (format 2), shared by the
+ * writer (sinks/out_file.c) and the readers (tools/: query, export, verify).
  *
  * A store directory holds, per segment N (1, 2, 3, ... never reused):
  *
@@ -10,38 +10,44 @@
  *                             read after a crash; `zcat` reads the
  *                             concatenation.  Nothing but events is in it.
  *   seg-NNNNNNNNNN.chain      the chain sidecar (binary, little-endian):
- *                               header, 64 bytes:
- *                                 "TGCHAIN1" | u32 flags (1 = keyed) | u32 0 |
+ *                               header, TG_SEG_HDR_LEN (96) bytes:
+ *                                 "TGCHAIN2" | u32 flags (1 = keyed) | u32 0 |
  *                                 u64 segment | u64 first record index |
- *                                 prev link[32] (link of the record before)
- *                               then one entry per gzip member, appended after
- *                               the member was written:
- *                                 "TGM1" | u32 records | u64 end offset of the
- *                                 member in the .ndjson.gz | i64 min time |
- *                                 i64 max time (ns since the epoch, of
+ *                                 u64 first member index | store id[16] |
+ *                                 prev link[32] (the chain before it) | u64 0
+ *                               then one entry per gzip member, appended
+ *                               (one write) after the member was written:
+ *                                 "TGM2" | u32 records | u64 end offset of
+ *                                 the member in the .ndjson.gz | i64 min time
+ *                                 | i64 max time (ns since the epoch, of
  *                                 @timestamp; INT64_MAX/MIN when none) |
- *                                 link[32] after the member's last record |
- *                                 u32 CRC-32 of each record, `records` times
- *                               An entry is one write(); a shorter tail is a
- *                               torn write (crash), never a valid entry.
+ *                                 u32 ext length | u32 0 | link[32] after the
+ *                                 member's seal | u32 CRC-32 of each record,
+ *                                 `records` times | ext bytes (a member's
+ *                                 skip index; none yet)
+ *                               A shorter tail is a torn write (crash).
  *   seg-NNNNNNNNNN.idx        written when the segment is closed: one JSON
- *                             object (segment, records, members, bytes,
- *                             min/max time as RFC 3339 and as ns, first
- *                             record index, prev and last link, keyed).
- *                             Readers skip a segment by time from it without
- *                             opening the data; verify checks it.
+ *                             object summing the sidecar up (records,
+ *                             members, bytes, time range, links), so a
+ *                             reader can skip the segment by time without
+ *                             reading the sidecar.  Derived: verify checks
+ *                             it against the sidecar.
  *   chain.head                one fixed-length line, overwritten in place
- *                             after every flush: the newest segment, the
- *                             number of records in the store and the link of
- *                             the last one.  It lets verify notice that the
- *                             newest segment or its last members were removed.
+ *                             after every flush once the data is synced: the
+ *                             newest segment, the records and members stored
+ *                             and the link after the last seal.
+ *   checkpoints.ndjson        the checkpoints (sinks/checkpoint.h), one JSON
+ *                             line each, appended.
  *   .lock                     flock()ed by the one writer.
  *
- * The links are those of chain.h; the CRC-32 fingerprints only let verify
- * say *which* record was changed, removed, inserted or reordered (the
- * cryptographic check is the links).  The links live outside the segment,
- * so verify recomputes them from the records and compares, rather than
- * trusting anything the segment says about itself.
+ * The chain (chain.h) runs over every record of the store and, after each
+ * gzip member, over the member's seal: its descriptor (store id, segment,
+ * member number, first record index, record count, start and end offset,
+ * time range, the fingerprints and the ext bytes).  So everything a reader
+ * trusts about a member (where it is, how many records it holds, when they
+ * are) is covered by the links: an edit anywhere makes the recomputed link
+ * differ.  The CRC-32 fingerprints (covered too) let verify say *which*
+ * record was changed, removed, inserted or reordered.
  *
  * Functions here are pure format code: no policy, no logging.  A reader
  * belongs to one thread.
@@ -56,10 +62,11 @@
 #include "core/buf.h"
 #include "sinks/chain.h"
 
-#define TG_SEG_HDR_LEN   64
-#define TG_SEG_ENTRY_LEN 64
-#define TG_SEG_HEAD_FILE "chain.head"
-#define TG_SEG_LOCK_FILE ".lock"
+#define TG_SEG_HDR_LEN      96
+#define TG_SEG_ENTRY_LEN    72
+#define TG_SEG_STORE_ID_LEN 16
+#define TG_SEG_HEAD_FILE    "chain.head"
+#define TG_SEG_LOCK_FILE    ".lock"
 
 enum tg_seg_kind { TG_SEG_DATA = 0, TG_SEG_CHAIN, TG_SEG_INDEX };
 
@@ -81,22 +88,38 @@ int tg_seg_list(const char *dir, struct tg_seg_entry **out, size_t *n);
 /* --- the chain sidecar */
 struct tg_seg_header {
     uint64_t seq;
-    uint64_t first_index;
+    uint64_t first_index;  /* records in the store before this segment */
+    uint64_t first_member; /* members in the store before this segment */
     bool keyed;
+    uint8_t store_id[TG_SEG_STORE_ID_LEN];
     uint8_t prev[TG_LINK_LEN];
 };
 
 struct tg_seg_member {
     uint32_t records;
+    uint64_t start_offset; /* derived: the previous member's end (0 for the first) */
     uint64_t end_offset;
     int64_t min_ns, max_ns;
-    uint8_t link[TG_LINK_LEN];
-    size_t first_fp; /* index of its first fingerprint in tg_sidecar.fp */
+    uint8_t link[TG_LINK_LEN]; /* after the seal */
+    size_t first_fp;           /* index of its first fingerprint in tg_sidecar.fp */
+    uint32_t ext_len;
+    size_t ext_off;     /* its ext bytes in tg_sidecar.ext */
+    uint64_t entry_pos; /* byte offset of its entry in the sidecar file */
 };
 
 void tg_seg_header_encode(const struct tg_seg_header *h, uint8_t out[TG_SEG_HDR_LEN]);
-/* Append one member entry (header + fingerprints) to `out`. */
-void tg_seg_member_encode(struct tg_buf *out, const struct tg_seg_member *m, const uint32_t *fp);
+/* Append one member entry (header + fingerprints + ext) to `out`. */
+void tg_seg_member_encode(struct tg_buf *out, const struct tg_seg_member *m, const uint32_t *fp,
+                          const void *ext);
+
+/*
+ * The seal of member `index` (0-based within the segment) of segment h: the
+ * message the chain absorbs after the member's records (tg_chain_seal).
+ * m->start_offset must be set.  Replaces `out`'s contents.
+ */
+void tg_seg_seal_message(struct tg_buf *out, const struct tg_seg_header *h, uint64_t index,
+                         uint64_t first_record, const struct tg_seg_member *m, const uint32_t *fp,
+                         const void *ext);
 
 /* A whole sidecar in memory (4 bytes per record). */
 struct tg_sidecar {
@@ -104,28 +127,45 @@ struct tg_sidecar {
     struct tg_seg_member *m;
     size_t nm;
     uint32_t *fp;
-    size_t nfp;        /* records claimed by the complete entries */
-    uint64_t good_len; /* bytes of header + complete entries */
+    size_t nfp; /* records claimed by the complete entries */
+    uint8_t *ext;
+    size_t next;
+    uint64_t good_len; /* bytes of header + complete entries (0: no complete header) */
     uint64_t torn_len; /* bytes after them: a torn last write (0 normally) */
 };
 
 /* Load a sidecar.  0; TG_EIO (errno); TG_ECORRUPT when the header or an entry
- * is not of this format (*where = byte offset). */
+ * is not of this format (*where = byte offset); TG_EVERSION when it is of the
+ * earlier format 1. */
 int tg_sidecar_load(const char *path, struct tg_sidecar *sc, uint64_t *where);
 void tg_sidecar_free(struct tg_sidecar *sc);
+/* Records of the store after member i of sc. */
+static inline uint64_t tg_sidecar_records_after(const struct tg_sidecar *sc, size_t i)
+{
+    return sc->hdr.first_index + sc->m[i].first_fp + sc->m[i].records;
+}
 
-/* Reading a sidecar's member entries one at a time (constant memory; the
- * fingerprints are skipped): the readers use it to skip members by time. */
+/* Reading a sidecar's member entries one at a time (constant memory): the
+ * readers use it to skip members by time.  The fingerprints and ext bytes of
+ * an entry are read only when asked for. */
 struct tg_sidecar_cursor {
     int fd;
     uint64_t pos, size;
+    uint64_t end;    /* the current entry's data end offset (the next start) */
+    uint64_t index;  /* entries returned so far */
+    uint64_t fp_pos; /* file offset of the current entry's fingerprints */
     struct tg_seg_header hdr;
 };
-/* 0; TG_EIO (errno); TG_ECORRUPT when there is no complete header. */
+/* 0; TG_EIO (errno); TG_ECORRUPT when there is no complete header;
+ * TG_EVERSION for format 1. */
 int tg_sidecar_cursor_open(const char *path, struct tg_sidecar_cursor *c);
-/* 1 with *m (first_fp is 0), 0 at the end (a torn last entry ends it too),
- * TG_ECORRUPT or TG_EIO. */
+/* 1 with *m (first_fp and ext_off 0, start_offset set), 0 at the end (a torn
+ * last entry ends it too), TG_ECORRUPT or TG_EIO. */
 int tg_sidecar_cursor_next(struct tg_sidecar_cursor *c, struct tg_seg_member *m);
+/* The fingerprints and ext bytes of the entry just returned (m from next),
+ * into fp (m->records) and ext (m->ext_len).  0 or TG_EIO. */
+int tg_sidecar_cursor_detail(struct tg_sidecar_cursor *c, const struct tg_seg_member *m,
+                             uint32_t *fp, void *ext);
 void tg_sidecar_cursor_close(struct tg_sidecar_cursor *c);
 
 /* The fingerprint of a record (without its LF). */
@@ -133,24 +173,28 @@ uint32_t tg_seg_fingerprint(const void *rec, size_t len);
 
 /* --- the closed-segment index */
 struct tg_seg_index {
-    uint64_t seq, first_index, records, members, bytes;
+    uint64_t seq, first_index, first_member, records, members, bytes;
     int64_t min_ns, max_ns; /* INT64_MAX / INT64_MIN when no record had a time */
     bool keyed;
     uint8_t prev[TG_LINK_LEN], last[TG_LINK_LEN];
 };
 
+/* The index of a whole sidecar whose data ends at `bytes`. */
+void tg_seg_index_of(const struct tg_sidecar *sc, struct tg_seg_index *ix);
 /* Write `path` atomically (temporary file, fsync when `sync`, rename); files
  * 0640.  0 or TG_EIO with errno set. */
 int tg_seg_index_write(const char *path, const struct tg_seg_index *ix, bool sync);
 /* 0, TG_EIO (errno), or TG_ECORRUPT when it is not a valid index. */
 int tg_seg_index_read(const char *path, struct tg_seg_index *ix);
+/* Same content? */
+bool tg_seg_index_equal(const struct tg_seg_index *a, const struct tg_seg_index *b);
 
 /* --- chain.head */
 struct tg_seg_head {
-    uint64_t seq, records;
+    uint64_t seq, records, members;
     uint8_t link[TG_LINK_LEN];
 };
-#define TG_SEG_HEAD_LEN 160
+#define TG_SEG_HEAD_LEN 192
 /* The fixed-length line (exactly TG_SEG_HEAD_LEN bytes, LF-terminated). */
 void tg_seg_head_format(const struct tg_seg_head *h, char out[TG_SEG_HEAD_LEN + 1]);
 /* 0, TG_ENOENT, TG_EIO, or TG_ECORRUPT. */
@@ -159,6 +203,8 @@ int tg_seg_head_read(const char *dir, struct tg_seg_head *h);
 /* --- records */
 /* Time of a record's "@timestamp" (ns since the epoch); 0 or TG_ENOENT. */
 int tg_seg_record_time(const char *rec, size_t len, int64_t *ns);
+/* Widen [*mn, *mx] by the time of rec, if it has one. */
+void tg_seg_time_span(const char *rec, size_t len, int64_t *mn, int64_t *mx);
 
 /* --- reading a segment's events */
 enum tg_seg_item {

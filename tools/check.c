@@ -15,7 +15,8 @@
  *   [input.file]   path readable (a path that does not exist yet is a note:
  *                  the follower waits for it)
  *   [policy]       the snapshot loads (as the collector loads it)
- *   [sink.file]    dir writable (or creatable), hmac_key_file a usable key
+ *   [sink.file]    dir writable (or creatable), hmac_key_file a usable key,
+ *                  signing_key_file an Ed25519 private key that loads
  * and two listen keys naming the same port are a problem.  [sink.kafka] has
  * nothing to look at without contacting the brokers, which a check does
  * not do.  Keys are read through the option tables (tg_config_str), not
@@ -49,6 +50,7 @@
 #include "parsers/parse.h"
 #include "policy/snapshot.h"
 #include "sinks/chain.h"
+#include "sinks/checkpoint.h"
 #include "sinks/segment.h"
 #include "tools/check.h"
 #include "tools/commands.h"
@@ -416,7 +418,7 @@ static void tg_check_policy(struct tg_check_run *r, const struct tg_section *s)
 
 static void tg_check_store(struct tg_check_run *r, const struct tg_section *s)
 {
-    static const char *const rw[] = {TG_SEG_LOCK_FILE, TG_SEG_HEAD_FILE, NULL};
+    static const char *const rw[] = {TG_SEG_LOCK_FILE, TG_SEG_HEAD_FILE, TG_CHECKPOINT_FILE, NULL};
     const char *dir = tg_config_str(s, "dir");
     if (dir)
         tg_check_dir(&r->ck, s, "dir", dir, rw);
@@ -426,7 +428,15 @@ static void tg_check_store(struct tg_check_run *r, const struct tg_section *s)
     if (keyfile && tg_chain_key_load(keyfile, true, key, &err) != 0) {
         tg_check_problem(&r->ck, s, "hmac_key_file", "%s", err);
         free(err);
+        err = NULL;
     }
+    const char *signing = tg_config_str(s, "signing_key_file");
+    void *skey = NULL;
+    if (signing && tg_sign_key_load(signing, true, &skey, &err) != 0) {
+        tg_check_problem(&r->ck, s, "signing_key_file", "%s", err);
+        free(err);
+    }
+    tg_sign_key_free(skey);
 }
 
 static const struct {

@@ -1,11 +1,15 @@
 /*
  * export.c - `trailguard export`: a compliance export of the file store.
  *
- * Streams the events of a time range (and filters) to PATH as CSV or
- * NDJSON, then writes PATH.manifest.json: the range and filters, the event
- * count, the SHA-256 of PATH (computed by reading PATH back, so it is what
- * `sha256sum PATH` prints), the policy snapshot ids seen, and the result of
- * verifying the store's chain (tools/store_verify.c).  Main thread.
+ * One pass: the store's chain is verified (tools/store_verify.c) and the
+ * events of the time range (and filters) are written to PATH as CSV or
+ * NDJSON as the check vouches for them, member by member, so what is
+ * exported is exactly what was verified (a file changed between a check and
+ * a second read cannot slip in) and nothing the check refuses is exported.
+ * Then PATH.manifest.json: the range and filters, the event count, the
+ * SHA-256 of PATH (computed by reading PATH back, so it is what `sha256sum
+ * PATH` prints), the policy snapshot ids seen, the verification result and
+ * the checkpoint the store was checked against.  Main thread.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +22,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <json-c/json.h>
 
 #include "core/buf.h"
 #include "core/errors.h"
@@ -31,33 +36,50 @@
 
 const char tg_export_usage[] =
     "usage: trailguard export DIR --since T --until T [filters] --format csv|ndjson\n"
-    "                         --out PATH [--key FILE]\n"
+    "                         --out PATH [--key FILE] [--checkpoint FILE [--pubkey FILE]]\n"
     "\n"
     "Write the events of the file store in DIR between --since and --until (and\n"
     "matching the filters) to PATH, and PATH.manifest.json describing it: the time\n"
     "range, the filters, the number of events, the SHA-256 of PATH (check it with\n"
     "`sha256sum PATH`), the policy snapshot ids the events were judged against,\n"
-    "and the result of verifying the store's hash chain.\n"
+    "the result of verifying the store's hash chain and the checkpoint it was\n"
+    "checked against.\n"
     "\n" TG_FILTER_USAGE
     "  --format F       csv (RFC 4180, header row, CRLF line ends) or ndjson (the\n"
     "                   stored events as they are)\n"
     "  --out PATH       the export file (replaced if it exists)\n"
     "  -k, --key FILE   the store's hmac_key_file, to verify a keyed chain\n"
+    "  -c, --checkpoint FILE  check the store against these checkpoints (as for\n"
+    "                   `trailguard verify --checkpoint`); the manifest names the one used\n"
+    "  -p, --pubkey FILE  the checkpoints' public key (signatures are checked)\n"
     "\n"
-    "Exit status: 0 exported and the store verified intact, 1 exported but the\n"
-    "store's chain is broken (the manifest says where), 2 usage error,\n"
+    "The store is verified in the same pass: only events the check vouches for are\n"
+    "exported.\n"
+    "Exit status: 0 exported and the store verified intact, 1 the store's chain is\n"
+    "broken (the manifest says where; only the events before it were exported),\n"
+    "2 usage error,\n"
     "3 DIR cannot be read or PATH cannot be written.\n";
 
 struct tg_export_ctx {
+    const struct tg_filter *f;
     struct tg_out out;
-    uint64_t events;
+    uint64_t events, scanned;
     char **snaps;
     size_t nsnaps;
+    void *tok; /* json_tokener, reused */
 };
 
-static bool tg_export_emit(void *arg, struct tg_record *r)
+/* store_verify's on_record: a verified record; export it if it matches. */
+static bool tg_export_record(void *arg, struct tg_str line, bool has_time, int64_t ns)
 {
     struct tg_export_ctx *x = arg;
+    struct tg_record rec = {.line = line, .has_time = has_time, .ns = ns, .tok = x->tok};
+    struct tg_record *r = &rec;
+    x->scanned++;
+    if (!tg_filter_match(x->f, r)) {
+        tg_record_release(r);
+        return true;
+    }
     tg_out_record(&x->out, r);
     x->events++;
     const char *snap = tg_record_field(r, "trailguard.policy.snapshot");
@@ -71,6 +93,7 @@ static bool tg_export_emit(void *arg, struct tg_record *r)
             x->snaps[x->nsnaps] = NULL;
         }
     }
+    tg_record_release(r);
     return true;
 }
 
@@ -109,15 +132,32 @@ static struct tg_time tg_ns_to_time(int64_t ns)
     return (struct tg_time){s, (int32_t)r, r ? 9 : 0};
 }
 
+/* The "checkpoint" object of the manifest: what the store was checked against. */
+static void tg_manifest_checkpoint(struct tg_jw *w, const struct tg_verify_report *rep)
+{
+    if (!rep->have_checkpoint) {
+        tg_jw_null(w, "checkpoint");
+        return;
+    }
+    struct tg_buf cp = TG_BUF_INIT;
+    tg_checkpoint_format(&rep->checkpoint, &cp);
+    tg_jw_open(w, "checkpoint");
+    tg_jw_cstr(w, "from", rep->checkpoint_from);
+    tg_jw_bool(w, "signature_checked", rep->checkpoint_signed);
+    tg_jw_int(w, "records_after_it", (int64_t)rep->unproven);
+    tg_jw_raw(w, "checkpoint", tg_str_make(cp.data, cp.len));
+    tg_jw_close(w);
+    tg_buf_free(&cp);
+}
+
 static void tg_manifest(struct tg_buf *b, const char *dir, const char *out, const char *fmt,
                         const struct tg_filter *f, const struct tg_export_ctx *x, const char *sha,
-                        uint64_t size, const struct tg_scan_stats *st,
-                        const struct tg_verify_report *rep)
+                        uint64_t size, const struct tg_verify_report *rep)
 {
     struct tg_jw w;
     tg_jw_begin(&w, b);
     tg_jw_cstr(&w, "format", "trailguard-export-manifest");
-    tg_jw_int(&w, "version", 1);
+    tg_jw_int(&w, "version", 2);
     tg_jw_time(&w, "created", tg_time_now());
     tg_jw_cstr(&w, "file", out);
     tg_jw_cstr(&w, "file_format", fmt);
@@ -144,10 +184,17 @@ static void tg_manifest(struct tg_buf *b, const char *dir, const char *out, cons
     tg_jw_str_array(&w, "snapshots", (const char *const *)x->snaps);
     tg_jw_open(&w, "source");
     tg_jw_cstr(&w, "dir", dir);
-    tg_jw_int(&w, "segments", (int64_t)st->segments);
-    tg_jw_int(&w, "segments_skipped_by_time", (int64_t)st->skipped);
-    tg_jw_int(&w, "events_scanned", (int64_t)st->records);
-    tg_jw_int(&w, "segments_damaged", (int64_t)st->damaged);
+    char hex[2 * TG_LINK_LEN + 1];
+    static const char digits[] = "0123456789abcdef";
+    char sid[33];
+    for (int i = 0; i < 16; i++) {
+        sid[2 * i] = digits[rep->store_id[i] >> 4];
+        sid[2 * i + 1] = digits[rep->store_id[i] & 15];
+    }
+    sid[32] = '\0';
+    tg_jw_cstr(&w, "store", sid);
+    tg_jw_int(&w, "segments", (int64_t)rep->segments);
+    tg_jw_int(&w, "events_scanned", (int64_t)x->scanned);
     tg_jw_close(&w);
     tg_jw_open(&w, "verify");
     tg_jw_bool(&w, "intact", rep->intact);
@@ -155,7 +202,7 @@ static void tg_manifest(struct tg_buf *b, const char *dir, const char *out, cons
     tg_jw_cstr(&w, "chain", rep->keyed ? "HMAC-SHA-256" : "SHA-256");
     tg_jw_int(&w, "segments", (int64_t)rep->segments);
     tg_jw_int(&w, "records", (int64_t)rep->records);
-    char hex[2 * TG_LINK_LEN + 1];
+    tg_jw_int(&w, "confirmed_records", (int64_t)rep->confirmed);
     tg_link_hex(rep->last_link, hex);
     tg_jw_cstr(&w, "last_link", hex);
     if (rep->problem)
@@ -164,6 +211,7 @@ static void tg_manifest(struct tg_buf *b, const char *dir, const char *out, cons
         tg_jw_null(&w, "problem");
     tg_jw_cstr(&w, "torn_note", rep->torn_note);
     tg_jw_cstr(&w, "warning", rep->warning);
+    tg_manifest_checkpoint(&w, rep);
     tg_jw_close(&w);
     tg_jw_end(&w);
     tg_buf_putc(b, '\n');
@@ -175,19 +223,25 @@ int tg_cmd_export(int argc, char **argv)
     static const struct option own[] = {{"format", required_argument, NULL, OPT_FORMAT},
                                         {"out", required_argument, NULL, OPT_OUT},
                                         {"key", required_argument, NULL, 'k'},
+                                        {"checkpoint", required_argument, NULL, 'c'},
+                                        {"pubkey", required_argument, NULL, 'p'},
                                         {"help", no_argument, NULL, 'h'},
                                         {NULL, 0, NULL, 0}};
     struct option *longopts = tg_filter_options(own);
     struct tg_filter f = {0};
-    struct tg_export_ctx x = {0};
-    const char *out = NULL, *key_path = NULL;
+    struct tg_export_ctx x = {.f = &f};
+    const char *out = NULL, *key_path = NULL, *cp_path = NULL, *pub_path = NULL;
     char *mpath = NULL, *adir = NULL, *aout = NULL;
     int fmt = -1, c, exit_code = TG_EXIT_OK;
     FILE *of = NULL;
     struct tg_verify_report rep = {0};
+    struct tg_verify_opts o = {.on_record = tg_export_record, .ctx = &x};
+    struct tg_checkpoint *given = NULL;
+    size_t ngiven = 0;
+    uint8_t key[TG_LINK_LEN];
     struct tg_buf m = TG_BUF_INIT;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":k:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":k:c:p:h", longopts, NULL)) != -1) {
         int rc = tg_filter_option(&f, c, optarg, "export");
         if (rc == 0)
             continue;
@@ -211,6 +265,12 @@ int tg_cmd_export(int argc, char **argv)
             break;
         case 'k':
             key_path = optarg;
+            break;
+        case 'c':
+            cp_path = optarg;
+            break;
+        case 'p':
+            pub_path = optarg;
             break;
         case 'h':
             fputs(tg_export_usage, stdout);
@@ -241,28 +301,9 @@ int tg_cmd_export(int argc, char **argv)
         goto out;
     }
     const char *dir = argv[optind];
-    uint8_t key[TG_LINK_LEN];
-    if (key_path) {
-        char *err = NULL;
-        if (tg_chain_key_load(key_path, false, key, &err) != 0) {
-            fprintf(stderr, "trailguard export: %s\n", err);
-            free(err);
-            exit_code = TG_EXIT_USAGE;
-            goto out;
-        }
-    }
-    int vrc = tg_store_verify(dir, key_path ? key : NULL, &rep);
-    OPENSSL_cleanse(key, sizeof(key));
-    if (vrc == TG_EIO) {
-        fprintf(stderr, "trailguard export: %s: cannot read the store: %s\n", dir, strerror(errno));
-        exit_code = TG_EXIT_RUNTIME;
+    exit_code = tg_verify_prepare("export", key_path, cp_path, pub_path, key, &given, &ngiven, &o);
+    if (exit_code != TG_EXIT_OK)
         goto out;
-    }
-    if (vrc == TG_EUSAGE) {
-        fprintf(stderr, "trailguard export: %s: %s\n", dir, rep.problem);
-        exit_code = TG_EXIT_USAGE;
-        goto out;
-    }
     int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     of = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!of) {
@@ -270,18 +311,30 @@ int tg_cmd_export(int argc, char **argv)
         exit_code = TG_EXIT_RUNTIME;
         goto out;
     }
+    x.tok = json_tokener_new_ex(64);
     tg_out_begin(&x.out, of, (enum tg_out_format)fmt);
-    struct tg_scan_stats st;
-    int src = tg_store_scan(dir, &f, true, tg_export_emit, &x, &st);
+    int vrc = tg_store_verify(dir, &o, &rep);
     tg_out_end(&x.out);
     bool werr = ferror(of) != 0 || fsync(fileno(of)) != 0;
     werr |= fclose(of) != 0;
     of = NULL;
+    if (vrc == TG_EIO) {
+        fprintf(stderr, "trailguard export: %s: cannot read the store: %s\n", dir, strerror(errno));
+        unlink(out);
+        exit_code = TG_EXIT_RUNTIME;
+        goto out;
+    }
+    if (vrc == TG_EUSAGE) {
+        fprintf(stderr, "trailguard export: %s: %s\n", dir, rep.problem);
+        unlink(out);
+        exit_code = TG_EXIT_USAGE;
+        goto out;
+    }
     char sha[2 * TG_LINK_LEN + 1];
     uint64_t size;
-    if (src != 0 || werr || tg_sha256_file(out, sha, &size) != 0) {
-        fprintf(stderr, "trailguard export: %s: %s: %s\n", src ? dir : out,
-                src ? "cannot read the store" : "cannot write the export", strerror(errno));
+    if (werr || tg_sha256_file(out, sha, &size) != 0) {
+        fprintf(stderr, "trailguard export: %s: cannot write the export: %s\n", out,
+                strerror(errno));
         exit_code = TG_EXIT_RUNTIME;
         goto out;
     }
@@ -289,7 +342,7 @@ int tg_cmd_export(int argc, char **argv)
     adir = realpath(dir, NULL);
     aout = realpath(out, NULL);
     tg_manifest(&m, adir ? adir : dir, aout ? aout : out, tg_out_format_names[fmt], &f, &x, sha,
-                size, &st, &rep);
+                size, &rep);
     mpath = tg_xasprintf("%s.manifest.json", out);
     int mfd = open(mpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     FILE *mf = mfd >= 0 ? fdopen(mfd, "w") : NULL;
@@ -301,13 +354,21 @@ int tg_cmd_export(int argc, char **argv)
     fprintf(stderr, "trailguard export: %" PRIu64 " events to %s (sha256 %s), manifest %s\n",
             x.events, out, sha, mpath);
     if (!rep.intact) {
-        fprintf(stderr, "trailguard export: WARNING: the store's chain is broken: %s\n",
+        fprintf(stderr,
+                "trailguard export: WARNING: the store's chain is broken: %s; only the events "
+                "before that point were exported\n",
                 rep.problem);
         exit_code = TG_EXIT_NEGATIVE;
+    } else if (!rep.have_checkpoint && rep.records) {
+        fprintf(stderr, "trailguard export: note: checked against no checkpoint (give one with "
+                        "--checkpoint): the newest records could have been cut without a trace\n");
     }
 out:
+    OPENSSL_cleanse(key, sizeof(key));
     if (of)
         fclose(of);
+    if (x.tok)
+        json_tokener_free(x.tok);
     for (size_t i = 0; i < x.nsnaps; i++)
         free(x.snaps[i]);
     free(x.snaps);
@@ -316,6 +377,8 @@ out:
     free(aout);
     tg_buf_free(&m);
     tg_verify_report_free(&rep);
+    tg_checkpoints_free(given, ngiven);
+    tg_sign_key_free(o.pubkey);
     tg_filter_free(&f);
     free(longopts);
     return exit_code;

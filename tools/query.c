@@ -13,7 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "core/errors.h"
+#include "sinks/chain.h"
 #include "tools/commands.h"
 #include "tools/store_read.h"
 
@@ -21,6 +24,7 @@ const char tg_query_usage[] =
     "usage: trailguard query DIR [--since T] [--until T] [--user U] [--host H]\n"
     "                        [--action A] [--dataset D] [--decision allow|deny|not_applicable]\n"
     "                        [--grep REGEX] [--format table|ndjson|csv] [--limit N] [--stats]\n"
+    "                        [--key FILE]\n"
     "\n"
     "Search the file store in DIR (the [sink.file] dir) and print the matching\n"
     "events, oldest segment first.  Filters combine with AND.  Segments whose index\n"
@@ -34,6 +38,9 @@ const char tg_query_usage[] =
     "                   csv: RFC 4180 with a header row\n"
     "  --limit N        stop after N matching events\n"
     "  --stats          print scan statistics on stderr at the end\n"
+    "  -k, --key FILE   the store's hmac_key_file: records of a keyed chain are then\n"
+    "                   checked against their links before they are shown (without\n"
+    "                   it, against their fingerprints only)\n"
     "\n"
     "A progress line is shown on stderr (when it is a terminal) during long scans.\n"
     "Exit status: 0 success (also when nothing matched), 2 usage error,\n"
@@ -57,6 +64,7 @@ int tg_cmd_query(int argc, char **argv)
     static const struct option own[] = {{"format", required_argument, NULL, OPT_FORMAT},
                                         {"limit", required_argument, NULL, OPT_LIMIT},
                                         {"stats", no_argument, NULL, OPT_STATS},
+                                        {"key", required_argument, NULL, 'k'},
                                         {"help", no_argument, NULL, 'h'},
                                         {NULL, 0, NULL, 0}};
     struct option *longopts = tg_filter_options(own);
@@ -64,8 +72,10 @@ int tg_cmd_query(int argc, char **argv)
     struct tg_query_ctx q = {0};
     int fmt = -1, c, exit_code = TG_EXIT_OK;
     bool stats = false;
+    const char *key_path = NULL;
+    uint8_t key[TG_LINK_LEN];
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":k:h", longopts, NULL)) != -1) {
         int rc = tg_filter_option(&f, c, optarg, "query");
         if (rc == 0)
             continue;
@@ -98,6 +108,9 @@ int tg_cmd_query(int argc, char **argv)
         case OPT_STATS:
             stats = true;
             break;
+        case 'k':
+            key_path = optarg;
+            break;
         case 'h':
             fputs(tg_query_usage, stdout);
             goto out;
@@ -112,11 +125,21 @@ int tg_cmd_query(int argc, char **argv)
     }
     if ((exit_code = tg_filter_done(&f, "query")) != 0)
         goto out;
+    if (key_path) {
+        char *err = NULL;
+        if (tg_chain_key_load(key_path, false, key, &err) != 0) {
+            fprintf(stderr, "trailguard query: %s\n", err);
+            free(err);
+            exit_code = TG_EXIT_USAGE;
+            goto out;
+        }
+    }
     if (fmt < 0)
         fmt = isatty(1) ? TG_OUT_TABLE : TG_OUT_NDJSON;
     tg_out_begin(&q.out, stdout, (enum tg_out_format)fmt);
     struct tg_scan_stats st;
-    int rc = tg_store_scan(argv[optind], &f, true, tg_query_emit, &q, &st);
+    int rc = tg_store_scan(argv[optind], &f, key_path ? key : NULL, true, tg_query_emit, &q, &st);
+    OPENSSL_cleanse(key, sizeof(key));
     tg_out_end(&q.out);
     if (rc != 0) {
         fprintf(stderr,

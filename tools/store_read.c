@@ -6,6 +6,12 @@
  * "@timestamp" first, so it is a prefix parse) and only records that pass
  * it and need a field (another filter, table or CSV output) are parsed with
  * json-c, reusing one tokener.  NDJSON output writes the stored line as is.
+ * Each member read is held until it checks out against its sidecar entry
+ * (count, end offset, fingerprints, its links and seal: a SHA-256 or HMAC
+ * per record), so query returns only records verify would vouch for.  A
+ * keyed chain's links need the key (query --key; the key is evolved over
+ * the records skipped, one SHA-256 of 32 bytes each); without it, query says
+ * so and checks the fingerprints only.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <errno.h>
@@ -177,7 +183,7 @@ const char *tg_record_field(struct tg_record *r, const char *path)
     return json_object_get_string(o);
 }
 
-static void tg_record_release(struct tg_record *r)
+void tg_record_release(struct tg_record *r)
 {
     if (r->root)
         json_object_put(r->root);
@@ -201,7 +207,7 @@ static bool tg_grep(const struct tg_filter *f, const char *s)
                             NULL) >= 0;
 }
 
-static bool tg_filter_match(const struct tg_filter *f, struct tg_record *r)
+bool tg_filter_match(const struct tg_filter *f, struct tg_record *r)
 {
     if ((f->since_set || f->until_set) && (!r->has_time || (f->since_set && r->ns < f->since_ns) ||
                                            (f->until_set && r->ns >= f->until_ns)))
@@ -276,37 +282,103 @@ struct tg_scan {
     struct tg_progress pg;
     json_tokener *tok;
     bool go;
-    size_t seg, nseg;  /* for the progress line */
-    uint64_t raw_base; /* st->raw_bytes before this segment */
+    size_t seg, nseg;      /* for the progress line */
+    uint64_t raw_base;     /* st->raw_bytes before this segment */
+    struct tg_chain chain; /* to check each member's links (keyed ones: with --key) */
+    bool warned_key;
+    struct tg_buf recs, seal;
+    size_t *roff; /* the member's records in recs */
+    size_t nroff, caproff;
+    uint32_t *fp, *got; /* its fingerprints: listed, and read */
+    size_t capfp;
+    uint8_t *ext;
+    size_t capext;
 };
 
-/* Feed the records of the current member of `r` to the filter, at most
- * `max` of them (the count its sidecar entry chained).  Returns the reader's
- * last result: TG_SEG_MEMBER at the member's end, 1 when `max` records were
- * read before it (more follow: not chained), else what the reader said. */
-static int tg_scan_member(struct tg_scan *sc, struct tg_seg_reader *r, uint32_t max)
+/*
+ * Read member m (the entry `cur` just returned, number `index` of the
+ * segment, `first` records of the store before it, `prev` the link before
+ * it) from r, which is at its start.  Its records are held until the member
+ * checks out -- exactly its record count, ending at its end offset, the
+ * fingerprints listed and, for an unkeyed chain, the links and seal -- and
+ * only then handed to the filter: a record the chain does not vouch for is
+ * never returned.  0, TG_ECORRUPT (it does not check out), TG_ETRUNC (the
+ * file ends inside it) or TG_EIO.
+ */
+static int tg_scan_member(struct tg_scan *sc, struct tg_sidecar_cursor *cur,
+                          const struct tg_seg_member *m, uint64_t index, uint64_t first,
+                          const uint8_t prev[TG_LINK_LEN], struct tg_seg_reader *r)
 {
     struct tg_scan_stats *st = sc->st;
+    if (m->records > sc->capfp) {
+        sc->capfp = m->records;
+        sc->fp = tg_xrealloc(sc->fp, sc->capfp * sizeof(*sc->fp));
+        sc->got = tg_xrealloc(sc->got, sc->capfp * sizeof(*sc->got));
+    }
+    if (m->ext_len > sc->capext) {
+        sc->capext = m->ext_len;
+        sc->ext = tg_xrealloc(sc->ext, sc->capext);
+    }
+    if (tg_sidecar_cursor_detail(cur, m, sc->fp, sc->ext) != 0)
+        return TG_EIO;
+    /* a keyed chain's links need the key: without it the fingerprints only */
+    bool links = !cur->hdr.keyed || sc->chain.has_key;
+    sc->chain.keyed = cur->hdr.keyed;
+    if (sc->chain.has_key && first < sc->chain.count)
+        return TG_ECORRUPT; /* the store goes back in the chain: never written so */
+    tg_chain_resume(&sc->chain, prev, first); /* the key evolves forward to record `first` */
+    if (cur->hdr.keyed && !sc->chain.has_key && !sc->warned_key) {
+        sc->warned_key = true;
+        fprintf(stderr,
+                "trailguard: %s holds segments chained with HMAC: without --key their "
+                "records are checked against their fingerprints only (verify --key "
+                "authenticates them)\n",
+                sc->dir);
+    }
+    sc->recs.len = 0;
+    sc->nroff = 0;
     struct tg_str line;
-    int rc = TG_SEG_END;
     uint32_t n = 0;
-    while (sc->go && (rc = tg_seg_reader_next(r, &line)) == TG_SEG_RECORD) {
-        if (n++ == max)
-            return 1;
+    int rc;
+    while ((rc = tg_seg_reader_next(r, &line)) == TG_SEG_RECORD) {
+        if (n == m->records)
+            return TG_ECORRUPT;
+        sc->got[n++] = tg_seg_fingerprint(line.p, line.len);
+        if (links)
+            tg_chain_add(&sc->chain, line.p, line.len);
+        sc->roff = tg_xgrow(sc->roff, sc->nroff, &sc->caproff, sizeof(*sc->roff), 1024);
+        sc->roff[sc->nroff++] = sc->recs.len;
+        tg_buf_append(&sc->recs, line.p, line.len);
+    }
+    if (rc == TG_SEG_END)
+        return TG_ETRUNC; /* the file ends before the member listed */
+    if (rc != TG_SEG_MEMBER)
+        return rc;
+    if (n != m->records || tg_seg_reader_offset(r) != m->end_offset ||
+        memcmp(sc->fp, sc->got, 4 * (size_t)n) != 0)
+        return TG_ECORRUPT;
+    if (links) {
+        uint8_t link[TG_LINK_LEN];
+        tg_seg_seal_message(&sc->seal, &cur->hdr, index, first, m, sc->fp, sc->ext);
+        tg_chain_seal(&sc->chain, sc->seal.data, sc->seal.len, link);
+        if (memcmp(link, m->link, TG_LINK_LEN) != 0)
+            return TG_ECORRUPT;
+    }
+    for (size_t k = 0; k < sc->nroff && sc->go; k++) {
+        size_t end = k + 1 < sc->nroff ? sc->roff[k + 1] : sc->recs.len;
+        struct tg_record rec = {.line = tg_str_make(sc->recs.data + sc->roff[k], end - sc->roff[k]),
+                                .tok = sc->tok};
+        rec.has_time = tg_seg_record_time(rec.line.p, rec.line.len, &rec.ns) == 0;
         st->records++;
-        struct tg_record rec = {.line = line, .tok = sc->tok};
-        rec.has_time = tg_seg_record_time(line.p, line.len, &rec.ns) == 0;
         if (tg_filter_match(sc->f, &rec)) {
             st->matched++;
             sc->go = sc->fn(sc->ctx, &rec);
         }
         tg_record_release(&rec);
-        if ((st->records & 1023) == 0) {
-            st->raw_bytes = sc->raw_base + tg_seg_reader_raw_bytes(r);
-            tg_progress(&sc->pg, st, sc->seg, sc->nseg);
-        }
     }
-    return sc->go ? rc : TG_SEG_END;
+    st->raw_bytes = sc->raw_base + tg_seg_reader_raw_bytes(r);
+    tg_progress(&sc->pg, st, sc->seg, sc->nseg);
+    return 0;
 }
 
 static bool tg_member_in_range(const struct tg_filter *f, const struct tg_seg_member *m)
@@ -316,15 +388,16 @@ static bool tg_member_in_range(const struct tg_filter *f, const struct tg_seg_me
 }
 
 /*
- * Read one segment: the gzip members its sidecar (.chain) lists, in order,
- * each up to the record count its entry chained.  With a time filter a
- * member whose entry's time range cannot hold a match is skipped by seeking
- * past it (members are independent gzip streams).  Whatever the sidecar
- * does not list is never returned: the member being written right now, the
- * unchained leftover of a crash, or records someone added (verify reports
- * those).  0 when the segment was read, else the first error: TG_ECORRUPT
- * (damaged data), TG_ETRUNC (a listed member is cut short), TG_EIO (errno),
- * TG_ENOENT (the sidecar cannot be read: errno).
+ * Read one segment: the gzip members its sidecar (.chain) lists, in order.
+ * With a time filter a member whose entry's time range cannot hold a match
+ * is skipped by seeking past it (members are independent gzip streams; the
+ * range is covered by the member's seal, so an altered one is reported by
+ * verify).  Whatever the sidecar does not list is never returned: the
+ * member being written right now, the unchained leftover of a crash, or
+ * records someone added.  0 when the segment was read, else the first
+ * error: TG_ECORRUPT (a member does not check out), TG_ETRUNC (a listed
+ * member is cut short), TG_EIO (errno), TG_ENOENT (the sidecar cannot be
+ * read: errno), TG_EVERSION.
  */
 static int tg_scan_segment(struct tg_scan *sc, uint64_t seq, struct tg_seg_reader *r)
 {
@@ -333,31 +406,31 @@ static int tg_scan_segment(struct tg_scan *sc, uint64_t seq, struct tg_seg_reade
     int rc = tg_sidecar_cursor_open(cpath, &cur);
     free(cpath);
     if (rc != 0)
-        return TG_ENOENT; /* errno says why */
+        return rc == TG_EVERSION ? rc : TG_ENOENT; /* errno says why */
     bool by_time = sc->f->since_set || sc->f->until_set;
-    uint64_t pos = 0, at = 0; /* where the next member starts / where the reader is */
+    uint64_t at = 0, first = cur.hdr.first_index; /* where the reader is; records before */
+    uint8_t prev[TG_LINK_LEN];
+    memcpy(prev, cur.hdr.prev, TG_LINK_LEN);
     struct tg_seg_member m;
     while (sc->go && (rc = tg_sidecar_cursor_next(&cur, &m)) == 1) {
         if (!by_time || tg_member_in_range(sc->f, &m)) {
-            if (at != pos && (rc = tg_seg_reader_seek(r, pos)) != 0)
+            if (at != m.start_offset && (rc = tg_seg_reader_seek(r, m.start_offset)) != 0)
                 break;
-            rc = tg_scan_member(sc, r, m.records);
-            if (rc == TG_SEG_END)
-                rc = sc->go ? TG_ETRUNC : 0; /* the file ends before the member listed */
-            if (rc < 0 || !sc->go)
+            if ((rc = tg_scan_member(sc, &cur, &m, cur.index - 1, first, prev, r)) != 0)
                 break;
-            at = rc == TG_SEG_MEMBER ? tg_seg_reader_offset(r) : UINT64_MAX;
+            at = m.end_offset;
         } else {
             sc->st->members_skipped++;
         }
-        pos = m.end_offset;
+        first += m.records;
+        memcpy(prev, m.link, TG_LINK_LEN);
     }
     tg_sidecar_cursor_close(&cur);
     return rc < 0 ? rc : 0;
 }
 
-int tg_store_scan(const char *dir, const struct tg_filter *f, bool progress, tg_scan_fn fn,
-                  void *ctx, struct tg_scan_stats *st)
+int tg_store_scan(const char *dir, const struct tg_filter *f, const uint8_t *key0, bool progress,
+                  tg_scan_fn fn, void *ctx, struct tg_scan_stats *st)
 {
     memset(st, 0, sizeof(*st));
     struct tg_seg_entry *v;
@@ -374,6 +447,7 @@ int tg_store_scan(const char *dir, const struct tg_filter *f, bool progress, tg_
                          .tok = json_tokener_new_ex(64),
                          .go = true,
                          .nseg = n};
+    tg_chain_init(&sc.chain, key0);
     for (size_t i = 0; i < n && sc.go; i++) {
         if (!v[i].has[TG_SEG_DATA])
             continue;
@@ -394,7 +468,13 @@ int tg_store_scan(const char *dir, const struct tg_filter *f, bool progress, tg_
         sc.raw_base = st->raw_bytes;
         uint64_t before = st->records;
         int rc = tg_scan_segment(&sc, v[i].seq, r);
-        if (rc == TG_ENOENT) {
+        if (rc == TG_EVERSION) {
+            st->damaged++;
+            fprintf(stderr,
+                    "trailguard: %s: a segment of store format 1 (an earlier trailguard); "
+                    "skipped: read it with the version that wrote it\n",
+                    path);
+        } else if (rc == TG_ENOENT) {
             st->damaged++;
             fprintf(stderr,
                     "trailguard: %s: its chain (.chain) cannot be read: %s; skipped (run "
@@ -406,7 +486,7 @@ int tg_store_scan(const char *dir, const struct tg_filter *f, bool progress, tg_
                     "trailguard: %s: %s after %llu of its records were read; the rest of it "
                     "is skipped (run `trailguard verify %s`)\n",
                     path,
-                    rc == TG_ECORRUPT ? "damaged data"
+                    rc == TG_ECORRUPT ? "a member that does not match its chain entry"
                     : rc == TG_ETRUNC ? "cut short"
                                       : strerror(errno),
                     (unsigned long long)(st->records - before), dir);
@@ -421,6 +501,13 @@ int tg_store_scan(const char *dir, const struct tg_filter *f, bool progress, tg_
     st->seconds = tg_mono() - t0;
     free(v);
     json_tokener_free(sc.tok);
+    tg_chain_free(&sc.chain);
+    tg_buf_free(&sc.recs);
+    tg_buf_free(&sc.seal);
+    free(sc.roff);
+    free(sc.fp);
+    free(sc.got);
+    free(sc.ext);
     return 0;
 }
 

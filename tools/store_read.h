@@ -73,6 +73,10 @@ struct tg_record {
 /* The string value at a dotted path ("user.effective.name"); NULL when
  * absent or null.  Valid until the next record. */
 const char *tg_record_field(struct tg_record *r, const char *path);
+/* Does r pass every filter of f? */
+bool tg_filter_match(const struct tg_filter *f, struct tg_record *r);
+/* Free what tg_record_field parsed. */
+void tg_record_release(struct tg_record *r);
 
 /* --- scan */
 struct tg_scan_stats {
@@ -89,13 +93,14 @@ typedef bool (*tg_scan_fn)(void *ctx, struct tg_record *r);
 
 /*
  * Stream the records of the store in `dir` that match `f` to fn, oldest
- * segment first.  A damaged segment is reported on stderr (run verify) and
- * skipped.  `progress`: a progress line on stderr (when it is a terminal)
+ * segment first; each member is handed on only once it checks out against
+ * its chain entry (key0: k_0 to check HMAC links, or NULL).  A damaged
+ * segment is reported on stderr (run verify) and skipped.  `progress`: a progress line on stderr (when it is a terminal)
  * for scans longer than a second.  0, or TG_EIO (errno) when dir cannot be
  * listed.
  */
-int tg_store_scan(const char *dir, const struct tg_filter *f, bool progress, tg_scan_fn fn,
-                  void *ctx, struct tg_scan_stats *st);
+int tg_store_scan(const char *dir, const struct tg_filter *f, const uint8_t *key0, bool progress,
+                  tg_scan_fn fn, void *ctx, struct tg_scan_stats *st);
 
 /* --- output */
 enum tg_out_format { TG_OUT_TABLE = 0, TG_OUT_NDJSON, TG_OUT_CSV };

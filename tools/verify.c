@@ -2,8 +2,9 @@
  * verify.c - `trailguard verify DIR`: check the file store's hash chain.
  *
  * A thin command over tools/store_verify.c: parse options, load the key,
- * print the summary or the first problem, map the result to the exit
- * status.  Main thread.
+ * the checkpoints and the public key, print the summary (and what it was
+ * checked against) or the first problem, map the result to the exit status.
+ * Main thread.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -14,43 +15,106 @@
 #include <openssl/crypto.h>
 
 #include "core/errors.h"
+#include "core/json.h"
 #include "sinks/chain.h"
 #include "tools/commands.h"
 #include "tools/store_verify.h"
 
 const char tg_verify_usage[] =
-    "usage: trailguard verify [--key FILE] [-q] DIR\n"
+    "usage: trailguard verify [--key FILE] [--checkpoint FILE|-] [--pubkey FILE] [-q] DIR\n"
     "\n"
     "Check the hash chain of the file store in DIR (the [sink.file] dir): every\n"
-    "record's link is recomputed and compared with the chain sidecars, across\n"
-    "segments, and the segment indexes and chain.head are checked too.  Reports the\n"
-    "first segment and record that was changed, removed, reordered or inserted, a\n"
-    "deleted or reordered segment, or an altered sidecar.  A torn tail of the newest\n"
-    "segment (a crash during a write) is reported as such; it is not tampering.\n"
-    "It only reads, so it may run while a collector writes to DIR.\n"
+    "record's link and every gzip member's seal (its offsets, record count and time\n"
+    "range) is recomputed and compared with the chain sidecars, across segments; the\n"
+    "segment indexes, chain.head and the store's checkpoints are checked too.\n"
+    "Reports the first segment and record that was changed, removed, reordered or\n"
+    "inserted, a deleted, reordered or replaced segment, or an altered sidecar.  A\n"
+    "torn tail of the newest segment after the records that were confirmed (a crash\n"
+    "during a write) is reported as such; it is not tampering.  It only reads, so it\n"
+    "may run while a collector writes to DIR.\n"
     "\n"
-    "  -k, --key FILE   the hmac_key_file the store was written with (needed when\n"
-    "                   the store uses the keyed chain; the original key, not a\n"
-    "                   later state)\n"
-    "  -q, --quiet      print nothing when the store is intact\n"
+    "Someone who can write DIR can also cut its newest records and rewrite chain.head\n"
+    "and checkpoints.ndjson.  Against that, check the store against a checkpoint you\n"
+    "hold from outside the collector (its Kafka topic, its log): the store must hold\n"
+    "everything that checkpoint counts, with the same chain.\n"
+    "\n"
+    "  -k, --key FILE          the hmac_key_file the store was written with (needed\n"
+    "                          when the store uses the keyed chain; the original key)\n"
+    "  -c, --checkpoint FILE   checkpoints to check the store against, one per line:\n"
+    "                          checkpoints.ndjson lines, the collector's log lines\n"
+    "                          (\"file sink: checkpoint {...}\") or trailguard.checkpoint\n"
+    "                          events (e.g. `kcat -C -t TOPIC -e`); - reads stdin.\n"
+    "                          Other stores' checkpoints in it are ignored\n"
+    "  -p, --pubkey FILE       the public key (`trailguard keygen`'s .pub): every\n"
+    "                          checkpoint used must carry a valid signature by it\n"
+    "  -q, --quiet             print nothing when the store is intact\n"
     "\n"
     "Exit status: 0 intact (also with a torn tail), 1 tampering found,\n"
-    "2 usage error (or a keyed store without --key), 3 DIR cannot be read.\n";
+    "2 usage error (a keyed store without --key, an unsigned checkpoint with\n"
+    "--pubkey), 3 DIR cannot be read.\n";
+
+/* Print the summary of an intact store. */
+static void tg_verify_summary(const char *dir, const struct tg_verify_report *rep, bool quiet)
+{
+    char hex[2 * TG_LINK_LEN + 1];
+    tg_link_hex(rep->last_link, hex);
+    if (!quiet || rep->torn) {
+        printf("%s: intact: %" PRIu64 " segment%s", dir, rep->segments,
+               rep->segments == 1 ? "" : "s");
+        if (rep->segments)
+            printf(" (%" PRIu64 " to %" PRIu64 ")", rep->first_seq, rep->last_seq);
+        printf(", %" PRIu64 " records, %" PRIu64 " bytes, %s chain, last link %s\n", rep->records,
+               rep->bytes, rep->keyed ? "HMAC-SHA-256" : "SHA-256", hex);
+    }
+    if (rep->torn)
+        printf("%s: torn tail (not tampering): %s\n", dir, rep->torn_note);
+    if (quiet)
+        return;
+    if (rep->have_checkpoint) {
+        char t[32];
+        struct tg_time tt = {rep->checkpoint.time_us / 1000000,
+                             (int32_t)(rep->checkpoint.time_us % 1000000) * 1000, 6};
+        tg_time_format(t, tt);
+        bool own = strcmp(rep->checkpoint_from, "given") != 0;
+        printf("%s: checked against the checkpoint of %s (%s, from %s%s%s): %" PRIu64 " records",
+               dir, t, rep->checkpoint.reason, rep->checkpoint_from,
+               own ? ", which whoever can write the store can rewrite: give one you hold with "
+                     "--checkpoint"
+                   : "",
+               rep->checkpoint_signed ? ", signature checked" : "", rep->checkpoint.records);
+        if (rep->unproven)
+            printf("; the %" PRIu64 " record%s after it cannot be proven complete without a "
+                   "newer checkpoint\n",
+                   rep->unproven, rep->unproven == 1 ? "" : "s");
+        else
+            printf(", all of the store\n");
+    } else if (rep->records) {
+        printf("%s: no checkpoint to check against: the newest records could have been cut "
+               "without a trace; give one with --checkpoint\n",
+               dir);
+    }
+}
 
 int tg_cmd_verify(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"key", required_argument, NULL, 'k'},
-                                             {"quiet", no_argument, NULL, 'q'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
-    const char *key_path = NULL;
+    static const struct option longopts[] = {
+        {"key", required_argument, NULL, 'k'},    {"checkpoint", required_argument, NULL, 'c'},
+        {"pubkey", required_argument, NULL, 'p'}, {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    const char *key_path = NULL, *cp_path = NULL, *pub_path = NULL;
     bool quiet = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":k:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":k:c:p:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'k':
             key_path = optarg;
+            break;
+        case 'c':
+            cp_path = optarg;
+            break;
+        case 'p':
+            pub_path = optarg;
             break;
         case 'q':
             quiet = true;
@@ -65,19 +129,17 @@ int tg_cmd_verify(int argc, char **argv)
     if (optind + 1 != argc)
         return tg_usage_error("verify", "give exactly one store directory");
     const char *dir = argv[optind];
+    struct tg_verify_opts o = {0};
+    struct tg_verify_report rep = {0};
+    struct tg_checkpoint *given = NULL;
+    size_t ngiven = 0;
     uint8_t key[TG_LINK_LEN];
-    if (key_path) {
-        char *err = NULL;
-        if (tg_chain_key_load(key_path, false, key, &err) != 0) {
-            fprintf(stderr, "trailguard verify: %s\n", err);
-            free(err);
-            return TG_EXIT_USAGE;
-        }
-    }
-    struct tg_verify_report rep;
-    int rc = tg_store_verify(dir, key_path ? key : NULL, &rep);
+    int exit_code =
+        tg_verify_prepare("verify", key_path, cp_path, pub_path, key, &given, &ngiven, &o);
+    if (exit_code != TG_EXIT_OK)
+        goto out;
+    int rc = tg_store_verify(dir, &o, &rep);
     OPENSSL_cleanse(key, sizeof(key));
-    int exit_code = TG_EXIT_OK;
     if (rc == TG_EIO) {
         fprintf(stderr,
                 "trailguard verify: %s: cannot read the store: %m; check the path (the "
@@ -91,21 +153,16 @@ int tg_cmd_verify(int argc, char **argv)
         printf("%s: TAMPERED: %s\n", dir, rep.problem);
         exit_code = TG_EXIT_NEGATIVE;
     } else {
-        char hex[2 * TG_LINK_LEN + 1];
-        tg_link_hex(rep.last_link, hex);
-        if (!quiet || rep.torn) {
-            printf("%s: intact: %" PRIu64 " segment%s", dir, rep.segments,
-                   rep.segments == 1 ? "" : "s");
-            if (rep.segments)
-                printf(" (%" PRIu64 " to %" PRIu64 ")", rep.first_seq, rep.last_seq);
-            printf(", %" PRIu64 " records, %" PRIu64 " bytes, %s chain, last link %s\n",
-                   rep.records, rep.bytes, rep.keyed ? "HMAC-SHA-256" : "SHA-256", hex);
-        }
-        if (rep.torn)
-            printf("%s: torn tail (not tampering): %s\n", dir, rep.torn_note);
+        tg_verify_summary(dir, &rep, quiet);
     }
+    if (rep.given_other && !quiet)
+        printf("%s: %zu checkpoint%s of other stores in %s ignored\n", dir, rep.given_other,
+               rep.given_other == 1 ? "" : "s", cp_path);
     if (rep.warning && exit_code != TG_EXIT_RUNTIME)
         printf("%s: warning: %s\n", dir, rep.warning);
+out:
     tg_verify_report_free(&rep);
+    tg_checkpoints_free(given, ngiven);
+    tg_sign_key_free(o.pubkey);
     return exit_code;
 }

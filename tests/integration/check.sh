@@ -74,6 +74,7 @@ path = $D/bad
 snapshot_dir = $D/snap-bad
 [sink.file]
 dir = $D/ro
+signing_key_file = $D/bad/cert.pem
 [sink.kafak]
 brokers = x:9092
 EOC
@@ -84,7 +85,7 @@ check_eq "problems: exit 2" 2 $?
 sed 's/^/# /' "$D/bad.err"
 has() { grep -q "^$D/bad.conf:$1: $2" "$D/bad.err"; }
 check "a bad value, with its line" has 4 '\[collector\] workers: invalid value'
-check "an unknown section" has 19 'unknown section \[sink.kafak\]'
+check "an unknown section" has 20 'unknown section \[sink.kafak\]'
 check "a spool_dir the service user cannot create" \
     has 2 "\[collector\] spool_dir: $D/ro/spool does not exist and cannot be created"
 check "a store dir the service user cannot write" has 18 "\[sink.file\] dir: cannot write in $D/ro"
@@ -101,11 +102,12 @@ check "... naming the program that holds it" grep -q \
 check "the same port twice" has 6 "\[input.relp\] listen: port $RPORT is also used by \[collector\] metrics_listen (line 3)"
 check "an address that is not this machine's" has 12 "\[input.relp.far\] listen: 192.0.2.1:$MPORT is not an address of this machine"
 check "a followed path that is not a file" has 14 "\[input.file\] path: $D/bad is not a regular file"
+check "a signing key that is not a private key" has 19 "\[sink.file\] signing_key_file: "
 check "a policy snapshot that does not load" has 16 "\[policy\] snapshot_dir: policy snapshot $D/snap-bad is damaged"
 check_eq "every problem is reported, and counted" \
     "$(grep -c "^$D/bad.conf:[0-9]*: " "$D/bad.err")" \
     "$(sed -n "s|^$D/bad.conf: \([0-9]*\) problems found.*|\1|p" "$D/bad.err")"
-check_eq "... 11 of them" 11 "$(grep -c "^$D/bad.conf:[0-9]*: " "$D/bad.err")"
+check_eq "... 12 of them" 12 "$(grep -c "^$D/bad.conf:[0-9]*: " "$D/bad.err")"
 kill "$BUSY"
 wait "$BUSY" 2>/dev/null
 

@@ -2,8 +2,10 @@
  * test_chain.c - the store's hash chain (sinks/chain.c): the unkeyed link
  * is SHA-256(prev || record) from a zero genesis; the keyed link equals
  * OpenSSL's HMAC-SHA-256 with k_i = SHA-256^i(k_0); resuming a chain gives
- * the same links as running it straight through; the key file is read
- * without trailing whitespace and too short a key is refused.
+ * the same links as running it straight through; a member's seal is
+ * SHA-256(L || seal) unkeyed and HMAC with the next record's key keyed, and
+ * changes neither the chain nor the key; the key file is read without
+ * trailing whitespace and too short a key is refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -140,12 +142,45 @@ static void test_hex_round_trip(void **state)
     assert_int_equal(tg_link_unhex(hex, 63, back), TG_EINVAL);
 }
 
+static void test_seal(void **state)
+{
+    static const char msg[] = "TGSEAL2\0descriptor";
+    uint8_t k0[32], want[32], out[32], link[32], key[32];
+    for (int i = 0; i < 32; i++)
+        k0[i] = (uint8_t)(255 - i);
+    struct tg_chain c;
+    tg_chain_init(&c, NULL);
+    tg_chain_add(&c, recs[0], strlen(recs[0]));
+    memcpy(link, c.link, 32);
+    tg_chain_seal(&c, msg, sizeof(msg), out);
+    sha256_2(link, 32, msg, sizeof(msg), want);
+    assert_memory_equal(out, want, 32);
+    assert_memory_equal(c.link, link, 32); /* the chain is untouched */
+    assert_int_equal(c.count, 1);
+    tg_chain_free(&c);
+
+    tg_chain_init(&c, k0);
+    tg_chain_add(&c, recs[0], strlen(recs[0]));
+    memcpy(link, c.link, 32);
+    memcpy(key, c.key, 32); /* k_1: the key of the next record */
+    tg_chain_seal(&c, msg, sizeof(msg), out);
+    uint8_t buf[32 + sizeof(msg)];
+    memcpy(buf, link, 32);
+    memcpy(buf + 32, msg, sizeof(msg));
+    unsigned int n = 32;
+    HMAC(EVP_sha256(), key, 32, buf, sizeof(buf), want, &n);
+    assert_memory_equal(out, want, 32);
+    assert_memory_equal(c.key, key, 32); /* a seal does not evolve the key */
+    tg_chain_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unkeyed_links),
         cmocka_unit_test(test_keyed_links_are_hmac_with_evolving_key),
         cmocka_unit_test(test_resume_equals_straight_run),
+        cmocka_unit_test(test_seal),
         cmocka_unit_test(test_key_file),
         cmocka_unit_test(test_hex_round_trip),
     };

@@ -1,6 +1,7 @@
 /*
  * test_segment.c - the store format (sinks/segment.c): sidecar entries
- * round-trip and a torn last entry is told apart from a damaged one; the
+ * round-trip (with ext bytes, derived start offsets) and a torn last entry
+ * is told apart from a damaged one and format 1 from both; the
  * index and chain.head round-trip; the record time is read from the line;
  * the segment reader yields records and member ends across members, a
  * member without a final LF, a torn tail (TG_ETRUNC) and changed bytes
@@ -66,8 +67,9 @@ static void gz_member(struct tg_buf *b, const char *text)
 
 static void test_sidecar_round_trip_and_torn(void **state)
 {
-    struct tg_seg_header h = {.seq = 7, .first_index = 100, .keyed = true};
+    struct tg_seg_header h = {.seq = 7, .first_index = 100, .first_member = 30, .keyed = true};
     memset(h.prev, 0xab, sizeof(h.prev));
+    memset(h.store_id, 0xcd, sizeof(h.store_id));
     uint8_t hdr[TG_SEG_HDR_LEN];
     tg_seg_header_encode(&h, hdr);
     struct tg_buf b = TG_BUF_INIT;
@@ -75,11 +77,11 @@ static void test_sidecar_round_trip_and_torn(void **state)
     uint32_t fp1[2] = {1, 0xdeadbeef}, fp2[1] = {42};
     struct tg_seg_member m1 = {.records = 2, .end_offset = 500, .min_ns = -5, .max_ns = 9};
     struct tg_seg_member m2 = {
-        .records = 1, .end_offset = 900, .min_ns = INT64_MAX, .max_ns = INT64_MIN};
+        .records = 1, .end_offset = 900, .min_ns = INT64_MAX, .max_ns = INT64_MIN, .ext_len = 3};
     memset(m1.link, 1, 32);
     memset(m2.link, 2, 32);
-    tg_seg_member_encode(&b, &m1, fp1);
-    tg_seg_member_encode(&b, &m2, fp2);
+    tg_seg_member_encode(&b, &m1, fp1, NULL);
+    tg_seg_member_encode(&b, &m2, fp2, "xyz");
     char *p = tg_xasprintf("%s/x.chain", dir);
     for (size_t cut = 0; cut <= 3; cut++) { /* cut 1..3: a torn last entry */
         write_bytes(p, b.data, b.len - cut);
@@ -88,18 +90,24 @@ static void test_sidecar_round_trip_and_torn(void **state)
         assert_int_equal(tg_sidecar_load(p, &sc, &where), 0);
         assert_int_equal(sc.hdr.seq, 7);
         assert_int_equal(sc.hdr.first_index, 100);
+        assert_int_equal(sc.hdr.first_member, 30);
         assert_true(sc.hdr.keyed);
         assert_memory_equal(sc.hdr.prev, h.prev, 32);
+        assert_memory_equal(sc.hdr.store_id, h.store_id, 16);
         assert_int_equal(sc.nm, cut ? 1 : 2);
         assert_int_equal(sc.nfp, cut ? 2 : 3);
         assert_int_equal(sc.fp[1], 0xdeadbeef);
         assert_int_equal(sc.m[0].end_offset, 500);
         assert_int_equal(sc.m[0].min_ns, -5);
         assert_memory_equal(sc.m[0].link, m1.link, 32);
-        assert_int_equal(sc.torn_len, cut ? TG_SEG_ENTRY_LEN + 4 - cut : 0);
+        assert_int_equal(sc.torn_len, cut ? TG_SEG_ENTRY_LEN + 4 + 3 - cut : 0);
         if (!cut) {
             assert_int_equal(sc.m[1].max_ns, INT64_MIN);
             assert_int_equal(sc.m[1].first_fp, 2);
+            assert_int_equal(sc.m[1].start_offset, 500); /* derived from the one before */
+            assert_int_equal(sc.m[1].ext_len, 3);
+            assert_memory_equal(sc.ext + sc.m[1].ext_off, "xyz", 3);
+            assert_int_equal(tg_sidecar_records_after(&sc, 1), 103);
         }
         tg_sidecar_free(&sc);
     }
@@ -112,6 +120,9 @@ static void test_sidecar_round_trip_and_torn(void **state)
     assert_int_equal(tg_sidecar_cursor_next(&cur, &m), 1);
     assert_int_equal(m.records, 2);
     assert_int_equal(m.end_offset, 500);
+    uint32_t fpb[2];
+    assert_int_equal(tg_sidecar_cursor_detail(&cur, &m, fpb, NULL), 0);
+    assert_int_equal(fpb[1], 0xdeadbeef);
     assert_int_equal(tg_sidecar_cursor_next(&cur, &m), 0); /* the torn one ends it */
     tg_sidecar_cursor_close(&cur);
 
@@ -122,6 +133,11 @@ static void test_sidecar_round_trip_and_torn(void **state)
     uint64_t where;
     assert_int_equal(tg_sidecar_load(p, &sc, &where), TG_ECORRUPT);
     assert_int_equal(where, TG_SEG_HDR_LEN);
+    /* format 1 is told apart */
+    memcpy(hdr, "TGCHAIN1", 8);
+    write_bytes(p, hdr, sizeof(hdr));
+    assert_int_equal(tg_sidecar_load(p, &sc, &where), TG_EVERSION);
+    tg_seg_header_encode(&h, hdr);
     /* a header cut short is a torn creation */
     write_bytes(p, hdr, 20);
     assert_int_equal(tg_sidecar_load(p, &sc, &where), 0);
@@ -136,6 +152,7 @@ static void test_index_and_head_round_trip(void **state)
 {
     struct tg_seg_index ix = {.seq = 3,
                               .first_index = 10,
+                              .first_member = 4,
                               .records = 5,
                               .members = 2,
                               .bytes = 1234,
@@ -148,7 +165,7 @@ static void test_index_and_head_round_trip(void **state)
     assert_int_equal(tg_seg_index_write(p, &ix, true), 0);
     struct tg_seg_index back;
     assert_int_equal(tg_seg_index_read(p, &back), 0);
-    assert_memory_equal(&back.seq, &ix.seq, sizeof(uint64_t) * 5);
+    assert_true(tg_seg_index_equal(&back, &ix));
     assert_int_equal(back.min_ns, ix.min_ns);
     assert_int_equal(back.max_ns, ix.max_ns);
     assert_true(back.keyed);
@@ -158,7 +175,7 @@ static void test_index_and_head_round_trip(void **state)
     assert_int_equal(tg_seg_index_read(p, &back), TG_ECORRUPT);
     free(p);
 
-    struct tg_seg_head h = {.seq = 12, .records = 99999}, hb;
+    struct tg_seg_head h = {.seq = 12, .records = 99999, .members = 77}, hb;
     memset(h.link, 0x5a, 32);
     char line[TG_SEG_HEAD_LEN + 1];
     tg_seg_head_format(&h, line);
@@ -170,6 +187,7 @@ static void test_index_and_head_round_trip(void **state)
     assert_int_equal(tg_seg_head_read(dir, &hb), 0);
     assert_int_equal(hb.seq, 12);
     assert_int_equal(hb.records, 99999);
+    assert_int_equal(hb.members, 77);
     assert_memory_equal(hb.link, h.link, 32);
     free(p);
 }
