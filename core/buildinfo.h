@@ -16,7 +16,7 @@
 struct tg_build_item {
     const char *label; /* a Prometheus label name: "version", "librelp", "tls", ... */
     const char *name;  /* as people write it: "librelp", "TLS (RELP)", ... */
-    char value[64];
+    char value[96];
     bool feature; /* a build feature (on/off and how), not a library version */
 };
 
