@@ -45,6 +45,8 @@ const struct tg_command tg_commands[] = {
     {"export", tg_cmd_export, "export a time range of the file store with a checksummed manifest",
      tg_export_usage},
     {"verify", tg_cmd_verify, "check the file store's hash chain for tampering", tg_verify_usage},
+    {"prune", tg_cmd_prune, "remove old segments of the file store, leaving a signed prune point",
+     tg_prune_usage},
     {"keygen", tg_cmd_keygen, "make the key pair that signs the file store's checkpoints",
      tg_keygen_usage},
     {"help", tg_cmd_help, "show help for a command, or `help config` for the config keys",

@@ -124,7 +124,7 @@ void tg_sink_announce(struct tg_sink *s, const char *rec, size_t len)
 
 bool tg_sink_stopping(const struct tg_sink *s)
 {
-    return atomic_load(&s->pipe->stopping);
+    return !s->pipe || atomic_load(&s->pipe->stopping); /* a sink on its own: never retry */
 }
 
 struct tg_pipeline *tg_pipeline_new(const struct tg_pipeline_conf *conf)

@@ -32,7 +32,23 @@ void tg_checkpoint_clear(struct tg_checkpoint *cp)
 {
     free(cp->host);
     free(cp->dir);
+    free(cp->note);
     memset(cp, 0, sizeof(*cp));
+}
+
+void tg_checkpoint_copy(struct tg_checkpoint *dst, const struct tg_checkpoint *src)
+{
+    *dst = *src;
+    dst->host = src->host ? tg_xstrdup(src->host) : NULL;
+    dst->dir = src->dir ? tg_xstrdup(src->dir) : NULL;
+    dst->note = src->note ? tg_xstrdup(src->note) : NULL;
+}
+
+bool tg_checkpoint_same_point(const struct tg_checkpoint *a, const struct tg_checkpoint *b)
+{
+    return memcmp(a->store_id, b->store_id, sizeof(a->store_id)) == 0 && a->segment == b->segment &&
+           a->records == b->records && a->members == b->members &&
+           memcmp(a->link, b->link, TG_LINK_LEN) == 0;
 }
 
 static void tg_hex(struct tg_buf *b, const uint8_t *p, size_t n)
@@ -83,6 +99,8 @@ void tg_checkpoint_message(const struct tg_checkpoint *cp, struct tg_buf *out)
                   strlen(host), host, strlen(dir), dir, cp->segment, cp->records, cp->members);
     tg_hex(out, cp->link, TG_LINK_LEN);
     tg_buf_printf(out, "\nkeyed %d\ntime %s\nreason %s\n", cp->keyed ? 1 : 0, t, cp->reason);
+    if (cp->note) /* absent from the message when absent, so older checkpoints still check */
+        tg_buf_printf(out, "note %zu:%s\n", strlen(cp->note), cp->note);
 }
 
 void tg_checkpoint_format(const struct tg_checkpoint *cp, struct tg_buf *out)
@@ -105,6 +123,7 @@ void tg_checkpoint_format(const struct tg_checkpoint *cp, struct tg_buf *out)
     tg_jw_bool(&w, "keyed", cp->keyed);
     tg_jw_time(&w, "time", tg_us_time(cp->time_us));
     tg_jw_cstr(&w, "reason", cp->reason);
+    tg_jw_cstr(&w, "note", cp->note);
     if (cp->is_signed) {
         hex.len = 0;
         tg_hex(&hex, cp->key_id, TG_KEY_ID_LEN);
@@ -184,6 +203,8 @@ static const char *tg_checkpoint_from(json_object *o, struct tg_checkpoint *cp)
     cp->host = tg_xstrndup(s ? s : "", s ? len : 0);
     s = tg_jstr(o, "dir", &len);
     cp->dir = tg_xstrndup(s ? s : "", s ? len : 0);
+    if ((s = tg_jstr(o, "note", &len)) != NULL)
+        cp->note = tg_xstrndup(s, len);
     if (tg_jget(o, "signature")) {
         if (!tg_jhex(o, "signature", cp->sig, TG_SIG_LEN) ||
             !tg_jhex(o, "key_id", cp->key_id, TG_KEY_ID_LEN))

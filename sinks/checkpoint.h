@@ -18,6 +18,14 @@
  * refused.  It does not protect against whoever can read the key on the
  * collector going forward; what was already shipped stays true.
  *
+ * A prune point is a checkpoint with reason "prune": segments before
+ * `segment` were removed by retention (retain_days, retain_bytes, `trailguard
+ * prune`), and the chain of the store now starts at that segment, after
+ * `records` records and `members` members, from `link`; the note says what
+ * was removed.  The sink also stores it in the chain (as a record), so
+ * verify accepts a store that starts there only when the chain itself holds
+ * the prune point: a deletion without one is still tampering.
+ *
  * The JSON form (one line) holds every field; the signed message is a
  * canonical text built from the fields (tg_checkpoint_message), so writer and
  * verifier cannot disagree about bytes.  Keys are PEM files (PKCS#8 private,
@@ -45,14 +53,19 @@ struct tg_checkpoint {
     uint8_t link[TG_LINK_LEN];
     bool keyed;
     int64_t time_us;  /* when it was made (µs since the epoch) */
-    char reason[16];  /* periodic, rotation, shutdown */
+    char reason[16];  /* periodic, rotation, shutdown; prune (see above) */
     char *host, *dir; /* the collector's host name, the store's path (malloc'd) */
+    char *note;       /* an optional sentence (malloc'd or NULL), signed too */
     bool is_signed;
     uint8_t key_id[TG_KEY_ID_LEN]; /* of the public key (tg_sign_key_id) */
     uint8_t sig[TG_SIG_LEN];
 };
 
 void tg_checkpoint_clear(struct tg_checkpoint *cp);
+/* A deep copy of src into dst (clear dst afterwards). */
+void tg_checkpoint_copy(struct tg_checkpoint *dst, const struct tg_checkpoint *src);
+/* The same point of the same store's chain (store, segment, records, members, link)? */
+bool tg_checkpoint_same_point(const struct tg_checkpoint *a, const struct tg_checkpoint *b);
 
 /* The canonical signed message of cp (replaces out's contents). */
 void tg_checkpoint_message(const struct tg_checkpoint *cp, struct tg_buf *out);

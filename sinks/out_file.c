@@ -30,6 +30,11 @@
  * the next flush opens segment N+1 lazily, so an idle sink creates no empty
  * segments.  Closed segments are never written again.
  *
+ * Retention (retain_days, retain_bytes; `trailguard prune`): the oldest
+ * closed segments are removed whole, never the newest; first a prune point
+ * (a signed checkpoint with reason "prune", checkpoint.h) is stored in the
+ * chain as a record, synced and published, then the files go.
+ *
  * Checkpoints (checkpoint.h): every checkpoint_seconds while records were
  * added, when a segment is closed and at shutdown, the sink syncs what it
  * wrote (whatever `fsync` says: a checkpoint only covers data on disk),
@@ -108,6 +113,8 @@ struct tg_file_sink_conf {
     char *hmac_key_file;
     int64_t checkpoint_seconds;
     char *signing_key_file;
+    int64_t retain_days;
+    int64_t retain_bytes;
 };
 
 #define OFF(f) offsetof(struct tg_file_sink_conf, f)
@@ -132,6 +139,15 @@ static const struct tg_opt tg_file_opts[] = {
     {"signing_key_file", TG_OPT_STR, NULL, OFF(signing_key_file),
      "optional: Ed25519 private key (`trailguard keygen`) that signs the checkpoints; "
      "auditors check them with the .pub file (`verify --checkpoint F --pubkey K`)"},
+    {"retain_days", TG_OPT_INT, "0", OFF(retain_days),
+     "remove closed segments whose newest event is older than this many days, after a "
+     "signed prune point is in the chain (verify then says what was pruned); 0 = keep "
+     "forever",
+     NULL, 0, 36500},
+    {"retain_bytes", TG_OPT_SIZE, "0", OFF(retain_bytes),
+     "remove the oldest closed segments while the store holds more compressed bytes than "
+     "this (suffixes k, M, G), the same way; 0 = no limit",
+     NULL, 0, INT64_MAX},
     {NULL},
 };
 
@@ -180,6 +196,7 @@ struct tg_file_sink {
     void *sign_key;
     uint64_t cp_records; /* records the newest checkpoint covers */
     int64_t cp_ms;       /* when it was made (monotonic) */
+    int64_t retain_ms;   /* when retention was last applied (monotonic) */
 
     /* failure state */
     bool failing, gave_up;
@@ -316,36 +333,93 @@ static int tg_file_head_write(struct tg_sink *s, struct tg_file_sink *fs)
     return 0;
 }
 
-/*
- * Make a checkpoint of what is on disk (the caller flushed), for `reason`:
- * sync, sign, append to checkpoints.ndjson, log, announce.  A failure is
- * logged and counted; the store stays as it is.
- */
-static void tg_file_checkpoint(struct tg_sink *s, struct tg_file_sink *fs, const char *reason)
+/* Sync what the sink wrote, whatever `fsync` says (a checkpoint only covers
+ * data on disk).  0, or TG_EIO logged and counted. */
+static int tg_file_sync_all(struct tg_sink *s, struct tg_file_sink *fs)
 {
-    if (fs->disk_members == 0)
-        return; /* nothing stored yet */
     if ((fs->seg_fd >= 0 && (fdatasync(fs->seg_fd) != 0 || fdatasync(fs->chain_fd) != 0)) ||
         fdatasync(fs->head_fd) != 0) {
         atomic_fetch_add(&s->failed, 1);
         tg_warn("file sink: no checkpoint: syncing %s failed: %s", fs->conf->dir, strerror(errno));
-        return;
+        return TG_EIO;
     }
-    struct tg_checkpoint cp = {.segment = fs->seq,
-                               .records = fs->disk_count,
-                               .members = fs->disk_members,
-                               .keyed = fs->chain.keyed,
-                               .host = fs->host,
-                               .dir = fs->abs_dir};
-    memcpy(cp.store_id, fs->store_id, sizeof(cp.store_id));
-    memcpy(cp.link, fs->disk_link, TG_LINK_LEN);
+    return 0;
+}
+
+/* A checkpoint of the chain as it is on disk, for `reason` (unsigned). */
+static void tg_file_cp_init(const struct tg_file_sink *fs, struct tg_checkpoint *cp,
+                            const char *reason)
+{
+    *cp = (struct tg_checkpoint){.segment = fs->seq,
+                                 .records = fs->disk_count,
+                                 .members = fs->disk_members,
+                                 .keyed = fs->chain.keyed,
+                                 .host = fs->host,
+                                 .dir = fs->abs_dir};
+    memcpy(cp->store_id, fs->store_id, sizeof(cp->store_id));
+    memcpy(cp->link, fs->disk_link, TG_LINK_LEN);
     struct tg_time now = tg_time_now();
-    cp.time_us = now.sec * 1000000 + now.nsec / 1000;
-    snprintf(cp.reason, sizeof(cp.reason), "%s", reason);
-    if (fs->sign_key && tg_checkpoint_sign(&cp, fs->sign_key) != 0)
+    cp->time_us = now.sec * 1000000 + now.nsec / 1000;
+    snprintf(cp->reason, sizeof(cp->reason), "%s", reason);
+}
+
+/*
+ * The event line of checkpoint `cp` (JSON of cp in `cpjson`): as an internal
+ * record for the other sinks (internal: parsers/internal.c reads it), or as
+ * the event the sink stores in its own chain (a prune point).
+ */
+static void tg_file_cp_event(struct tg_buf *out, const struct tg_file_sink *fs,
+                             const struct tg_checkpoint *cp, struct tg_str cpjson, bool internal)
+{
+    struct tg_time t = {cp->time_us / 1000000, (int32_t)(cp->time_us % 1000000) * 1000, 6};
+    const char *action = strcmp(cp->reason, "prune") == 0 ? "prune" : "checkpoint";
+    char msg[200];
+    snprintf(msg, sizeof(msg),
+             strcmp(action, "prune") == 0
+                 ? "file store prune point: the chain now starts at segment %" PRIu64
+                   " after %" PRIu64 " records"
+                 : "file store checkpoint: %" PRIu64 " segments, %" PRIu64 " records",
+             cp->segment, cp->records);
+    struct tg_jw w;
+    out->len = 0;
+    tg_jw_begin(&w, out);
+    if (internal) {
+        tg_jw_int(&w, "trailguard_internal", 1);
+        tg_jw_time(&w, "@timestamp", t);
+        tg_jw_cstr(&w, "dataset", "trailguard.checkpoint");
+        tg_jw_cstr(&w, "action", action);
+        tg_jw_cstr(&w, "host", fs->host);
+        tg_jw_cstr(&w, "message", msg);
+        tg_jw_raw(&w, "data", cpjson);
+    } else {
+        tg_jw_time(&w, "@timestamp", t);
+        tg_jw_open(&w, "event");
+        tg_jw_cstr(&w, "kind", "event");
+        tg_jw_cstr(&w, "dataset", "trailguard.checkpoint");
+        tg_jw_cstr(&w, "action", action);
+        tg_jw_close(&w);
+        tg_jw_cstr(&w, "message", msg);
+        tg_jw_open(&w, "host");
+        tg_jw_cstr(&w, "name", fs->host);
+        tg_jw_close(&w);
+        tg_jw_open(&w, "trailguard");
+        tg_jw_raw(&w, "checkpoint", cpjson);
+        tg_jw_close(&w);
+    }
+    tg_jw_end(&w);
+}
+
+/*
+ * Publish checkpoint cp: sign it, append it to checkpoints.ndjson, log it
+ * and announce it to the other sinks.  A failure is logged and counted; the
+ * store stays as it is.  The caller synced what cp covers.
+ */
+static void tg_file_publish(struct tg_sink *s, struct tg_file_sink *fs, struct tg_checkpoint *cp)
+{
+    if (fs->sign_key && !cp->is_signed && tg_checkpoint_sign(cp, fs->sign_key) != 0)
         tg_warn("file sink: cannot sign the checkpoint (OpenSSL); it is written unsigned");
     struct tg_buf line = TG_BUF_INIT, rec = TG_BUF_INIT;
-    tg_checkpoint_format(&cp, &line);
+    tg_checkpoint_format(cp, &line);
     tg_buf_putc(&line, '\n');
     char *path = tg_xasprintf("%s/%s", fs->conf->dir, TG_CHECKPOINT_FILE);
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
@@ -362,27 +436,23 @@ static void tg_file_checkpoint(struct tg_sink *s, struct tg_file_sink *fs, const
         close(fd);
     line.len--; /* without the LF from here on */
     tg_info("file sink: checkpoint %.*s", (int)line.len, line.data);
-    /* the internal record the other sinks get (parsers/internal.c) */
-    struct tg_jw w;
-    tg_jw_begin(&w, &rec);
-    tg_jw_int(&w, "trailguard_internal", 1);
-    tg_jw_time(&w, "@timestamp", now);
-    tg_jw_cstr(&w, "dataset", "trailguard.checkpoint");
-    tg_jw_cstr(&w, "action", "checkpoint");
-    tg_jw_cstr(&w, "host", fs->host);
-    char msg[160];
-    snprintf(msg, sizeof(msg),
-             "file store checkpoint (%s): %" PRIu64 " records to segment %" PRIu64, reason,
-             cp.records, cp.segment);
-    tg_jw_cstr(&w, "message", msg);
-    tg_jw_raw(&w, "data", tg_str_make(line.data, line.len));
-    tg_jw_end(&w);
+    tg_file_cp_event(&rec, fs, cp, tg_str_make(line.data, line.len), true);
     tg_sink_announce(s, rec.data, rec.len);
-    fs->cp_records = fs->disk_count;
-    fs->cp_ms = tg_now_ms();
     free(path);
     tg_buf_free(&line);
     tg_buf_free(&rec);
+}
+
+/* Make a checkpoint of what is on disk (the caller flushed), for `reason`. */
+static void tg_file_checkpoint(struct tg_sink *s, struct tg_file_sink *fs, const char *reason)
+{
+    if (fs->disk_members == 0 || tg_file_sync_all(s, fs) != 0)
+        return; /* nothing stored yet, or not on disk */
+    struct tg_checkpoint cp;
+    tg_file_cp_init(fs, &cp, reason);
+    tg_file_publish(s, fs, &cp);
+    fs->cp_records = fs->disk_count;
+    fs->cp_ms = tg_now_ms();
 }
 
 /* Close the open segment: write its index, then checkpoint (`reason`).
@@ -403,17 +473,18 @@ static void tg_file_segment_close(struct tg_sink *s, struct tg_file_sink *fs, co
     close(fs->chain_fd);
     fs->seg_fd = fs->chain_fd = -1;
     tg_file_sync_dir(fs);
+    fs->retain_ms = 0; /* one more closed segment: retention looks at the next tick */
 }
 
-/* Add one event to the pending member (and to the chain). */
-static void tg_file_add(struct tg_file_sink *fs, const struct tg_event *ev)
+/* Add one record (an event's JSON) to the pending member (and to the chain). */
+static void tg_file_add(struct tg_file_sink *fs, const char *json, size_t len)
 {
-    tg_buf_append(&fs->raw, ev->json.data, ev->json.len);
+    tg_buf_append(&fs->raw, json, len);
     tg_buf_putc(&fs->raw, '\n');
     fs->fp = tg_xgrow(fs->fp, fs->nfp, &fs->capfp, sizeof(*fs->fp), 1024);
-    fs->fp[fs->nfp++] = tg_seg_fingerprint(ev->json.data, ev->json.len);
-    tg_chain_add(&fs->chain, ev->json.data, ev->json.len);
-    tg_seg_time_span(ev->json.data, ev->json.len, &fs->pmin, &fs->pmax);
+    fs->fp[fs->nfp++] = tg_seg_fingerprint(json, len);
+    tg_chain_add(&fs->chain, json, len);
+    tg_seg_time_span(json, len, &fs->pmin, &fs->pmax);
 }
 
 /* Compress the pending member into fs->gz: one complete gzip member.
@@ -539,6 +610,150 @@ static int tg_file_flush_retry(struct tg_sink *s, struct tg_file_sink *fs)
         tg_sleep_ms(backoff);
         backoff = backoff * 2 > TG_FILE_RETRY_MAX_MS ? TG_FILE_RETRY_MAX_MS : backoff * 2;
     }
+}
+
+static int64_t tg_real_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The segments to prune: how many of v[] from the front, their records and
+ * newest event time.  0 or TG_EIO (a segment without its index: stop). */
+static size_t tg_file_victims(const struct tg_file_sink *fs, const struct tg_seg_entry *v, size_t n,
+                              int64_t before_ns, int64_t max_bytes, uint64_t *records,
+                              int64_t *newest)
+{
+    uint64_t total = 0;
+    struct stat st;
+    for (size_t i = 0; i < n; i++) {
+        char *p = tg_seg_path(fs->conf->dir, v[i].seq, TG_SEG_DATA);
+        if (stat(p, &st) == 0)
+            total += (uint64_t)st.st_size;
+        free(p);
+    }
+    size_t k = 0;
+    *records = 0;
+    *newest = INT64_MIN;
+    for (; k + 1 < n; k++) { /* never the newest: the chain resumes from it */
+        if (fs->seg_fd >= 0 && v[k].seq == fs->seq)
+            break;
+        char *p = tg_seg_path(fs->conf->dir, v[k].seq, TG_SEG_INDEX);
+        struct tg_seg_index ix;
+        int rc = tg_seg_index_read(p, &ix);
+        free(p);
+        if (rc != 0)
+            break; /* not closed cleanly: leave it (and what follows) to verify */
+        bool old = before_ns != INT64_MIN && (ix.min_ns > ix.max_ns || ix.max_ns < before_ns);
+        if (!old && !(max_bytes > 0 && total > (uint64_t)max_bytes))
+            break;
+        total -= ix.bytes < total ? ix.bytes : total;
+        *records += ix.records;
+        if (ix.max_ns > *newest && ix.min_ns <= ix.max_ns)
+            *newest = ix.max_ns;
+    }
+    return k;
+}
+
+int tg_out_file_prune(struct tg_sink *s, int64_t before_ns, int64_t max_bytes, const char *why,
+                      uint64_t *removed)
+{
+    struct tg_file_sink *fs = s->ctx;
+    struct tg_seg_entry *v;
+    size_t n;
+    *removed = 0;
+    if (tg_seg_list(fs->conf->dir, &v, &n) != 0) {
+        tg_warn("file sink: retention: cannot list %s: %s", fs->conf->dir, strerror(errno));
+        return TG_EIO;
+    }
+    uint64_t records;
+    int64_t newest;
+    size_t k = tg_file_victims(fs, v, n, before_ns, max_bytes, &records, &newest);
+    int rc = 0;
+    if (k == 0)
+        goto out;
+    /* where the chain of the store starts once they are gone */
+    struct tg_sidecar_cursor cur;
+    char *cpath = tg_seg_path(fs->conf->dir, v[k].seq, TG_SEG_CHAIN);
+    rc = tg_sidecar_cursor_open(cpath, &cur);
+    free(cpath);
+    if (rc != 0) {
+        tg_warn("file sink: retention: cannot read the header of segment %" PRIu64 "; nothing "
+                "pruned",
+                v[k].seq);
+        rc = TG_EIO;
+        goto out;
+    }
+    tg_sidecar_cursor_close(&cur);
+    struct tg_checkpoint cp;
+    tg_file_cp_init(fs, &cp, "prune");
+    cp.segment = v[k].seq;
+    cp.records = cur.hdr.first_index;
+    cp.members = cur.hdr.first_member;
+    cp.keyed = cur.hdr.keyed;
+    memcpy(cp.link, cur.hdr.prev, TG_LINK_LEN);
+    char t[32] = "none";
+    if (newest != INT64_MIN)
+        tg_time_format(t, (struct tg_time){newest / 1000000000, (int32_t)(newest % 1000000000), 9});
+    cp.note = tg_xasprintf("%s: segments %" PRIu64 " to %" PRIu64 " (%" PRIu64
+                           " records, the newest event at %s) removed",
+                           why, v[0].seq, v[k - 1].seq, records, t);
+    if (fs->sign_key && tg_checkpoint_sign(&cp, fs->sign_key) != 0)
+        tg_warn("file sink: cannot sign the prune point (OpenSSL); it is written unsigned");
+    /* the prune point goes into the chain first, on disk, then the files go:
+     * a crash in between leaves segments verify knows to be pruned */
+    struct tg_buf cpjson = TG_BUF_INIT, line = TG_BUF_INIT;
+    tg_checkpoint_format(&cp, &cpjson);
+    tg_file_cp_event(&line, fs, &cp, tg_str_make(cpjson.data, cpjson.len), false);
+    tg_file_add(fs, line.data, line.len);
+    if (fs->npend == 0)
+        fs->first_pend_ms = tg_now_ms();
+    if (tg_file_flush_retry(s, fs) != 0 || tg_file_sync_all(s, fs) != 0) {
+        rc = TG_EIO;
+    } else {
+        tg_file_publish(s, fs, &cp);
+        for (size_t i = 0; i < k; i++)
+            for (int kind = TG_SEG_INDEX; kind >= TG_SEG_DATA; kind--) {
+                char *p = tg_seg_path(fs->conf->dir, v[i].seq, (enum tg_seg_kind)kind);
+                if (unlink(p) != 0 && errno != ENOENT)
+                    tg_warn("file sink: retention: cannot remove %s: %s", p, strerror(errno));
+                free(p);
+            }
+        tg_file_sync_dir(fs);
+        *removed = k;
+        tg_info("file sink: retention (%s): removed segments %" PRIu64 " to %" PRIu64
+                " of %s (%" PRIu64 " records); the store now starts at segment %" PRIu64,
+                why, v[0].seq, v[k - 1].seq, fs->conf->dir, records, v[k].seq);
+    }
+    cp.host = cp.dir = NULL; /* borrowed from fs */
+    tg_checkpoint_clear(&cp);
+    tg_buf_free(&cpjson);
+    tg_buf_free(&line);
+out:
+    free(v);
+    return rc;
+}
+
+/* Apply [sink.file] retain_days / retain_bytes (from tick, once a minute). */
+static void tg_file_retention(struct tg_sink *s, struct tg_file_sink *fs)
+{
+    const struct tg_file_sink_conf *c = fs->conf;
+    if ((c->retain_days == 0 && c->retain_bytes == 0) || tg_now_ms() - fs->retain_ms < 60000)
+        return;
+    fs->retain_ms = tg_now_ms();
+    char why[96];
+    if (c->retain_days && c->retain_bytes)
+        snprintf(why, sizeof(why), "retain_days = %" PRId64 ", retain_bytes = %" PRId64,
+                 c->retain_days, c->retain_bytes);
+    else if (c->retain_days)
+        snprintf(why, sizeof(why), "retain_days = %" PRId64, c->retain_days);
+    else
+        snprintf(why, sizeof(why), "retain_bytes = %" PRId64, c->retain_bytes);
+    uint64_t removed;
+    tg_out_file_prune(
+        s, c->retain_days ? tg_real_ns() - c->retain_days * 86400 * 1000000000 : INT64_MIN,
+        c->retain_bytes, why, &removed);
 }
 
 /*
@@ -959,7 +1174,7 @@ static int tg_file_write(struct tg_sink *s, struct tg_batch *b)
     struct tg_file_sink *fs = s->ctx;
     for (size_t i = 0; i < b->n; i++) {
         if (tg_sink_wants(s, b->ev[i])) {
-            tg_file_add(fs, b->ev[i]);
+            tg_file_add(fs, b->ev[i]->json.data, b->ev[i]->json.len);
             fs->pend_events++;
         }
     }
@@ -985,6 +1200,7 @@ static int tg_file_tick(struct tg_sink *s)
     else if (fs->conf->checkpoint_seconds > 0 && fs->disk_count != fs->cp_records &&
              now - fs->cp_ms >= fs->conf->checkpoint_seconds * 1000)
         tg_file_checkpoint(s, fs, "periodic");
+    tg_file_retention(s, fs);
     return 0;
 }
 

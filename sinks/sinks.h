@@ -20,5 +20,16 @@ extern const struct tg_section_def tg_sink_file_section;
 /* Seconds since the file store in `dir` last stored a flush, or -1 when it
  * has stored none (store_head.c).  Any thread; only reads. */
 int64_t tg_store_head_age(const char *dir);
+/*
+ * Retention on an open file sink s (its thread, or a sink opened on its own
+ * by `trailguard prune`): remove the oldest closed segments whose newest
+ * event is before before_ns (INT64_MIN: none by time), or while the store
+ * holds more than max_bytes (0: no limit); never the newest segment.  First
+ * a signed prune point goes into the chain (stored, synced, logged,
+ * announced), then the files go.  `why` names the rule in the prune point.
+ * *removed: segments removed.  0, or TG_EIO (nothing removed; logged).
+ */
+int tg_out_file_prune(struct tg_sink *s, int64_t before_ns, int64_t max_bytes, const char *why,
+                      uint64_t *removed);
 
 #endif

@@ -24,6 +24,8 @@ int tg_cmd_export(int argc, char **argv); /* tools/export.c */
 extern const char tg_export_usage[];
 int tg_cmd_verify(int argc, char **argv); /* tools/verify.c */
 extern const char tg_verify_usage[];
+int tg_cmd_prune(int argc, char **argv); /* tools/prune.c */
+extern const char tg_prune_usage[];
 int tg_cmd_keygen(int argc, char **argv); /* tools/keygen.c */
 extern const char tg_keygen_usage[];
 int tg_cmd_serve(int argc, char **argv);

@@ -95,8 +95,8 @@ typedef bool (*tg_scan_fn)(void *ctx, struct tg_record *r);
  * Stream the records of the store in `dir` that match `f` to fn, oldest
  * segment first; each member is handed on only once it checks out against
  * its chain entry (key0: k_0 to check HMAC links, or NULL).  A damaged
- * segment is reported on stderr (run verify) and skipped.  `progress`: a progress line on stderr (when it is a terminal)
- * for scans longer than a second.  0, or TG_EIO (errno) when dir cannot be
+ * segment is reported on stderr (run verify) and skipped.  `progress`: a progress line on stderr
+ * (when it is a terminal) for scans longer than a second.  0, or TG_EIO (errno) when dir cannot be
  * listed.
  */
 int tg_store_scan(const char *dir, const struct tg_filter *f, const uint8_t *key0, bool progress,

@@ -62,8 +62,11 @@ struct tg_vctx {
     size_t *roff;
     size_t nroff, caproff;
     struct tg_buf seal;
-    bool feed;                      /* on_record still wants records */
-    uint8_t good_link[TG_LINK_LEN]; /* after the last member that checked out */
+    bool feed;                         /* on_record still wants records */
+    const struct tg_checkpoint *prune; /* the prune point the store starts at, or NULL */
+    bool prune_seen, prune_pending;    /* the chain holds it (in a member being checked) */
+    size_t start;                      /* the first segment (index in v) the walk checks */
+    uint8_t good_link[TG_LINK_LEN];    /* after the last member that checked out */
 };
 
 static void tg_vset(char **slot, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -241,6 +244,22 @@ static void tg_vmember_problem(struct tg_vctx *c, const struct tg_sidecar *sc, s
                     : ": the records or the sidecar were altered");
 }
 
+/* Is rec the prune point the walk started from, stored in the chain? */
+static void tg_vprune_record(struct tg_vctx *c, struct tg_str rec)
+{
+    static const char action[] = "\"action\":\"prune\"", dataset[] = "trailguard.checkpoint";
+    if (!memmem(rec.p, rec.len, action, sizeof(action) - 1) ||
+        !memmem(rec.p, rec.len, dataset, sizeof(dataset) - 1))
+        return;
+    struct tg_checkpoint cp;
+    char *err = NULL;
+    if (tg_checkpoint_parse(rec.p, rec.len, &cp, &err) == 0) {
+        c->prune_pending |= tg_checkpoint_same_point(&cp, c->prune);
+        tg_checkpoint_clear(&cp);
+    }
+    free(err);
+}
+
 /*
  * Check the members of segment sc one by one from r.  Returns the number
  * that checked out; *rc_out: the reader's last result.  A failure is
@@ -260,6 +279,8 @@ static size_t tg_vmembers(struct tg_vctx *c, const struct tg_sidecar *sc, struct
         int rc;
         while ((rc = tg_seg_reader_next(r, &rec)) == TG_SEG_RECORD) {
             tg_vpush(c, tg_seg_fingerprint(rec.p, rec.len), rec);
+            if (c->prune && !c->prune_seen)
+                tg_vprune_record(c, rec);
             tg_chain_add(&c->chain, rec.p, rec.len);
             tg_seg_time_span(rec.p, rec.len, &mn, &mx);
             if (c->nf > (size_t)m->records + 1)
@@ -283,6 +304,7 @@ static size_t tg_vmembers(struct tg_vctx *c, const struct tg_sidecar *sc, struct
         }
         memcpy(c->chain.link, link, TG_LINK_LEN);
         memcpy(c->good_link, link, TG_LINK_LEN);
+        c->prune_seen |= c->prune_pending;
         c->members++;
         c->rep->records += m->records;
         c->rep->members++;
@@ -525,6 +547,10 @@ static void tg_vstore_id(struct tg_vctx *c)
 static void tg_vtarget_add(struct tg_vctx *c, const struct tg_checkpoint *cp, const char *from,
                            size_t line)
 {
+    if (cp && c->prune && cp->records < c->prune->records) {
+        c->rep->before_prune++; /* in the part removed by retention: nothing to check it on */
+        return;
+    }
     c->t = tg_xrealloc(c->t, (c->nt + 1) * sizeof(*c->t));
     struct tg_vtarget *t = &c->t[c->nt++];
     *t = (struct tg_vtarget){.cp = cp, .from = from, .line = line};
@@ -539,6 +565,42 @@ static void tg_vtarget_add(struct tg_vctx *c, const struct tg_checkpoint *cp, co
     }
     if (t->records > c->rep->confirmed)
         c->rep->confirmed = t->records;
+}
+
+/*
+ * Where the walk starts: segment 1, or the segment the newest prune point in
+ * checkpoints.ndjson names when it is there (the segments before it are
+ * gone, or remain from a prune cut short; the walk starts from the prune
+ * point's chain state, which the chain must later hold as a record).
+ */
+static void tg_vprune_start(struct tg_vctx *c)
+{
+    for (size_t i = 0; i < c->nscp; i++) {
+        const struct tg_checkpoint *cp = &c->scp[i];
+        if (strcmp(cp->reason, "prune") != 0 || (c->prune && cp->segment <= c->prune->segment))
+            continue;
+        for (size_t k = 0; k < c->n; k++)
+            if (c->v[k].seq == cp->segment) {
+                c->prune = cp;
+                c->start = k;
+            }
+    }
+    if (!c->prune)
+        return;
+    c->rep->records = c->prune->records;
+    c->members = c->prune->members;
+    tg_chain_resume(&c->chain, c->prune->link, c->prune->records);
+    memcpy(c->good_link, c->prune->link, TG_LINK_LEN);
+    if (c->start > 0) {
+        char *w = NULL;
+        tg_vset(&w,
+                "segments %" PRIu64 " to %" PRIu64 " remain from a prune that was cut short "
+                "(the prune point removed them from the store): not checked; the next "
+                "retention run removes them",
+                c->v[0].seq, c->v[c->start - 1].seq);
+        free(c->rep->warning);
+        c->rep->warning = w;
+    }
 }
 
 /*
@@ -564,6 +626,7 @@ static bool tg_vsetup_targets(struct tg_vctx *c, int *usage)
         tg_vset(&rep->warning, "%s ends in a partial line (a crash while appending a checkpoint)",
                 TG_CHECKPOINT_FILE);
     rep->store_checkpoints = c->nscp;
+    tg_vprune_start(c);
     for (size_t i = 0; rc == 0 && i < c->nscp; i++) {
         const struct tg_checkpoint *cp = &c->scp[i];
         if (c->have_store_id && memcmp(cp->store_id, c->store_id, TG_SEG_STORE_ID_LEN) != 0)
@@ -631,6 +694,16 @@ static void tg_vfinish(struct tg_vctx *c)
                     " members, which is not where a member of this store ends: it was altered",
                     tg_vwhat(t, buf), t->records, t->members);
     }
+    if (c->prune && !c->prune_seen)
+        tg_vset(&rep->problem,
+                "the store starts at segment %" PRIu64 " after a prune point in %s that the "
+                "chain does not hold: the segments before it were deleted without a recorded "
+                "prune (that prune point was written by someone else)",
+                c->prune->segment, TG_CHECKPOINT_FILE);
+    if (c->prune && c->prune_seen) {
+        rep->pruned = true;
+        tg_checkpoint_copy(&rep->prune, c->prune);
+    }
     if (c->hr == TG_ENOENT && c->n > 0)
         tg_vset(&rep->problem, "%s is missing: the record of where the store ends was deleted",
                 TG_SEG_HEAD_FILE);
@@ -647,9 +720,7 @@ static void tg_vfinish(struct tg_vctx *c)
         if (!t->cp || !t->hit || (rep->have_checkpoint && t->records < rep->checkpoint.records))
             continue;
         tg_checkpoint_clear(&rep->checkpoint);
-        rep->checkpoint = *t->cp;
-        rep->checkpoint.host = tg_xstrdup(t->cp->host ? t->cp->host : "");
-        rep->checkpoint.dir = tg_xstrdup(t->cp->dir ? t->cp->dir : "");
+        tg_checkpoint_copy(&rep->checkpoint, t->cp);
         rep->have_checkpoint = true;
         rep->checkpoint_from = t->from;
         rep->checkpoint_signed = c->o->pubkey != NULL;
@@ -758,8 +829,8 @@ int tg_store_verify(const char *dir, const struct tg_verify_opts *o, struct tg_v
         memcpy(rep->store_id, c.store_id, TG_SEG_STORE_ID_LEN);
     int usage = 0;
     bool ok = tg_vsetup_targets(&c, &usage);
-    for (size_t i = 0; i < c.n && ok; i++)
-        ok = tg_vsegment(&c, i, i == 0 ? 1 : c.v[i - 1].seq + 1);
+    for (size_t i = c.start; i < c.n && ok; i++)
+        ok = tg_vsegment(&c, i, i > c.start ? c.v[i - 1].seq + 1 : c.prune ? c.prune->segment : 1);
     if (!usage && !c.need_key) {
         if (rep->problem == NULL && c.hr == TG_ENOENT && c.n == 0 && c.nscp == 0)
             tg_vset(&rep->problem,
@@ -797,5 +868,6 @@ void tg_verify_report_free(struct tg_verify_report *rep)
     free(rep->torn_note);
     free(rep->warning);
     tg_checkpoint_clear(&rep->checkpoint);
+    tg_checkpoint_clear(&rep->prune);
     rep->problem = rep->torn_note = rep->warning = NULL;
 }

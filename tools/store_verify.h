@@ -22,6 +22,12 @@
  * checkpoint the auditor holds is reported.  What lies after that checkpoint
  * cannot be proven complete (the report says how many records).
  *
+ * Retention removes the oldest segments after storing a prune point (a
+ * checkpoint with reason "prune", checkpoint.h) in the chain and in
+ * checkpoints.ndjson: a store whose first segment is not 1 is intact only
+ * from the segment a prune point names, and only if the chain itself holds
+ * that prune point.
+ *
  * Memory: one segment's sidecar (4 bytes per record) and, with a record
  * callback, one member's records.  Main thread.
  */
@@ -65,6 +71,9 @@ struct tg_verify_report {
     size_t store_checkpoints;    /* in checkpoints.ndjson */
     size_t given_used;           /* checkpoints given that are of this store */
     size_t given_other;          /* and those of other stores, ignored */
+    size_t before_prune;         /* checkpoints that lie in the pruned part, not checkable */
+    bool pruned;                 /* the store starts after a prune point the chain holds */
+    struct tg_checkpoint prune;  /* that prune point */
     char *problem;               /* the first tampering found (names segment and record), or NULL */
     char *torn_note;             /* what the torn tail holds, or NULL */
     char *warning;               /* something worth knowing that is not tampering, or NULL */

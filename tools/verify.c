@@ -63,13 +63,26 @@ static void tg_verify_summary(const char *dir, const struct tg_verify_report *re
                rep->segments == 1 ? "" : "s");
         if (rep->segments)
             printf(" (%" PRIu64 " to %" PRIu64 ")", rep->first_seq, rep->last_seq);
-        printf(", %" PRIu64 " records, %" PRIu64 " bytes, %s chain, last link %s\n", rep->records,
-               rep->bytes, rep->keyed ? "HMAC-SHA-256" : "SHA-256", hex);
+        uint64_t first = rep->pruned ? rep->prune.records : 0;
+        printf(", %" PRIu64 " records", rep->records - first);
+        if (first)
+            printf(" (store records %" PRIu64 " to %" PRIu64 ")", first + 1, rep->records);
+        printf(", %" PRIu64 " bytes, %s chain, last link %s\n", rep->bytes,
+               rep->keyed ? "HMAC-SHA-256" : "SHA-256", hex);
     }
     if (rep->torn)
         printf("%s: torn tail (not tampering): %s\n", dir, rep->torn_note);
     if (quiet)
         return;
+    if (rep->pruned) {
+        char t[32];
+        struct tg_time tt = {rep->prune.time_us / 1000000,
+                             (int32_t)(rep->prune.time_us % 1000000) * 1000, 6};
+        tg_time_format(t, tt);
+        printf("%s: intact from segment %" PRIu64 " (the segments before it were pruned by "
+               "policy at %s: %s)\n",
+               dir, rep->prune.segment, t, rep->prune.note ? rep->prune.note : "retention");
+    }
     if (rep->have_checkpoint) {
         char t[32];
         struct tg_time tt = {rep->checkpoint.time_us / 1000000,
@@ -155,6 +168,10 @@ int tg_cmd_verify(int argc, char **argv)
     } else {
         tg_verify_summary(dir, &rep, quiet);
     }
+    if (rep.before_prune && !quiet && exit_code == TG_EXIT_OK)
+        printf("%s: %zu checkpoint%s lie in the pruned part of the store: nothing is left to check "
+               "them on\n",
+               dir, rep.before_prune, rep.before_prune == 1 ? "" : "s");
     if (rep.given_other && !quiet)
         printf("%s: %zu checkpoint%s of other stores in %s ignored\n", dir, rep.given_other,
                rep.given_other == 1 ? "" : "s", cp_path);
