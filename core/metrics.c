@@ -69,6 +69,12 @@ static const struct tg_metric_row tg_counter_rows[TG_C_COUNT_] = {
     [TG_C_RECORDS_TRUNCATED] = {"records_truncated", NULL,
                                 "records received longer than max_message (or the line limit), "
                                 "kept cut and marked partial"},
+    [TG_C_SPOOL_SYNC_FAILURES] = {"spool_sync_failures", NULL,
+                                  "spool fdatasyncs that failed: the records they covered were "
+                                  "not acknowledged (the senders retry into a new segment)"},
+    [TG_C_SPOOL_DROPPED_UNCONFIGURED] = {"spool_records_dropped", "reason=\"sink_removed\"",
+                                         "spooled records dropped undelivered, by reason: "
+                                         "sink_removed = owed only to sinks no longer configured"},
 };
 
 static const struct tg_metric_row tg_gauge_rows[TG_G_COUNT_] = {

@@ -30,9 +30,11 @@ enum tg_counter {
     TG_C_DECISION_ALLOW,
     TG_C_DECISION_DENY,
     TG_C_DECISION_NOT_APPLICABLE,
-    TG_C_SNAPSHOT_LOAD_FAILURES, /* policy snapshot loads that failed (old one kept) */
-    TG_C_SPOOL_FULL_WAITS,       /* appends that waited for spool_max_bytes room */
-    TG_C_RECORDS_TRUNCATED,      /* records cut at max_message or the line limit */
+    TG_C_SNAPSHOT_LOAD_FAILURES,     /* policy snapshot loads that failed (old one kept) */
+    TG_C_SPOOL_FULL_WAITS,           /* appends that waited for spool_max_bytes room */
+    TG_C_RECORDS_TRUNCATED,          /* records cut at max_message or the line limit */
+    TG_C_SPOOL_SYNC_FAILURES,        /* spool fdatasync/fsync calls that failed */
+    TG_C_SPOOL_DROPPED_UNCONFIGURED, /* spooled records only removed sinks still owed */
     TG_C_COUNT_
 };
 

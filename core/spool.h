@@ -4,12 +4,20 @@
  * Every record a source accepts is appended here before the sender is
  * acknowledged; the sinks confirm records once they have delivered them, and
  * a segment whose records are all confirmed is deleted.  On start, every
- * record that was never confirmed is replayed.
+ * record that was never confirmed is replayed.  The promise: a record whose
+ * append (and, per the fsync policy, commit) succeeded is replayed until
+ * every sink confirmed it.
  *
  * Files in spool_dir:
- *   seg-<first seq, 16 hex>.log   append-only records, each
- *                                 [magic u32][len u32][seq u64][crc32 u32][body len]
- *                                 crc32 (zlib) covers seq, len and body
+ *   seg-<first seq, 16 hex>.log   a 32-byte header [magic "TGSPOOL2"]
+ *                                 [tag: 8 random bytes, new for each
+ *                                 segment][12 zero][crc32 of the 28 before],
+ *                                 then append-only records, each
+ *                                 [tag][len u32][seq u64][crc32 u32][body len]
+ *                                 crc32 (zlib's) covers the tag, seq, len and
+ *                                 body; the body is [input u8][flags u8]
+ *                                 [peer len u16][sec i64][nsec u32][origin
+ *                                 len u8][3 zero] then peer, origin, data
  *   seg-<first seq>.ack           a 4 KiB header ("TGACK2\n", u32 sink count, the
  *                                 sinks' names, 32 bytes each), then per sink one
  *                                 bit per record (seq - first seq), set when that
@@ -17,14 +25,38 @@
  *                                 mapping, so it survives a kill -9 without a
  *                                 syscall per bit.  A record is confirmed when
  *                                 all the sinks' bits are set
- *   lock                          flock()ed while a process owns the spool
- * A torn or corrupt record (crash mid-write, a flipped bit) fails its
- * checksum: it is reported with file and offset, counted, skipped and never
- * parsed; reading resumes at the next record whose header and checksum are
- * valid.
+ *   lock                          flock()ed while a process owns the spool; it
+ *                                 holds the sequence high-water mark
+ *                                 ("next_seq N": every number used is below N)
+ *
+ * Reading back.  One limit: a record holds at most TG_RECORD_MAX data bytes
+ * (core/limits.h, the limit every source cuts at), TG_SPOOL_PEER_MAX peer
+ * and TG_SPOOL_ORIGIN_MAX origin bytes; the reader accepts every body up to
+ * their sum plus the metadata, and tg_spool_append refuses anything larger
+ * (TG_EINVAL) rather than store what it could not read back.  A torn or
+ * corrupt record (crash mid-write, a flipped bit) fails its checksum: it is
+ * reported with file and offset, counted, skipped and never parsed; reading
+ * resumes at the next record whose tag, header and checksum are valid.  The
+ * tag is random and only in the segment file (0600): a sender, who cannot
+ * read the spool, cannot know it when it embeds a well-formed record in a
+ * message, so resync never turns message bytes into a record with a forged
+ * peer (a guess succeeds with probability 2^-64 per candidate).  Whoever
+ * can write the spool can forge records anyway.  Segments of the format before
+ * tags ([magic "TSG1"][len][seq][crc32 of seq, len, body], 16 bytes of
+ * metadata, no origin) are still replayed, with that format's weaker resync;
+ * only a spool written by an older version has them, and they go once
+ * delivered.
+ *
+ * Sequence numbers are never reused: a new process starts above every
+ * number in any file name, record or the high-water mark, which is raised
+ * (and, unless fsync = never, fdatasynced) before a segment is created.
+ * A segment is deleted .ack first, so an interrupted deletion leaves a .log
+ * whose records are all replayed (at least once), never an .ack that a
+ * later segment could inherit; an .ack without its .log is removed at open
+ * and a new segment always gets a fresh .ack.
  *
  * Durability (`fsync` in [collector]):
- *   always    tg_spool_commit() returns once an fdatasync covers the record;
+ *   always    tg_spool_commit() returns 0 once an fdatasync covers the record;
  *             concurrent committers share one fdatasync (group commit)
  *   interval  the record is in the kernel when tg_spool_append returns (it
  *             survives a crash of the collector); a background thread
@@ -32,15 +64,35 @@
  *             that window).  Waiting for that thread inside a RELP callback
  *             would cap an engine at one message per interval.
  *   never     no fdatasync.
- * tg_spool_sync() forces a group fdatasync (omprog's transaction commit).
+ * Unless fsync = never, creating a segment (its .log and .ack) fsyncs the
+ * directory before the segment takes a record, so no acknowledged record's
+ * file can lose its directory entry.  Synced state is kept per segment: a
+ * failed fdatasync (logged, counted in trailguard_spool_sync_failures_total)
+ * marks its segment failed, and no record of it that was not durable before
+ * ever counts as durable, whatever a later fdatasync of that file says (the
+ * kernel may have dropped the pages that failed); tg_spool_commit and
+ * tg_spool_sync return TG_EIO for them, so the source does not acknowledge
+ * them (also after the sinks confirmed them and the segment went: the
+ * newest 64 such ranges are kept), and the next append starts a new
+ * segment.  The retry (the RELP callback appends again, omprog's error
+ * reply makes rsyslog resend, the file input keeps its saved position)
+ * goes there and is synced afresh: the collector keeps trying, one fresh
+ * segment per attempt.
  *
  * Space: spool_max_bytes bounds the segment files; an append that does not
  * fit blocks until confirmed segments are deleted (backpressure), counted
  * and logged once per episode.
  *
+ * Sinks: the .ack of a segment written for other sinks is converted at
+ * open (bits follow the names); records that only sinks no longer
+ * configured still owed are dropped: one log line per segment names those
+ * sinks and the count, and trailguard_spool_records_dropped_total
+ * {reason="sink_removed"} counts them.
+ *
  * Concurrency: every function may be called from any thread; one mutex
- * guards the segment list and the active file, fdatasync runs outside it.
- * One process owns a spool directory at a time (flock).
+ * guards the segment list and the active file, fdatasync of the active
+ * segment runs outside it.  One process owns a spool directory at a time
+ * (flock).
  */
 #ifndef TG_SPOOL_H
 #define TG_SPOOL_H
@@ -50,6 +102,7 @@
 
 #include "core/buf.h"
 #include "core/event.h"
+#include "core/limits.h"
 
 /* Input types a record can come from (stored as a code). */
 enum tg_spool_input {
@@ -59,14 +112,21 @@ enum tg_spool_input {
     TG_SPOOL_IN_STDIN,
 };
 
+#define TG_SPOOL_PEER_MAX   4096 /* a file path (PATH_MAX) or an address */
+#define TG_SPOOL_ORIGIN_MAX 255
+
 /* One record as a source received it.  All pointers are borrowed. */
 struct tg_spool_rec {
     enum tg_spool_input input;
     struct tg_str peer; /* RELP peer IP, file path, or absent */
+    /* where in its source the record was (opaque to the spool, e.g. "ino
+     * 123 off 4567" for a file line), or absent; replay hands back exactly
+     * these bytes */
+    struct tg_str origin;
     struct tg_time received;
     bool truncated; /* the source cut it at its size limit */
     const char *data;
-    size_t len;
+    size_t len; /* at most TG_RECORD_MAX */
 };
 
 struct tg_spool_conf {
@@ -88,17 +148,19 @@ struct tg_spool_stats {
     uint64_t corrupt_records, corrupt_bytes; /* skipped by checksum on open */
     uint64_t full_waits;                     /* appends that blocked on spool_max_bytes */
     uint64_t fsyncs, segments_deleted;
-    uint64_t bytes, segments; /* current */
-    bool full;                /* an append is waiting for room now (spool_max_bytes) */
+    uint64_t sync_failures;        /* fdatasyncs (and directory fsyncs) that failed */
+    uint64_t dropped_unconfigured; /* records only removed sinks still owed (open) */
+    uint64_t bytes, segments;      /* current */
+    bool full;                     /* an append is waiting for room now (spool_max_bytes) */
 };
 
 struct tg_spool;
 
 /*
  * Open (creating) the spool directory, lock it, scan the existing segments
- * (reporting corrupt records) and start the fsync thread.  0, TG_EIO (cannot
- * create/read; logged with the path) or TG_EFULL (another process holds the
- * lock; logged).
+ * (reporting corrupt records, converting .ack files to the current sinks)
+ * and start the fsync thread.  0, TG_EIO (cannot create/read; logged with
+ * the path) or TG_EFULL (another process holds the lock; logged).
  */
 int tg_spool_open(const struct tg_spool_conf *conf, struct tg_spool **out);
 
@@ -117,14 +179,23 @@ uint64_t tg_spool_replay(struct tg_spool *sp,
 /*
  * Append one record; *seq receives its sequence number (> 0).  Blocks while
  * the spool is full.  On return the record is in the file (see durability
- * above for what tg_spool_commit adds).  0 or TG_EIO (logged).
+ * above for what tg_spool_commit adds).  0, TG_EIO (logged) or TG_EINVAL
+ * (longer than TG_RECORD_MAX, TG_SPOOL_PEER_MAX or TG_SPOOL_ORIGIN_MAX;
+ * logged; nothing stored: never acknowledge it).
  */
 int tg_spool_append(struct tg_spool *sp, const struct tg_spool_rec *rec, uint64_t *seq);
 
-/* Wait until `seq` is durable per the fsync policy.  0 or TG_EIO. */
+/* Wait until `seq` is durable per the fsync policy.  0, or TG_EIO when it
+ * cannot be (its segment failed to sync: do not acknowledge it). */
 int tg_spool_commit(struct tg_spool *sp, uint64_t seq);
 
-/* Force one group fdatasync of everything appended so far (no-op with fsync = never). */
+/*
+ * One group fdatasync of everything appended so far (no-op with fsync =
+ * never): 0 when every record appended since the previous tg_spool_sync
+ * (or open) is durable, TG_EIO when one of them is not (each failure is
+ * reported to the first call after the append).  omprog's transaction
+ * commit.
+ */
 int tg_spool_sync(struct tg_spool *sp);
 
 /*

@@ -129,8 +129,10 @@ static void tg_file_emit(struct tg_file_input *f, const char *p, size_t n, bool 
 
 static void tg_file_save_pos(struct tg_file_input *f, bool done)
 {
-    if (f->last_seq)
-        tg_spool_commit(f->sp, f->last_seq);
+    /* the saved position acknowledges the lines before it: not before they
+     * are durable (a failed sync keeps the old one: re-read after a restart) */
+    if (f->last_seq && tg_spool_commit(f->sp, f->last_seq) != 0)
+        return;
     char *tmp = tg_xasprintf("%s.tmp", f->pos_path);
     FILE *o = fopen(tmp, "w");
     if (o) {

@@ -15,7 +15,9 @@
  * that waits for an fsync stalls the others: each listener gets its own
  * engine and thread.  Messages longer than max_message are truncated
  * (librelp's truncate mode keeps max_message + 1 bytes, which tells us the
- * frame was longer) and marked, never dropped.  A peer that fails TLS
+ * frame was longer; the record keeps max_message of them) and marked,
+ * never dropped.  max_message is at most TG_RECORD_MAX (core/limits.h), so
+ * every acknowledged record is one the spool reads back.  A peer that fails TLS
  * authentication is refused by librelp before any frame is read; the
  * callback below logs and counts it.
  *
@@ -34,6 +36,7 @@
 #include <unistd.h>
 
 #include "core/errors.h"
+#include "core/limits.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/metrics.h"
@@ -83,7 +86,9 @@ static const struct tg_opt tg_relp_opts[] = {
     {"tls_permitted_peers", TG_OPT_STR, NULL, OFF(tls_permitted_peers),
      "comma-separated peer names (wildcards allowed) or fingerprints (SHA1:..)"},
     {"max_message", TG_OPT_SIZE, "65536", OFF(max_message),
-     "longer messages are truncated, marked partial and kept", NULL, 256, 64 << 20},
+     "longer messages are truncated, marked partial and kept (at most 64M, the largest record "
+     "the spool takes)",
+     NULL, 256, TG_RECORD_MAX},
     {NULL},
 };
 

@@ -227,12 +227,14 @@ void tg_daemon_close(struct tg_daemon *d)
     }
     tg_info("%s: stopped: %llu events in (%llu replayed), %llu duplicates dropped, %llu "
             "delivered, %llu failed; spool: %llu appended, %llu confirmed, %llu corrupt records "
-            "skipped, %llu full waits, %llu fsyncs, %llu bytes left in %llu segments",
+            "skipped, %llu full waits, %llu fsyncs, %llu sync failures, %llu dropped for removed "
+            "sinks, %llu bytes left in %llu segments",
             d->cmd, (unsigned long long)ps.events_in, (unsigned long long)d->replayed,
             (unsigned long long)ps.duplicates, (unsigned long long)delivered,
             (unsigned long long)failed, (unsigned long long)ss.appended,
             (unsigned long long)ss.confirmed, (unsigned long long)ss.corrupt_records,
             (unsigned long long)ss.full_waits, (unsigned long long)ss.fsyncs,
+            (unsigned long long)ss.sync_failures, (unsigned long long)ss.dropped_unconfigured,
             (unsigned long long)ss.bytes, (unsigned long long)ss.segments);
     if (d->dedup) {
         struct tg_dedup_stats ds;

@@ -1,12 +1,20 @@
 /*
  * test_spool.c - the durable receive log: append then replay after a
- * restart (data, peer, input, flags kept), confirmations persisted across a
- * restart (out of order), fully confirmed segments deleted, a torn tail and
- * a corrupt record in the middle skipped by checksum (and counted), the
- * zero-filled tail of a segment whose writer was killed read as a clean end,
- * the directory lock, and backpressure when spool_max_bytes is reached.
+ * restart (data, peer, origin, input, flags kept), confirmations persisted
+ * across a restart (out of order), fully confirmed segments deleted, a torn
+ * tail and a corrupt record in the middle skipped by checksum (and
+ * counted), the zero-filled tail of a segment whose writer was killed read
+ * as a clean end, the directory lock, and backpressure when spool_max_bytes
+ * is reached.  Issue 11: the largest record read back and anything larger
+ * refused; a failed fdatasync (this file's fdatasync() wraps libc's and
+ * fails on request) never reported as durable; sequence numbers never
+ * reused and an orphan .ack never trusted; records owed only to removed
+ * sinks counted; a record embedded in a message never accepted by resync;
+ * segments of the format before tags still replayed.
  */
 #include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -21,15 +29,42 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <zlib.h>
 
 #include "core/collector_conf.h"
 #include "core/errors.h"
 #include "core/spool.h"
 
+/* The next fail_log_syncs fdatasync calls on a segment (*.log) fail with
+ * EIO; every call on one is counted. */
+static int fail_log_syncs, log_syncs;
+
+int fdatasync(int fd)
+{
+    static int (*real)(int);
+    if (!real)
+        real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+    char link[64], path[512];
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, path, sizeof(path) - 1);
+    path[n > 0 ? n : 0] = '\0';
+    if (n > 4 && strcmp(path + n - 4, ".log") == 0) {
+        log_syncs++;
+        if (fail_log_syncs > 0) {
+            fail_log_syncs--;
+            errno = EIO;
+            return -1;
+        }
+    }
+    return real(fd);
+}
+
 struct got {
     uint64_t seq[256];
     char data[256][64];
     char peer[256][32];
+    char origin[256][32];
+    bool has_origin[256];
     int input[256];
     bool truncated[256];
     unsigned done[256]; /* sinks that had it */
@@ -45,6 +80,9 @@ static void collect(void *ctx, const struct tg_spool_rec *rec, uint64_t seq, uns
     snprintf(g->data[g->n], sizeof(g->data[0]), "%.*s", (int)rec->len, rec->data);
     snprintf(g->peer[g->n], sizeof(g->peer[0]), "%.*s", (int)rec->peer.len,
              rec->peer.p ? rec->peer.p : "");
+    snprintf(g->origin[g->n], sizeof(g->origin[0]), "%.*s", (int)rec->origin.len,
+             rec->origin.p ? rec->origin.p : "");
+    g->has_origin[g->n] = rec->origin.p != NULL;
     g->input[g->n] = rec->input;
     g->truncated[g->n] = rec->truncated;
     g->n++;
@@ -475,6 +513,340 @@ static void test_interval_and_never(void **state)
     tg_spool_close(sp);
 }
 
+/* The origin is stored with the record and handed back exactly; absent
+ * stays absent. */
+static void test_origin(void **state)
+{
+    struct tg_spool *sp = open_spool(1 << 20, 0);
+    struct tg_spool_rec r = {.input = TG_SPOOL_IN_FILE,
+                             .peer = tg_str_c("/var/log/snoopy.log"),
+                             .origin = tg_str_c("ino 123 off 4567"),
+                             .data = "line one",
+                             .len = 8};
+    uint64_t seq;
+    assert_int_equal(tg_spool_append(sp, &r, &seq), 0);
+    append(sp, "no origin", TG_SPOOL_IN_RELP, "10.0.0.5", false);
+    tg_spool_close(sp);
+    sp = open_spool(1 << 20, 0);
+    struct got g = {0};
+    assert_int_equal(tg_spool_replay(sp, collect, &g), 2);
+    assert_string_equal(g.data[0], "line one");
+    assert_string_equal(g.peer[0], "/var/log/snoopy.log");
+    assert_true(g.has_origin[0]);
+    assert_string_equal(g.origin[0], "ino 123 off 4567");
+    assert_string_equal(g.data[1], "no origin");
+    assert_false(g.has_origin[1]);
+    tg_spool_close(sp);
+}
+
+struct big_got {
+    size_t n, len, plen, olen;
+    bool intact;
+};
+
+static void collect_big(void *ctx, const struct tg_spool_rec *rec, uint64_t seq, unsigned done)
+{
+    struct big_got *g = ctx;
+    g->n++;
+    g->len = rec->len;
+    g->plen = rec->peer.len;
+    g->olen = rec->origin.len;
+    g->intact = rec->data[0] == 'a' && rec->data[rec->len - 1] == 'z' && rec->peer.p[0] == 'p' &&
+                rec->origin.p[TG_SPOOL_ORIGIN_MAX - 1] == 'o';
+}
+
+/* Issue 11 (1): the largest record any source hands on, with the longest
+ * peer and origin, is read back after a restart; anything longer is
+ * refused (TG_EINVAL) and not stored. */
+static void test_record_max(void **state)
+{
+    char *data = malloc(TG_RECORD_MAX + 1);
+    static char peer[TG_SPOOL_PEER_MAX + 1], origin[TG_SPOOL_ORIGIN_MAX + 1];
+    memset(data, 'm', TG_RECORD_MAX + 1);
+    data[0] = 'a';
+    data[TG_RECORD_MAX - 1] = 'z';
+    memset(peer, 'p', sizeof(peer));
+    memset(origin, 'o', sizeof(origin));
+    struct tg_spool *sp = open_spool(1 << 30, 0);
+    struct tg_spool_rec r = {.input = TG_SPOOL_IN_RELP,
+                             .peer = tg_str_make(peer, TG_SPOOL_PEER_MAX),
+                             .origin = tg_str_make(origin, TG_SPOOL_ORIGIN_MAX),
+                             .truncated = true,
+                             .data = data,
+                             .len = TG_RECORD_MAX};
+    uint64_t seq;
+    assert_int_equal(tg_spool_append(sp, &r, &seq), 0);
+    assert_int_equal(tg_spool_commit(sp, seq), 0);
+    r.len = TG_RECORD_MAX + 1;
+    assert_int_equal(tg_spool_append(sp, &r, &seq), TG_EINVAL);
+    r.len = 1;
+    r.peer.len = TG_SPOOL_PEER_MAX + 1;
+    assert_int_equal(tg_spool_append(sp, &r, &seq), TG_EINVAL);
+    r.peer.len = 1;
+    r.origin.len = TG_SPOOL_ORIGIN_MAX + 1;
+    assert_int_equal(tg_spool_append(sp, &r, &seq), TG_EINVAL);
+    struct tg_spool_stats st;
+    tg_spool_stats(sp, &st);
+    assert_int_equal(st.appended, 1);
+    tg_spool_close(sp);
+    free(data);
+
+    sp = open_spool(1 << 30, 0);
+    struct big_got g = {0};
+    assert_int_equal(tg_spool_replay(sp, collect_big, &g), 1);
+    assert_int_equal(g.len, TG_RECORD_MAX);
+    assert_int_equal(g.plen, TG_SPOOL_PEER_MAX);
+    assert_int_equal(g.olen, TG_SPOOL_ORIGIN_MAX);
+    assert_true(g.intact);
+    tg_spool_stats(sp, &st);
+    assert_int_equal(st.corrupt_records, 0);
+    tg_spool_close(sp);
+}
+
+static uint64_t append_only(struct tg_spool *sp, const char *data)
+{
+    struct tg_spool_rec r = {.input = TG_SPOOL_IN_OMPROG, .data = data, .len = strlen(data)};
+    uint64_t seq = 0;
+    assert_int_equal(tg_spool_append(sp, &r, &seq), 0);
+    return seq;
+}
+
+/* Issue 11 (2): a failed fdatasync never leads to "durable".  (a) The
+ * sealing sync of a segment fails in the middle of a transaction: the
+ * transaction's sync fails (once), so does a commit of a record of that
+ * segment, even after the sinks confirmed it and the segment is gone;
+ * records after it, in a new segment, are durable.  (b) A commit's own
+ * sync fails: that record stays undurable whatever later syncs of the file
+ * say, and the next append starts a new segment. */
+static void test_sync_failure(void **state)
+{
+    char rec[1024];
+    memset(rec, 'r', sizeof(rec) - 1);
+    rec[sizeof(rec) - 1] = '\0';
+    /* (a) 64 KiB segments: 100 records of 1 KiB roll once */
+    struct tg_spool *sp = open_spool(1 << 20, 64 << 10);
+    uint64_t seqs[100];
+    fail_log_syncs = 1; /* the seal's */
+    for (int i = 0; i < 100; i++)
+        seqs[i] = append_only(sp, rec);
+    assert_int_equal(fail_log_syncs, 0);
+    assert_int_equal(count_files(".log"), 2);
+    assert_int_equal(tg_spool_sync(sp), TG_EIO);
+    assert_int_equal(tg_spool_commit(sp, seqs[0]), TG_EIO);
+    assert_int_equal(tg_spool_commit(sp, seqs[99]), 0);
+    struct tg_spool_stats st;
+    tg_spool_stats(sp, &st);
+    assert_int_equal(st.sync_failures, 1);
+    /* the failure was reported: the next transaction is judged on its own */
+    uint64_t after = append_only(sp, "after");
+    assert_int_equal(tg_spool_sync(sp), 0);
+    assert_int_equal(tg_spool_commit(sp, after), 0);
+    /* delivered: the failed segment goes, its records still are not durable */
+    for (int i = 0; i < 100; i++)
+        tg_spool_confirm(sp, seqs[i], 0);
+    assert_int_equal(count_files(".log"), 1);
+    assert_int_equal(tg_spool_commit(sp, seqs[0]), TG_EIO);
+    tg_spool_close(sp);
+
+    /* (b) */
+    sp = open_spool(1 << 20, 0);
+    uint64_t a = append_only(sp, "a");
+    fail_log_syncs = 1;
+    assert_int_equal(tg_spool_commit(sp, a), TG_EIO);
+    int before = log_syncs;
+    assert_int_equal(tg_spool_commit(sp, a), TG_EIO); /* no new sync can vouch for it */
+    assert_int_equal(log_syncs, before);
+    uint64_t b = append_only(sp, "b");
+    assert_int_equal(count_files(".log"), 3); /* (a)'s last one, a's (failed) and b's */
+    assert_int_equal(tg_spool_commit(sp, b), 0);
+    tg_spool_close(sp);
+    /* what was stored and not confirmed is replayed, durable or not: "after", a, b */
+    sp = open_spool(1 << 20, 0);
+    struct got g = {0};
+    assert_int_equal(tg_spool_replay(sp, collect, &g), 3);
+    tg_spool_close(sp);
+}
+
+/* Write an .ack for `first` in the current layout of one anonymous sink,
+ * every record confirmed: what an interrupted deletion left behind. */
+static void write_full_ack(uint64_t first)
+{
+    char path[160];
+    snprintf(path, sizeof(path), "%s/seg-%016llx.ack", tmpdir, (unsigned long long)first);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    char hdr[4096] = "TGACK2\n";
+    hdr[8] = 1;
+    strcpy(hdr + 16, "sinks");
+    fwrite(hdr, 1, sizeof(hdr), f);
+    for (int i = 0; i < (1 << 20) / 8; i++)
+        fputc(0xff, f);
+    fclose(f);
+}
+
+/* Issue 11 (3): an .ack without its .log (a deletion killed in between) is
+ * removed at open, numbering goes on above it, and records appended after
+ * it are all replayed; numbers never go back, also after the spool was
+ * emptied (the high-water mark in the lock file). */
+static void test_seq_never_reused(void **state)
+{
+    struct tg_spool *sp = open_spool(1 << 20, 0);
+    uint64_t s1 = append(sp, "one", TG_SPOOL_IN_RELP, "h", false);
+    tg_spool_confirm(sp, s1, 0);
+    tg_spool_close(sp);
+    assert_int_equal(count_files(".log"), 0);
+    sp = open_spool(1 << 20, 0);
+    uint64_t s2 = append(sp, "two", TG_SPOOL_IN_RELP, "h", false);
+    assert_true(s2 > s1);
+    tg_spool_confirm(sp, s2, 0);
+    tg_spool_close(sp);
+
+    /* a spool of an older version: no high-water mark, an orphan .ack at 1 */
+    char lock[160];
+    snprintf(lock, sizeof(lock), "%s/lock", tmpdir);
+    assert_int_equal(truncate(lock, 0), 0);
+    write_full_ack(1);
+    sp = open_spool(1 << 20, 0);
+    assert_int_equal(count_files(".ack"), 0);
+    uint64_t seq[3];
+    for (int i = 0; i < 3; i++)
+        seq[i] = append(sp, "after the orphan", TG_SPOOL_IN_RELP, "h", false);
+    assert_true(seq[0] > 1);
+    tg_spool_close(sp);
+    sp = open_spool(1 << 20, 0);
+    struct got g = {0};
+    assert_int_equal(tg_spool_replay(sp, collect, &g), 3);
+    tg_spool_close(sp);
+}
+
+/* Issue 11 (4): records that only a removed sink still owed are counted
+ * when the .ack is converted; records a kept sink owes are replayed. */
+static void test_removed_sink_counted(void **state)
+{
+    static const char *const fk[] = {"file", "kafka"};
+    static const char *const f[] = {"file"};
+    struct tg_spool *sp = open_spool_for(fk, 2);
+    uint64_t r0 = append(sp, "r0", TG_SPOOL_IN_RELP, "h", false);
+    uint64_t r1 = append(sp, "r1", TG_SPOOL_IN_RELP, "h", false);
+    append(sp, "r2", TG_SPOOL_IN_RELP, "h", false);
+    tg_spool_confirm(sp, r0, 0); /* the file sink only: kafka owes it */
+    tg_spool_confirm(sp, r1, 0); /* both */
+    tg_spool_confirm(sp, r1, 1);
+    tg_spool_close(sp);
+    sp = open_spool_for(f, 1);
+    struct tg_spool_stats st;
+    tg_spool_stats(sp, &st);
+    assert_int_equal(st.dropped_unconfigured, 1);
+    struct got g = {0};
+    assert_int_equal(tg_spool_replay(sp, collect, &g), 1);
+    assert_string_equal(g.data[0], "r2");
+    tg_spool_close(sp);
+}
+
+/* The record format before segment tags, by hand: [magic "TSG1"][len][seq]
+ * [crc32 of seq, len, body], body [input][flags][peer len u16][sec u64]
+ * [nsec u32] peer data.  Returns its size. */
+static size_t v1_record(unsigned char *out, uint64_t seq, const char *peer, const char *data)
+{
+    size_t pl = strlen(peer), dl = strlen(data);
+    uint32_t len = (uint32_t)(16 + pl + dl), magic = 0x31475354u;
+    unsigned char *b = out + 20;
+    uint16_t p16 = (uint16_t)pl;
+    uint64_t sec = 1700000000;
+    uint32_t nsec = 0;
+    b[0] = TG_SPOOL_IN_RELP;
+    b[1] = 0;
+    memcpy(b + 2, &p16, 2);
+    memcpy(b + 4, &sec, 8);
+    memcpy(b + 12, &nsec, 4);
+    memcpy(b + 16, peer, pl);
+    memcpy(b + 16 + pl, data, dl);
+    unsigned char sl[12];
+    memcpy(sl, &seq, 8);
+    memcpy(sl + 8, &len, 4);
+    uint32_t crc = (uint32_t)crc32(crc32(0, sl, 12), b, len);
+    memcpy(out, &magic, 4);
+    memcpy(out + 4, &len, 4);
+    memcpy(out + 8, &seq, 8);
+    memcpy(out + 16, &crc, 4);
+    return 20 + len;
+}
+
+/* Issue 11 (9c): a message that embeds a well-formed record of the old
+ * format (or any guess at the new one) after a corrupted byte: resync
+ * finds the next real record, never the embedded one. */
+static void test_forged_record_rejected(void **state)
+{
+    unsigned char msg[512];
+    size_t n = (size_t)snprintf((char *)msg, sizeof(msg), "carrier CORRUPT-ME ");
+    n += v1_record(msg + n, 2, "6.6.6.6", "forged");
+    struct tg_spool *sp = open_spool(1 << 20, 0);
+    struct tg_spool_rec r = {.input = TG_SPOOL_IN_RELP,
+                             .peer = tg_str_c("10.0.0.1"),
+                             .data = (const char *)msg,
+                             .len = n};
+    uint64_t seq;
+    assert_int_equal(tg_spool_append(sp, &r, &seq), 0);
+    append(sp, "real-next", TG_SPOOL_IN_RELP, "10.0.0.2", false);
+    tg_spool_close(sp);
+    char path[256];
+    only_segment(path, sizeof(path));
+    FILE *f = fopen(path, "r+b");
+    char buf[4096];
+    size_t got = fread(buf, 1, sizeof(buf), f);
+    char *hit = memmem(buf, got, "CORRUPT-ME", 10);
+    assert_non_null(hit);
+    fseek(f, hit - buf, SEEK_SET);
+    fputc('c', f);
+    fclose(f);
+    sp = open_spool(1 << 20, 0);
+    struct got g = {0};
+    assert_int_equal(tg_spool_replay(sp, collect, &g), 1);
+    assert_string_equal(g.data[0], "real-next");
+    assert_string_equal(g.peer[0], "10.0.0.2");
+    struct tg_spool_stats st;
+    tg_spool_stats(sp, &st);
+    assert_int_equal(st.corrupt_records, 1);
+    tg_spool_close(sp);
+}
+
+/* A segment written before segment tags is replayed (and numbering goes on
+ * above it); a damaged header of a tagged segment is recovered from its
+ * first record. */
+static void test_old_format_and_header(void **state)
+{
+    unsigned char seg[512];
+    size_t n = v1_record(seg, 7, "10.0.0.7", "old-one");
+    n += v1_record(seg + n, 8, "", "old-two");
+    char path[160];
+    snprintf(path, sizeof(path), "%s/seg-%016llx.log", tmpdir, 7ULL);
+    FILE *f = fopen(path, "wb");
+    fwrite(seg, 1, n, f);
+    fclose(f);
+    struct tg_spool *sp = open_spool(1 << 20, 0);
+    struct got g = {0};
+    assert_int_equal(tg_spool_replay(sp, collect, &g), 2);
+    assert_string_equal(g.data[0], "old-one");
+    assert_string_equal(g.peer[0], "10.0.0.7");
+    assert_false(g.has_origin[0]);
+    assert_int_equal(g.seq[1], 8);
+    assert_true(append(sp, "new", TG_SPOOL_IN_RELP, "h", false) > 8);
+    tg_spool_confirm(sp, g.seq[0], 0);
+    tg_spool_confirm(sp, g.seq[1], 0);
+    tg_spool_close(sp);
+    assert_int_equal(count_files(".log"), 1); /* the new one */
+
+    only_segment(path, sizeof(path));
+    f = fopen(path, "r+b");
+    fputc('X', f); /* the magic of the header */
+    fclose(f);
+    sp = open_spool(1 << 20, 0);
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(tg_spool_replay(sp, collect, &g), 1);
+    assert_string_equal(g.data[0], "new");
+    tg_spool_close(sp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -489,6 +861,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interval_and_never, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_origin, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_record_max, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sync_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seq_never_reused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_removed_sink_counted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forged_record_rejected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_old_format_and_header, setup, teardown),
     };
     return cmocka_run_group_tests_name("spool", tests, NULL, NULL);
 }
