@@ -163,11 +163,11 @@ static void tg_vtargets(struct tg_vctx *c)
         char buf[96];
         if (memcmp(t->link, c->chain.link, TG_LINK_LEN) != 0)
             tg_vset(&c->rep->problem,
-                    "%s says the chain after store record %" PRIu64
-                    " is %s..., the recomputed chain differs: the records before it or the "
-                    "sidecars were rewritten%s",
-                    tg_vwhat(t, buf), t->records, "a different link",
-                    t->cp ? "" : " (or chain.head was altered)");
+                    "%s holds another link after store record %" PRIu64
+                    " than the recomputed chain: %s",
+                    tg_vwhat(t, buf), t->records,
+                    t->cp ? "the records before it or the sidecars were rewritten"
+                          : "chain.head was altered (or the records before it)");
     }
 }
 

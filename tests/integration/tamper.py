@@ -19,6 +19,7 @@ The store's own records of its end:
   tamper.py set-head DIR SEQ I           chain.head as it was after entry I of SEQ
   tamper.py cut-checkpoints DIR N        drop checkpoints counting more than N records
   tamper.py records-after DIR SEQ I      records in the store after entry I of SEQ
+  tamper.py flip-head DIR                change the first digit of chain.head's link
 """
 import gzip
 import os
@@ -203,6 +204,13 @@ def main(argv):
         return
     if cmd == "cut-checkpoints":
         cut_checkpoints(argv[2], int(argv[3]))
+        return
+    if cmd == "flip-head":
+        p = os.path.join(argv[2], "chain.head")
+        h = rd(p)
+        i = h.index(b"link=") + 5
+        h[i] = ord("1") if h[i] == ord("0") else ord("0")
+        wr(p, h)
         return
     if cmd == "records-after":
         print(records_after(argv[2], int(argv[3]), int(argv[4])))

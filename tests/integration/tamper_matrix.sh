@@ -37,7 +37,7 @@ tamper() { # tamper DIR NAME
     local d=$1 n
     case $2 in
     idx-edit) sed -i 's/"records":[0-9]*/"records":1/' "$(seg "$d" 1).idx" ;;
-    head-link) sed -i 's/link=\(.\)/link=0/' "$d/chain.head"; sed -i 's/link=00/link=11/' "$d/chain.head" ;;
+    head-link) $T flip-head "$d" ;;
     checkpoint-edit) sed -i '1s/"records":[0-9]*/"records":5/' "$d/checkpoints.ndjson" ;;
     segment-delete) rm "$(seg "$d" 2)".* ;;
     segment-swap)
