@@ -5,13 +5,17 @@
  * so an object all of whose fields are absent does not appear.  The bytes
  * written here are what every sink receives.  trailguard.parse is written
  * last so that anything the writer had to repair (invalid UTF-8) can still
- * mark the event partial with the reason.
+ * mark the event partial with the reason.  An internal record's data object
+ * (parsers/internal.c checked it) is written raw as trailguard.<its name>,
+ * before trailguard.input.
  */
 #include "core/event.h"
 #include "core/json.h"
 
-const char *const tg_dataset_name[] = {
-    [TG_DS_SYSLOG] = "syslog", [TG_DS_SNOOPY] = "snoopy", [TG_DS_PERCONA] = "percona.audit"};
+const char *const tg_dataset_name[] = {[TG_DS_SYSLOG] = "syslog",
+                                       [TG_DS_SNOOPY] = "snoopy",
+                                       [TG_DS_PERCONA] = "percona.audit",
+                                       [TG_DS_INTERNAL] = "trailguard"};
 static const char *const tg_outcome_name[] = {[TG_OUTCOME_UNKNOWN] = "unknown",
                                               [TG_OUTCOME_SUCCESS] = "success",
                                               [TG_OUTCOME_FAILURE] = "failure"};
@@ -42,7 +46,10 @@ void tg_event_serialize(struct tg_event *ev)
     tg_jw_open(&w, "event");
     tg_jw_cstr(&w, "id", ev->id);
     tg_jw_cstr(&w, "kind", "event");
-    tg_jw_cstr(&w, "dataset", tg_dataset_name[ev->dataset]);
+    if (ev->dataset == TG_DS_INTERNAL && ev->dataset_name.p)
+        tg_jw_str(&w, "dataset", ev->dataset_name, &fl);
+    else
+        tg_jw_cstr(&w, "dataset", tg_dataset_name[ev->dataset]);
     tg_jw_str_array(&w, "category", ev->category);
     tg_jw_str_array(&w, "type", ev->type);
     tg_jw_str(&w, "action", ev->action, &fl);
@@ -54,6 +61,7 @@ void tg_event_serialize(struct tg_event *ev)
     tg_jw_open(&w, "host");
     tg_jw_str(&w, "name", ev->host_name, &fl);
     tg_jw_close(&w);
+    tg_jw_str(&w, "message", ev->message, &fl);
 
     tg_jw_open(&w, "user");
     tg_jw_str(&w, "name", ev->user_name, &fl);
@@ -117,6 +125,7 @@ void tg_event_serialize(struct tg_event *ev)
     tg_jw_close(&w);
 
     tg_jw_open(&w, "trailguard");
+    tg_jw_raw_at(&w, ev->internal_key, ev->internal_data);
     if (ev->policy.decision != TG_DECISION_NONE) {
         tg_jw_open(&w, "policy");
         tg_jw_cstr(&w, "decision", tg_decision_name[ev->policy.decision]);

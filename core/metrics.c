@@ -52,6 +52,7 @@ static const struct tg_metric_row tg_counter_rows[TG_C_COUNT_] = {
                             "events recognised by the parsers (status ok or partial), by dataset"},
     [TG_C_PARSED_SNOOPY] = {"events_parsed", "dataset=\"snoopy\"", NULL},
     [TG_C_PARSED_PERCONA] = {"events_parsed", "dataset=\"percona.audit\"", NULL},
+    [TG_C_PARSED_INTERNAL] = {"events_parsed", "dataset=\"trailguard\"", NULL},
     [TG_C_PARTIAL] = {"events_partial", NULL,
                       "events kept with trailguard.parse.status partial (truncated or malformed)"},
     [TG_C_UNPARSED] = {"events_unparsed", NULL,
@@ -75,6 +76,10 @@ static const struct tg_metric_row tg_counter_rows[TG_C_COUNT_] = {
     [TG_C_SPOOL_DROPPED_UNCONFIGURED] = {"spool_records_dropped", "reason=\"sink_removed\"",
                                          "spooled records dropped undelivered, by reason: "
                                          "sink_removed = owed only to sinks no longer configured"},
+    [TG_C_INTERNAL_DROPPED] = {"internal_records_dropped", NULL,
+                               "trailguard's own records (checkpoints, ...) dropped because the "
+                               "internal source's queue was full (or no spool kept them at "
+                               "shutdown)"},
 };
 
 static const struct tg_metric_row tg_gauge_rows[TG_G_COUNT_] = {
@@ -180,7 +185,8 @@ void tg_metrics_count_event(const struct tg_event *ev)
 {
     static const enum tg_counter by_dataset[] = {[TG_DS_SYSLOG] = TG_C_PARSED_SYSLOG,
                                                  [TG_DS_SNOOPY] = TG_C_PARSED_SNOOPY,
-                                                 [TG_DS_PERCONA] = TG_C_PARSED_PERCONA};
+                                                 [TG_DS_PERCONA] = TG_C_PARSED_PERCONA,
+                                                 [TG_DS_INTERNAL] = TG_C_PARSED_INTERNAL};
     static const enum tg_counter by_decision[] = {[TG_DECISION_ALLOW] = TG_C_DECISION_ALLOW,
                                                   [TG_DECISION_DENY] = TG_C_DECISION_DENY,
                                                   [TG_DECISION_NOT_APPLICABLE] =

@@ -25,6 +25,7 @@ enum tg_counter {
     TG_C_PARSED_SYSLOG = 0, /* events by dataset, parse status ok or partial */
     TG_C_PARSED_SNOOPY,
     TG_C_PARSED_PERCONA,
+    TG_C_PARSED_INTERNAL,
     TG_C_PARTIAL,  /* parse status partial */
     TG_C_UNPARSED, /* parse status unparsed */
     TG_C_DECISION_ALLOW,
@@ -35,6 +36,7 @@ enum tg_counter {
     TG_C_RECORDS_TRUNCATED,          /* records cut at max_message or the line limit */
     TG_C_SPOOL_SYNC_FAILURES,        /* spool fdatasync/fsync calls that failed */
     TG_C_SPOOL_DROPPED_UNCONFIGURED, /* spooled records only removed sinks still owed */
+    TG_C_INTERNAL_DROPPED,           /* internal records the internal source could not take */
     TG_C_COUNT_
 };
 
@@ -68,7 +70,8 @@ struct tg_input_counters {
  * port: the TCP port it listens on, whose established connections held by
  * this process /metrics counts as its sessions; 0 for none.  At most 64
  * inputs; past that NULL is returned and logged once, and the caller
- * counts nothing.  Any thread.
+ * counts elsewhere.  The intake calls it for each source that names a row
+ * (ingest/intake.h) and counts there.  Any thread.
  */
 struct tg_input_counters *tg_metrics_input(const char *label, uint16_t port);
 /* Count one record of n bytes on c (NULL: nothing).  Any thread. */
@@ -80,7 +83,7 @@ void tg_metrics_input_add(struct tg_input_counters *c, uint64_t n);
 void tg_metrics_set_snapshot(const char *id, int64_t loaded_unix);
 
 /* Count a finished event: dataset, parse status, decision.  Worker threads,
- * after tg_event_finish (core/process.c calls it). */
+ * after tg_event_finish (tools/process.c calls it). */
 void tg_metrics_count_event(const struct tg_event *ev);
 
 /* Append the Prometheus text exposition (version 0.0.4) of every metric;

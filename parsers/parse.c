@@ -16,7 +16,8 @@
  * (the configured snoopy_format first, then snoopy's built-in defaults).
  * --format syslog requires the envelope; --format snoopy / percona run only
  * that body parser, on the bare record first and then on the MSG of an
- * envelope if the record has one.
+ * envelope if the record has one.  TG_FMT_INTERNAL (the internal source's
+ * records) runs parsers/internal.c and nothing else.
  *
  * The context is built once and read-only afterwards: any number of
  * worker threads share it.
@@ -26,6 +27,7 @@
 
 #include "core/errors.h"
 #include "core/mem.h"
+#include "parsers/internal.h"
 #include "parsers/parse.h"
 #include "parsers/percona.h"
 #include "parsers/snoopy.h"
@@ -114,6 +116,9 @@ void tg_parse_event(const struct tg_parse_ctx *pc, struct tg_event *ev)
 {
     bool header = false, claimed = false;
     switch (pc->format) {
+    case TG_FMT_INTERNAL:
+        tg_internal_parse(ev);
+        return;
     case TG_FMT_AUTO:
     case TG_FMT_SYSLOG:
         header = tg_syslog_parse(ev) == 0;

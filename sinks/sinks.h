@@ -1,6 +1,6 @@
 /*
  * sinks.h - the built-in sink plugins (each defined in sinks/out_*.c and
- * listed in core/registry.c).
+ * listed in tools/registry.c).
  */
 #ifndef TG_SINKS_H
 #define TG_SINKS_H

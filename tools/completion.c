@@ -17,9 +17,9 @@
 #include <string.h>
 
 #include "core/config.h"
-#include "core/registry.h"
 #include "tools/commands.h"
 #include "tools/manual.h"
+#include "tools/registry.h"
 
 #define TG_COMP_MAX 64
 

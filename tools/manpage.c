@@ -16,9 +16,9 @@
 
 #include "buildconf.h"
 #include "core/config.h"
-#include "core/registry.h"
 #include "tools/commands.h"
 #include "tools/manual.h"
+#include "tools/registry.h"
 
 /* Write s (up to n bytes, or to its end when n is SIZE_MAX) for roff: \ and
  * - escaped, a line starting with . or ' guarded. */

@@ -27,6 +27,7 @@
 #include "core/json.h"
 #include "policy/policy.h"
 #include "tools/commands.h"
+#include "tools/registry.h"
 
 const char tg_policy_usage[] =
     "usage: trailguard policy check --snapshot DIR --user U --host H [--service S]\n"
@@ -189,7 +190,7 @@ int tg_cmd_policy(int argc, char **argv)
     if (optind < argc)
         return tg_usage_error("policy", "unexpected argument '%s'", argv[optind]);
     struct tg_config *cfg = NULL;
-    if (config && tg_config_load(config, &cfg) != 0)
+    if (config && tg_registry_load_config(config, &cfg) != 0)
         return TG_EXIT_USAGE;
     const struct tg_policy_conf *pc = cfg ? tg_config_get(cfg, "policy") : NULL;
     struct tg_policy_conf defaults = {0};

@@ -18,6 +18,7 @@
 #include "core/collector_conf.h"
 #include "core/config.h"
 #include "core/errors.h"
+#include "tools/registry.h"
 
 struct t_multi {
     char *name;
@@ -66,7 +67,9 @@ static int load_from(const char *path, const char *text, const struct tg_section
     int saved = dup(2);
     FILE *tmp = tmpfile();
     dup2(fileno(tmp), 2);
-    int rc = path ? tg_config_load(path, cfg)
+    if (!defs)
+        defs = tg_registry_sections(&ndefs);
+    int rc = path ? tg_config_load_file(path, defs, ndefs, cfg)
                   : tg_config_load_string("test.ini", text, defs, ndefs, cfg);
     fflush(stderr);
     dup2(saved, 2);
@@ -288,7 +291,9 @@ static void test_load_all_keeps_the_config(void **state)
     dup2(fileno(tmp), 2);
     struct tg_config *cfg = NULL;
     int nerr = 0;
-    int rc = tg_config_load_all(path, &cfg, &nerr);
+    size_t ndefs;
+    const struct tg_section_def *const *defs = tg_registry_sections(&ndefs);
+    int rc = tg_config_load_all(path, defs, ndefs, &cfg, &nerr);
     fflush(stderr);
     dup2(saved, 2);
     close(saved);

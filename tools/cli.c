@@ -1,8 +1,9 @@
 /*
- * main.c - the `trailguard` binary: git-style subcommand dispatch.
+ * cli.c - the command line of the `trailguard` binary: git-style subcommand
+ * dispatch, `help`, and the usage-error helpers every command uses.
  *
- * The only file outside libtrailguard.a: everything a command does lives in
- * the library so that tests, fuzzers and benchmarks link the same code.
+ * In libtrailguard.a like everything but tools/main.c, so a test links any
+ * command (tg_cli_main with an argv, or a tg_cmd_* directly).  Main thread.
  */
 #include <getopt.h>
 #include <stdarg.h>
@@ -12,10 +13,10 @@
 #include <string.h>
 
 #include "core/buildinfo.h"
-#include "core/config.h"
 #include "core/errors.h"
 #include "tools/commands.h"
 #include "tools/manual.h"
+#include "tools/registry.h"
 
 static int tg_cmd_help(int argc, char **argv);
 
@@ -107,7 +108,7 @@ static int tg_cmd_help(int argc, char **argv)
     if (strcmp(argv[1], "config") == 0 && argc <= 3) {
         if (argc == 2)
             printf("trailguard configuration reference (INI; unknown keys are an error)\n\n");
-        if (tg_config_print_reference(argc == 3 ? argv[2] : NULL) != 0)
+        if (tg_registry_print_reference(argc == 3 ? argv[2] : NULL) != 0)
             return tg_usage_error("help",
                                   "unknown section '%s'; `trailguard help config` lists "
                                   "them",
@@ -137,7 +138,7 @@ static int tg_cmd_help(int argc, char **argv)
     return TG_EXIT_OK;
 }
 
-int main(int argc, char **argv)
+int tg_cli_main(int argc, char **argv)
 {
     if (argc < 2) {
         tg_main_usage(stderr);

@@ -12,11 +12,13 @@
 #include "policy/policy.h"
 
 struct tg_process {
-    struct tg_parse_ctx *parse;
-    struct tg_policy *policy; /* NULL: no verdicts */
+    const struct tg_parse_ctx *parse; /* for an event without its source's (ev->parser) */
+    struct tg_policy *policy;         /* NULL: no verdicts */
 };
 
-/* Worker thread: process one event in place (pipeline conf.process). */
+/* Worker thread: process one event in place (pipeline conf.process):
+ * parsed with its source's context (the intake set ev->parser); judged by
+ * the policy unless it is one of trailguard's own (internal) events. */
 void tg_process_event(void *chain, struct tg_event *ev);
 
 #endif

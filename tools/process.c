@@ -2,13 +2,14 @@
  * process.c - parse -> policy -> finish.  See process.h.
  */
 #include "core/metrics.h"
-#include "core/process.h"
+#include "tools/process.h"
 
 void tg_process_event(void *chain, struct tg_event *ev)
 {
     struct tg_process *pr = chain;
-    tg_parse_event(pr->parse, ev);
-    tg_policy_evaluate(pr->policy, ev);
+    tg_parse_event(ev->parser ? ev->parser : pr->parse, ev);
+    if (ev->dataset != TG_DS_INTERNAL)
+        tg_policy_evaluate(pr->policy, ev);
     tg_event_finish(ev);
     tg_metrics_count_event(ev);
 }
