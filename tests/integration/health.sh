@@ -2,7 +2,8 @@
 # health.sh - /healthz, /readyz and the operating metrics of `serve`:
 #  - a healthy collector: both 200; /metrics passes the real `promtool check
 #    metrics` and the strict parser, and has the per-input records, bytes and
-#    sessions, spool capacity, build info, start time and store head age;
+#    sessions (a RELP listener's; a followed file's records and bytes), spool
+#    capacity, build info, start time and store head age;
 #  - a sink failing (the file store on a full tmpfs): /healthz 503 naming the
 #    sink, 200 again once space is freed and the events are delivered;
 #  - the spool over its limit (spool_max_bytes) with the sinks judged healthy:
@@ -23,7 +24,9 @@ trap 'umount -l "$FS" 2>/dev/null; relp_cleanup' EXIT
 
 # conf SPOOL_MAX FAILING_S: the collector, its store under $FS/events
 conf() {
-    serve_conf "$D/spool" "$RPORT" "[sink.file]
+    serve_conf "$D/spool" "$RPORT" "[input.file.app]
+path = $D/app.log
+[sink.file]
 dir = $FS/events" | sed "s|^metrics_listen =.*|metrics_listen = 127.0.0.1:$MPORT\\
 spool_max_bytes = $1\\
 sink_failing_seconds = $2|"
@@ -35,6 +38,7 @@ scrape() { curl -fsS "http://127.0.0.1:$MPORT/metrics" >"$D/m.txt"; }
 val() { awk -v k="$1" '$1 == k { print $2 }' "$D/samples.txt"; }
 
 mkdir -p "$FS"
+head -5 "$S/snoopy-2.5.1-default.log" >"$D/app.log"
 MOUNTED=0
 mount -t tmpfs -o size=16m tmpfs "$FS" 2>/dev/null && MOUNTED=1
 conf 64M 0 >"$D/tg.conf"
@@ -67,6 +71,11 @@ python3 "$TG_SRCDIR/tests/integration/prom_parse.py" <"$D/m.txt" >"$D/samples.tx
 check_eq "records per input" 100 "$(val 'trailguard_input_records_total{input="input.relp"}')"
 check "bytes per input: at least a byte per record" \
     test "$(val 'trailguard_input_bytes_total{input="input.relp"}')" -ge 100
+file_read() { scrape && grep -qx 'trailguard_input_records_total{input="input.file.app"} 5' "$D/m.txt"; }
+check "a followed file's records are counted once, under its section" wait_for 100 file_read
+python3 "$TG_SRCDIR/tests/integration/prom_parse.py" <"$D/m.txt" >"$D/samples.txt"
+check_eq "... and its bytes (the lines without their LF)" $(($(wc -c <"$D/app.log") - 5)) \
+    "$(val 'trailguard_input_bytes_total{input="input.file.app"}')"
 check_eq "spool capacity beside spool bytes" $((64 << 20)) "$(val 'trailguard_spool_max_bytes{}')"
 start=$(val 'trailguard_start_time_seconds{}')
 check "start time: a unix time, not in the future" test "$start" -gt 1700000000 -a "$start" -le "$(date +%s)"
