@@ -1253,6 +1253,7 @@ void tg_spool_stats(struct tg_spool *sp, struct tg_spool_stats *st)
     *st = sp->st;
     st->bytes = sp->total_bytes;
     st->segments = sp->nsegs;
+    st->full = sp->full_logged;
     pthread_mutex_unlock(&sp->mu);
 }
 

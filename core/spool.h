@@ -153,6 +153,7 @@ struct tg_spool_stats {
     uint64_t sync_failures;        /* fdatasyncs (and directory fsyncs) that failed */
     uint64_t dropped_unconfigured; /* records only removed sinks still owed (open) */
     uint64_t bytes, segments;      /* current */
+    bool full;                     /* an append is waiting for room now (spool_max_bytes) */
 };
 
 struct tg_spool;

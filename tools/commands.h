@@ -35,6 +35,11 @@ int tg_cmd_serve(int argc, char **argv);
 extern const char tg_serve_usage[];
 int tg_cmd_omprog(int argc, char **argv);
 extern const char tg_omprog_usage[];
+int tg_cmd_check(int argc, char **argv); /* tools/check.c */
+extern const char tg_check_usage[];
+/* `check -c path` (and `serve --check`): print the findings and a last
+ * line; returns the exit status (0 good, 2 problems). */
+int tg_check_config(const char *path);
 
 /* `serve` after its options: run the collector with `config_path` (NULL:
  * the built-in configuration) and, for tests, `extra_sink` after the

@@ -25,6 +25,7 @@
 #include "ingest/in_internal.h"
 #include "policy/policy.h"
 #include "policy/snapshot.h"
+#include "sinks/sinks.h"
 #include "tools/daemon.h"
 #include "tools/registry.h"
 
@@ -32,14 +33,24 @@
 #define TG_DAEMON_MAX_HOSTS    65536
 #define TG_DAEMON_HOSTWATCH_MS 1000
 
-/* Metrics refresh (HTTP or summary thread): gauges owned by the spool and
- * the policy stage. */
+/* Metrics refresh (HTTP or summary thread): gauges owned by the spool, the
+ * policy stage and the file store. */
 static void tg_daemon_refresh_metrics(void *ctx)
 {
     struct tg_daemon *d = ctx;
     struct tg_spool_stats ss;
     tg_spool_stats(d->spool, &ss);
     tg_metrics_set(TG_G_SPOOL_BYTES, (int64_t)ss.bytes);
+    tg_metrics_set(TG_G_SPOOL_MAX_BYTES, d->cc->spool_max_bytes);
+    const struct tg_section *store = NULL;
+    for (size_t i = 0; i < d->cfg->n; i++)
+        if (d->cfg->sections[i].def == &tg_sink_file_section)
+            store = &d->cfg->sections[i];
+    int64_t age = store ? tg_store_head_age(tg_config_str(store, "dir")) : -1;
+    if (age >= 0)
+        tg_metrics_set(TG_G_STORE_HEAD_AGE, age);
+    else
+        tg_metrics_unset(TG_G_STORE_HEAD_AGE);
     struct tg_snapshot *snap = d->chain.policy ? tg_policy_acquire(d->chain.policy) : NULL;
     if (snap) { /* a new id: its load time is now (about: within one refresh) */
         tg_metrics_set_snapshot(snap->id, (int64_t)time(NULL));
@@ -87,6 +98,7 @@ static void tg_daemon_release(struct tg_daemon *d)
 {
     tg_hostwatch_free(d->chain.hosts);
     tg_metrics_stop(d->metrics);
+    tg_health_free(d->health);
     if (d->internal.ctx)
         d->internal.ops->finish(&d->internal);
     tg_intake_free(d->intake);
@@ -169,13 +181,19 @@ int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path
     }
     /* /metrics and the per-minute summary line.  rsyslog may run several
      * omprog children: there a busy metrics port only loses /metrics. */
+    struct tg_health_conf hc = {.pipe = d->pipe,
+                                .spool = d->spool,
+                                .spool_max_bytes = d->cc->spool_max_bytes,
+                                .sink_failing_s = d->cc->sink_failing_seconds};
+    d->health = tg_health_new(&hc);
     struct tg_metrics_conf mc = {.listen = d->cc->metrics_listen,
                                  .pipe = d->pipe,
                                  .summary_interval_s = 60,
                                  .refresh = tg_daemon_refresh_metrics,
                                  .refresh_ctx = d,
                                  .render = tg_daemon_render_hosts,
-                                 .render_ctx = d};
+                                 .render_ctx = d,
+                                 .health = d->health};
     if (tg_metrics_start(&mc, &d->metrics) != 0) {
         if (strcmp(cmd, "omprog") != 0) {
             d->internal.ops->stop(&d->internal);

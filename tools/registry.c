@@ -71,11 +71,11 @@ int tg_registry_load_config_string(const char *name, const char *text, struct tg
     return tg_config_load_string(name, text, defs, n, out);
 }
 
-void tg_registry_print_reference(void)
+int tg_registry_print_reference(const char *only)
 {
     size_t n;
     const struct tg_section_def *const *defs = tg_registry_sections(&n);
-    tg_config_print_reference(defs, n);
+    return tg_config_print_reference(defs, n, only);
 }
 
 const struct tg_source_ops *const *tg_registry_sources(size_t *n)
