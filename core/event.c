@@ -39,7 +39,7 @@ struct tg_event *tg_event_new(const char *raw, size_t len, const struct tg_input
     ev->timestamp = TG_TIME_NONE;
     ev->sl_timestamp = TG_TIME_NONE;
     ev->ingested = received;
-    ev->pid = ev->ppid = ev->session_leader_pid = TG_NUM_NONE;
+    ev->pid = ev->ppid = ev->session_leader_pid = ev->exit_code = TG_NUM_NONE;
     ev->source_port = TG_NUM_NONE;
     ev->db_status = TG_NUM_NONE;
     ev->sl_facility = ev->sl_severity = TG_NUM_NONE;

@@ -10,7 +10,10 @@
  * event.id = first 128 bits of SHA-256(origin host | syslog timestamp text |
  * record bytes | id_salt), where the origin host is host.name or else the
  * input peer.  A record resent after a RELP reconnect has the same bytes and
- * gets the same id; a file record re-read from the same position too.
+ * gets the same id; a file record's salt is its file's identity and the byte
+ * offset of its first line (ingest/intake.h), so one re-read from the same
+ * position after a restart gets the same id, and an identical line elsewhere
+ * in the file another.
  *
  * Life cycle, and which thread touches the event:
  *   source thread  tg_event_new()        raw bytes + input metadata copied in
@@ -42,7 +45,9 @@ struct tg_time {
 
 #define TG_TIME_NONE ((struct tg_time){0, 0, -1})
 
-enum tg_dataset { TG_DS_SYSLOG = 0, TG_DS_SNOOPY, TG_DS_PERCONA };
+/* TG_DS_INTERNAL: trailguard's own records (parsers/internal.c); their
+ * dataset name ("trailguard.checkpoint", ...) is in ev->dataset_name. */
+enum tg_dataset { TG_DS_SYSLOG = 0, TG_DS_SNOOPY, TG_DS_PERCONA, TG_DS_INTERNAL, TG_DS_SUDO };
 enum tg_outcome { TG_OUTCOME_UNKNOWN = 0, TG_OUTCOME_SUCCESS, TG_OUTCOME_FAILURE };
 enum tg_parse_status { TG_PARSE_OK = 0, TG_PARSE_PARTIAL, TG_PARSE_UNPARSED };
 enum tg_decision {
@@ -53,13 +58,16 @@ enum tg_decision {
 };
 enum tg_check { TG_CHECK_NONE = 0, TG_CHECK_HBAC, TG_CHECK_SUDO, TG_CHECK_HBAC_SUDO };
 
-/* Where a record came from; filled by the source. */
+/* Where a record came from; filled by the intake. */
 struct tg_input_meta {
-    const char *type;   /* "relp", "file", "stdin", "omprog" (static string) */
+    const char *type;   /* "relp", "file", "stdin", "omprog", "internal" (static string) */
     struct tg_str peer; /* RELP peer IP, or the file path; copied into the arena */
 };
 
 #define TG_EVENT_MAX_CATEGORY 3
+
+/* The parse context of a record's source: parsers/parse.h's, opaque here. */
+struct tg_parse_ctx;
 
 struct tg_event {
     struct tg_arena arena;
@@ -67,6 +75,7 @@ struct tg_event {
 
     /* event.* */
     enum tg_dataset dataset;
+    struct tg_str dataset_name;                      /* TG_DS_INTERNAL: the record's dataset */
     struct tg_str action;                            /* "exec", "connect", "query", ... */
     const char *category[TG_EVENT_MAX_CATEGORY + 1]; /* NULL-terminated static strings */
     const char *type[TG_EVENT_MAX_CATEGORY + 1];
@@ -76,6 +85,7 @@ struct tg_event {
     char id[33];              /* event.id, hex; set by tg_event_finish */
 
     struct tg_str host_name;
+    struct tg_str message; /* ECS message: an internal record's sentence */
 
     struct tg_str user_name, user_id; /* user_id only when it is user_name's */
     struct tg_str user_eff_name, user_eff_id;
@@ -85,6 +95,12 @@ struct tg_event {
 
     int64_t pid, ppid, session_leader_pid;
     struct tg_str executable, command_line, working_directory, tty;
+    /* process.args (the argv, when the record gives it word by word: sudo's
+     * log line), process.exit_code, user.effective.group.name */
+    struct tg_str *args;
+    size_t nargs;
+    int64_t exit_code;
+    struct tg_str user_eff_group;
 
     struct tg_str source_ip, source_address;
     int64_t source_port;
@@ -102,22 +118,35 @@ struct tg_event {
     struct tg_str body;              /* MSG part after the envelope (or the whole record) */
 
     /* trailguard.* */
+    /* an internal record's data: JSON object text written raw under
+     * trailguard.<internal_key> (the dataset without "trailguard.") */
+    struct tg_str internal_key, internal_data;
     struct {
         enum tg_decision decision;
         enum tg_check check;
         struct tg_str rule; /* NULL: serialized as null */
         struct tg_str reason;
         struct tg_str snapshot;
+        struct tg_str in_force; /* the snapshot in force when a grace verdict came from the
+                                   previous one (policy.h), else NULL */
+        bool drift;             /* the host's own decision differs from decision */
     } policy;
+    /* a host's own access decision as its log line gives it (sudo: accepted
+     * or refused by its policy), TG_DECISION_NONE when the record does not
+     * say; and the trailguard.sudo object (JSON text, parsers/sudo.c) */
+    enum tg_decision host_decision;
+    struct tg_str sudo_data;
     struct tg_input_meta input;
     enum tg_parse_status parse_status;
     struct tg_str parse_error; /* reasons, "; "-joined, for partial/unparsed */
 
     /* pipeline bookkeeping (not serialized) */
-    uint64_t spool_seq;    /* position in the spool, 0 when not spooled */
+    const struct tg_parse_ctx *parser; /* how to parse it (the intake sets it); NULL: default */
+    uint64_t spool_seq;                /* position in the spool, 0 when not spooled */
     bool truncated;        /* the source cut the record (size limit): parse marks it partial */
-    struct tg_str id_salt; /* source's position of the record (file:line), part of event.id,
-                              so equal lines at different places stay distinct; arena */
+    struct tg_str id_salt; /* the record's position in its source (file identity and offset),
+                              part of event.id, so equal lines at different places stay
+                              distinct; arena */
     bool duplicate;        /* dropped by dedup: not written to sinks */
     uint8_t sinks_done;    /* replayed: bit i set = sink i confirmed it in an earlier run */
     struct tg_buf json;    /* the serialized event, without the trailing newline */
@@ -147,8 +176,9 @@ void tg_event_finish(struct tg_event *ev);
  * for benchmarks.  Worker thread. */
 void tg_event_serialize(struct tg_event *ev);
 
-/* Names as serialized: event.dataset per enum tg_dataset, trailguard.decision
- * per enum tg_decision (NULL for TG_DECISION_NONE).  Read-only. */
+/* Names as serialized: event.dataset per enum tg_dataset (TG_DS_INTERNAL:
+ * "trailguard", the events carry their own), trailguard.decision per enum
+ * tg_decision (NULL for TG_DECISION_NONE).  Read-only. */
 extern const char *const tg_dataset_name[];
 extern const char *const tg_decision_name[];
 

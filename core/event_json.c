@@ -5,13 +5,18 @@
  * so an object all of whose fields are absent does not appear.  The bytes
  * written here are what every sink receives.  trailguard.parse is written
  * last so that anything the writer had to repair (invalid UTF-8) can still
- * mark the event partial with the reason.
+ * mark the event partial with the reason.  An internal record's data object
+ * (parsers/internal.c checked it) is written raw as trailguard.<its name>,
+ * before trailguard.input.
  */
 #include "core/event.h"
 #include "core/json.h"
 
-const char *const tg_dataset_name[] = {
-    [TG_DS_SYSLOG] = "syslog", [TG_DS_SNOOPY] = "snoopy", [TG_DS_PERCONA] = "percona.audit"};
+const char *const tg_dataset_name[] = {[TG_DS_SYSLOG] = "syslog",
+                                       [TG_DS_SNOOPY] = "snoopy",
+                                       [TG_DS_PERCONA] = "percona.audit",
+                                       [TG_DS_INTERNAL] = "trailguard",
+                                       [TG_DS_SUDO] = "sudo"};
 static const char *const tg_outcome_name[] = {[TG_OUTCOME_UNKNOWN] = "unknown",
                                               [TG_OUTCOME_SUCCESS] = "success",
                                               [TG_OUTCOME_FAILURE] = "failure"};
@@ -42,7 +47,10 @@ void tg_event_serialize(struct tg_event *ev)
     tg_jw_open(&w, "event");
     tg_jw_cstr(&w, "id", ev->id);
     tg_jw_cstr(&w, "kind", "event");
-    tg_jw_cstr(&w, "dataset", tg_dataset_name[ev->dataset]);
+    if (ev->dataset == TG_DS_INTERNAL && ev->dataset_name.p)
+        tg_jw_str(&w, "dataset", ev->dataset_name, &fl);
+    else
+        tg_jw_cstr(&w, "dataset", tg_dataset_name[ev->dataset]);
     tg_jw_str_array(&w, "category", ev->category);
     tg_jw_str_array(&w, "type", ev->type);
     tg_jw_str(&w, "action", ev->action, &fl);
@@ -54,6 +62,7 @@ void tg_event_serialize(struct tg_event *ev)
     tg_jw_open(&w, "host");
     tg_jw_str(&w, "name", ev->host_name, &fl);
     tg_jw_close(&w);
+    tg_jw_str(&w, "message", ev->message, &fl);
 
     tg_jw_open(&w, "user");
     tg_jw_str(&w, "name", ev->user_name, &fl);
@@ -61,6 +70,9 @@ void tg_event_serialize(struct tg_event *ev)
     tg_jw_open(&w, "effective");
     tg_jw_str(&w, "name", ev->user_eff_name, &fl);
     tg_jw_str(&w, "id", ev->user_eff_id, &fl);
+    tg_jw_open(&w, "group");
+    tg_jw_str(&w, "name", ev->user_eff_group, &fl);
+    tg_jw_close(&w);
     tg_jw_close(&w);
     tg_jw_close(&w);
 
@@ -71,6 +83,8 @@ void tg_event_serialize(struct tg_event *ev)
     tg_jw_close(&w);
     tg_jw_str(&w, "executable", ev->executable, &fl);
     tg_jw_str(&w, "command_line", ev->command_line, &fl);
+    tg_jw_str_list(&w, "args", ev->args, ev->nargs, &fl);
+    tg_jw_int(&w, "exit_code", ev->exit_code);
     tg_jw_str(&w, "working_directory", ev->working_directory, &fl);
     tg_jw_open(&w, "tty");
     tg_jw_str(&w, "name", ev->tty, &fl);
@@ -117,6 +131,7 @@ void tg_event_serialize(struct tg_event *ev)
     tg_jw_close(&w);
 
     tg_jw_open(&w, "trailguard");
+    tg_jw_raw_at(&w, ev->internal_key, ev->internal_data);
     if (ev->policy.decision != TG_DECISION_NONE) {
         tg_jw_open(&w, "policy");
         tg_jw_cstr(&w, "decision", tg_decision_name[ev->policy.decision]);
@@ -127,8 +142,16 @@ void tg_event_serialize(struct tg_event *ev)
             tg_jw_null(&w, "rule");
         tg_jw_str(&w, "reason", ev->policy.reason, NULL);
         tg_jw_str(&w, "snapshot", ev->policy.snapshot, NULL);
+        tg_jw_str(&w, "in_force", ev->policy.in_force, NULL);
+        if (ev->policy.drift) {
+            tg_jw_open(&w, "drift");
+            tg_jw_cstr(&w, "host", tg_decision_name[ev->host_decision]);
+            tg_jw_cstr(&w, "policy", tg_decision_name[ev->policy.decision]);
+            tg_jw_close(&w);
+        }
         tg_jw_close(&w);
     }
+    tg_jw_raw(&w, "sudo", ev->sudo_data);
     tg_jw_open(&w, "input");
     tg_jw_cstr(&w, "type", ev->input.type);
     tg_jw_str(&w, "peer", ev->input.peer, NULL);

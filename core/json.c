@@ -255,8 +255,8 @@ void tg_jw_close(struct tg_jw *w)
     w->depth--;
 }
 
-/* Write pending object openings and the member key. */
-static void tg_jw_key(struct tg_jw *w, const char *key)
+/* Write pending object openings and the separator before a new member. */
+static void tg_jw_sep(struct tg_jw *w)
 {
     while (w->emitted < w->depth) {
         int lvl = w->emitted; /* parent level of the object being opened */
@@ -272,6 +272,12 @@ static void tg_jw_key(struct tg_jw *w, const char *key)
     if (w->has_member[w->depth])
         tg_buf_putc(w->b, ',');
     w->has_member[w->depth] = true;
+}
+
+/* Write pending object openings and the member key (a static name). */
+static void tg_jw_key(struct tg_jw *w, const char *key)
+{
+    tg_jw_sep(w);
     tg_buf_putc(w->b, '"');
     tg_buf_puts(w->b, key);
     tg_buf_append(w->b, "\":", 2);
@@ -323,6 +329,16 @@ void tg_jw_raw(struct tg_jw *w, const char *key, struct tg_str json)
     tg_buf_append(w->b, json.p, json.len);
 }
 
+void tg_jw_raw_at(struct tg_jw *w, struct tg_str key, struct tg_str json)
+{
+    if (!json.p || !key.p)
+        return;
+    tg_jw_sep(w);
+    tg_json_str(w->b, key.p, key.len, NULL);
+    tg_buf_putc(w->b, ':');
+    tg_buf_append(w->b, json.p, json.len);
+}
+
 void tg_jw_null(struct tg_jw *w, const char *key)
 {
     tg_jw_key(w, key);
@@ -348,6 +364,21 @@ void tg_jw_str_array(struct tg_jw *w, const char *key, const char *const *v)
         if (i)
             tg_buf_putc(w->b, ',');
         tg_json_str(w->b, v[i], strlen(v[i]), NULL);
+    }
+    tg_buf_putc(w->b, ']');
+}
+
+void tg_jw_str_list(struct tg_jw *w, const char *key, const struct tg_str *v, size_t n,
+                    unsigned *flags)
+{
+    if (!v || n == 0)
+        return;
+    tg_jw_key(w, key);
+    tg_buf_putc(w->b, '[');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            tg_buf_putc(w->b, ',');
+        tg_json_str(w->b, v[i].p, v[i].len, flags);
     }
     tg_buf_putc(w->b, ']');
 }

@@ -61,7 +61,15 @@ void tg_jw_null(struct tg_jw *w, const char *key);
 void tg_jw_bool(struct tg_jw *w, const char *key, bool v);
 /* A member whose value is already JSON text (written as is); skipped when absent. */
 void tg_jw_raw(struct tg_jw *w, const char *key, struct tg_str json);
+/* The same under a key that is not a static name (escaped like a string,
+ * e.g. an internal record's dataset); the caller keeps keys of one object
+ * distinct.  Skipped when key or json is absent. */
+void tg_jw_raw_at(struct tg_jw *w, struct tg_str key, struct tg_str json);
 /* A NULL-terminated array of static strings; skipped when empty. */
 void tg_jw_str_array(struct tg_jw *w, const char *key, const char *const *v);
+/* An array of n strings (escaped as tg_json_str, flags ORed in); skipped
+ * when n is 0. */
+void tg_jw_str_list(struct tg_jw *w, const char *key, const struct tg_str *v, size_t n,
+                    unsigned *flags);
 
 #endif

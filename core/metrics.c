@@ -6,10 +6,15 @@
  * each has a row in tg_counter_rows/tg_gauge_rows giving its family name,
  * one label (or none) and help text.  Rows of one family are adjacent, so
  * the renderer writes # HELP / # TYPE once per family.  The snapshot id is
- * a string (an info metric); it lives under a mutex.
+ * a string (an info metric); it lives under a mutex.  Inputs register
+ * their counters once (tg_metrics_input: a fixed table, appended to under a
+ * mutex and published by its count, never freed, so a renderer never sees
+ * a stopped input's memory go); a listener's sessions are counted at scrape
+ * time from /proc (core/sockinfo.h), as librelp reports no sessions.
  *
  * The HTTP server is libmicrohttpd with its own polling thread; it only
- * renders into a fresh buffer per request.  The summary line comes from a
+ * renders into a fresh buffer per request.  /healthz and /readyz are
+ * answered by core/health.c when the caller hands one in.  The summary line comes from a
  * small thread sleeping on a condition variable, so stop() wakes it at once.
  */
 #include <errno.h>
@@ -27,15 +32,19 @@
 
 #include <microhttpd.h>
 
+#include "core/buildinfo.h"
 #include "core/errors.h"
+#include "core/health.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/metrics.h"
+#include "core/sockinfo.h"
 
 struct tg_metric_row {
     const char *family; /* without the trailguard_ prefix and _total suffix */
     const char *label;  /* label="value", or NULL */
     const char *help;
+    bool optional; /* gauges: not exposed until set */
 };
 
 static const struct tg_metric_row tg_counter_rows[TG_C_COUNT_] = {
@@ -43,6 +52,8 @@ static const struct tg_metric_row tg_counter_rows[TG_C_COUNT_] = {
                             "events recognised by the parsers (status ok or partial), by dataset"},
     [TG_C_PARSED_SNOOPY] = {"events_parsed", "dataset=\"snoopy\"", NULL},
     [TG_C_PARSED_PERCONA] = {"events_parsed", "dataset=\"percona.audit\"", NULL},
+    [TG_C_PARSED_INTERNAL] = {"events_parsed", "dataset=\"trailguard\"", NULL},
+    [TG_C_PARSED_SUDO] = {"events_parsed", "dataset=\"sudo\"", NULL},
     [TG_C_PARTIAL] = {"events_partial", NULL,
                       "events kept with trailguard.parse.status partial (truncated or malformed)"},
     [TG_C_UNPARSED] = {"events_unparsed", NULL,
@@ -66,18 +77,52 @@ static const struct tg_metric_row tg_counter_rows[TG_C_COUNT_] = {
     [TG_C_SPOOL_DROPPED_UNCONFIGURED] = {"spool_records_dropped", "reason=\"sink_removed\"",
                                          "spooled records dropped undelivered, by reason: "
                                          "sink_removed = owed only to sinks no longer configured"},
+    [TG_C_INTERNAL_DROPPED] = {"internal_records_dropped", NULL,
+                               "trailguard's own records (checkpoints, ...) dropped because the "
+                               "internal source's queue was full (or no spool kept them at "
+                               "shutdown)"},
+    [TG_C_HISTORY_FAILURES] = {"policy_history_failures", NULL,
+                               "snapshot history problems: a snapshot or index line that could "
+                               "not be stored, read or loaded (logged)"},
+    [TG_C_GRACE_ALLOWED] = {"policy_grace_allowed", NULL,
+                            "events allowed by the previous snapshot within grace_seconds of a "
+                            "change that the snapshot in force does not allow"},
+    [TG_C_DRIFT_HOST_ALLOWED] = {"policy_drift", "kind=\"host_allowed\"",
+                                 "events on which the host's own decision (its sudo) differs "
+                                 "from the policy's: host_allowed (a local rule or a stale "
+                                 "cache), host_denied"},
+    [TG_C_DRIFT_HOST_DENIED] = {"policy_drift", "kind=\"host_denied\"", NULL},
 };
 
 static const struct tg_metric_row tg_gauge_rows[TG_G_COUNT_] = {
     [TG_G_SPOOL_BYTES] = {"spool_bytes", NULL,
                           "bytes of spool segments on disk (a segment goes once every sink "
                           "confirmed all its records)"},
+    [TG_G_SPOOL_MAX_BYTES] = {"spool_max_bytes", NULL,
+                              "spool capacity (spool_max_bytes): at spool_bytes near it the "
+                              "inputs are blocked"},
     [TG_G_SNAPSHOT_LOADED] = {"policy_snapshot_loaded_timestamp_seconds", NULL,
                               "unix time the current policy snapshot was loaded"},
+    [TG_G_START_TIME] = {"start_time_seconds", NULL,
+                         "unix time the collector started (uptime: time() - this)"},
+    [TG_G_STORE_HEAD_AGE] = {"store_head_age_seconds", "sink=\"file\"",
+                             "seconds since the file store last stored a flush (chain.head "
+                             "written)",
+                             true},
 };
 
 static atomic_uint_fast64_t tg_counters[TG_C_COUNT_];
 static atomic_int_fast64_t tg_gauges[TG_G_COUNT_];
+static atomic_bool tg_gauge_isset[TG_G_COUNT_];
+
+#define TG_METRICS_MAX_INPUTS 64
+static struct tg_metrics_input {
+    char label[64];
+    uint16_t port;
+    struct tg_input_counters c;
+} tg_inputs[TG_METRICS_MAX_INPUTS];
+static atomic_size_t tg_ninputs; /* entries below are complete */
+static pthread_mutex_t tg_inputs_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t tg_snapshot_mu = PTHREAD_MUTEX_INITIALIZER;
 static char *tg_snapshot_id;
 
@@ -94,6 +139,41 @@ uint64_t tg_metrics_get(enum tg_counter c)
 void tg_metrics_set(enum tg_gauge g, int64_t v)
 {
     atomic_store_explicit(&tg_gauges[g], v, memory_order_relaxed);
+    atomic_store_explicit(&tg_gauge_isset[g], true, memory_order_relaxed);
+}
+
+void tg_metrics_unset(enum tg_gauge g)
+{
+    atomic_store_explicit(&tg_gauge_isset[g], false, memory_order_relaxed);
+}
+
+struct tg_input_counters *tg_metrics_input(const char *label, uint16_t port)
+{
+    struct tg_input_counters *c = NULL;
+    pthread_mutex_lock(&tg_inputs_mu);
+    size_t n = atomic_load(&tg_ninputs);
+    for (size_t i = 0; i < n && !c; i++)
+        if (strcmp(tg_inputs[i].label, label) == 0)
+            c = &tg_inputs[i].c;
+    if (!c && n < TG_METRICS_MAX_INPUTS) {
+        snprintf(tg_inputs[n].label, sizeof(tg_inputs[n].label), "%s", label);
+        tg_inputs[n].port = port;
+        c = &tg_inputs[n].c;
+        atomic_store(&tg_ninputs, n + 1); /* publishes the entry to the renderers */
+    } else if (!c) {
+        tg_warn("metrics: more than %d inputs: %s is not counted in /metrics",
+                TG_METRICS_MAX_INPUTS, label);
+    }
+    pthread_mutex_unlock(&tg_inputs_mu);
+    return c;
+}
+
+void tg_metrics_input_add(struct tg_input_counters *c, uint64_t n)
+{
+    if (!c)
+        return;
+    atomic_fetch_add_explicit(&c->records, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->bytes, n, memory_order_relaxed);
 }
 
 int64_t tg_metrics_gauge(enum tg_gauge g)
@@ -117,7 +197,9 @@ void tg_metrics_count_event(const struct tg_event *ev)
 {
     static const enum tg_counter by_dataset[] = {[TG_DS_SYSLOG] = TG_C_PARSED_SYSLOG,
                                                  [TG_DS_SNOOPY] = TG_C_PARSED_SNOOPY,
-                                                 [TG_DS_PERCONA] = TG_C_PARSED_PERCONA};
+                                                 [TG_DS_PERCONA] = TG_C_PARSED_PERCONA,
+                                                 [TG_DS_INTERNAL] = TG_C_PARSED_INTERNAL,
+                                                 [TG_DS_SUDO] = TG_C_PARSED_SUDO};
     static const enum tg_counter by_decision[] = {[TG_DECISION_ALLOW] = TG_C_DECISION_ALLOW,
                                                   [TG_DECISION_DENY] = TG_C_DECISION_DENY,
                                                   [TG_DECISION_NOT_APPLICABLE] =
@@ -131,10 +213,13 @@ void tg_metrics_count_event(const struct tg_event *ev)
     }
     if (ev->policy.decision != TG_DECISION_NONE)
         tg_metrics_inc(by_decision[ev->policy.decision], 1);
+    if (ev->policy.drift)
+        tg_metrics_inc(ev->host_decision == TG_DECISION_ALLOW ? TG_C_DRIFT_HOST_ALLOWED
+                                                              : TG_C_DRIFT_HOST_DENIED,
+                       1);
 }
 
-/* Write a label value escaped per the exposition format (\\, \", \n). */
-static void tg_metrics_label_value(struct tg_buf *out, const char *v)
+void tg_metrics_label(struct tg_buf *out, const char *v)
 {
     for (; *v; v++) {
         if (*v == '\\' || *v == '"')
@@ -159,6 +244,8 @@ static void tg_metrics_rows(struct tg_buf *out, const struct tg_metric_row *rows
 {
     for (size_t i = 0; i < n; i++) {
         const char *suffix = counter ? "_total" : "";
+        if (!counter && rows[i].optional && !atomic_load(&tg_gauge_isset[i]))
+            continue;
         if (i == 0 || strcmp(rows[i].family, rows[i - 1].family) != 0) {
             char name[128];
             snprintf(name, sizeof(name), "%s%s", rows[i].family, suffix);
@@ -187,6 +274,64 @@ static void tg_metrics_sink_family(struct tg_buf *out, struct tg_pipeline *p, co
     }
 }
 
+/* One sample name{input="LABEL"} v. */
+static void tg_metrics_input_sample(struct tg_buf *out, const char *name,
+                                    const struct tg_metrics_input *in, uint64_t v)
+{
+    tg_buf_printf(out, "trailguard_%s{input=\"", name);
+    tg_metrics_label(out, in->label);
+    tg_buf_printf(out, "\"} %" PRIu64 "\n", v);
+}
+
+/* The inputs' records, bytes and (for listeners) sessions. */
+static void tg_metrics_inputs(struct tg_buf *out)
+{
+    size_t n = atomic_load(&tg_ninputs), nports = 0;
+    if (!n)
+        return;
+    tg_metrics_family(out, "input_records_total", "counter",
+                      "records each input received (and stored in the spool)");
+    for (size_t i = 0; i < n; i++)
+        tg_metrics_input_sample(out, "input_records_total", &tg_inputs[i],
+                                (uint64_t)atomic_load(&tg_inputs[i].c.records));
+    tg_metrics_family(out, "input_bytes_total", "counter",
+                      "bytes of the records each input received");
+    for (size_t i = 0; i < n; i++) {
+        tg_metrics_input_sample(out, "input_bytes_total", &tg_inputs[i],
+                                (uint64_t)atomic_load(&tg_inputs[i].c.bytes));
+        nports += tg_inputs[i].port != 0;
+    }
+    if (!nports)
+        return;
+    tg_metrics_family(out, "input_sessions", "gauge",
+                      "open sessions (TCP connections) of each listening input");
+    for (size_t i = 0; i < n; i++) {
+        struct tg_sockset set;
+        if (!tg_inputs[i].port || tg_sock_find(tg_inputs[i].port, TG_TCP_ESTABLISHED, &set) != 0)
+            continue;
+        long held = tg_sock_held(0, &set);
+        free(set.inode);
+        tg_metrics_input_sample(out, "input_sessions", &tg_inputs[i],
+                                held < 0 ? 0 : (uint64_t)held);
+    }
+}
+
+/* trailguard_build_info{version=...,librelp=...} 1 */
+static void tg_metrics_build_info(struct tg_buf *out)
+{
+    size_t n;
+    const struct tg_build_item *bi = tg_buildinfo(&n);
+    tg_metrics_family(out, "build_info", "gauge",
+                      "the version, build features and linked library versions (labels; value 1)");
+    tg_buf_puts(out, "trailguard_build_info{");
+    for (size_t i = 0; i < n; i++) {
+        tg_buf_printf(out, "%s%s=\"", i ? "," : "", bi[i].label);
+        tg_metrics_label(out, bi[i].value);
+        tg_buf_putc(out, '"');
+    }
+    tg_buf_puts(out, "} 1\n");
+}
+
 void tg_metrics_render(struct tg_pipeline *p, struct tg_buf *out)
 {
     struct tg_pipeline_stats st = {0};
@@ -202,12 +347,14 @@ void tg_metrics_render(struct tg_pipeline *p, struct tg_buf *out)
     }
     tg_metrics_rows(out, tg_counter_rows, TG_C_COUNT_, true);
     tg_metrics_rows(out, tg_gauge_rows, TG_G_COUNT_, false);
+    tg_metrics_build_info(out);
+    tg_metrics_inputs(out);
     pthread_mutex_lock(&tg_snapshot_mu);
     if (tg_snapshot_id) {
         tg_metrics_family(out, "policy_snapshot_info", "gauge",
                           "the policy snapshot in use (its id as a label; value 1)");
         tg_buf_puts(out, "trailguard_policy_snapshot_info{id=\"");
-        tg_metrics_label_value(out, tg_snapshot_id);
+        tg_metrics_label(out, tg_snapshot_id);
         tg_buf_puts(out, "\"} 1\n");
     }
     pthread_mutex_unlock(&tg_snapshot_mu);
@@ -242,17 +389,18 @@ void tg_metrics_summary(struct tg_pipeline *p, struct tg_buf *out)
     }
     tg_buf_printf(out,
                   "parsed: syslog=%" PRIu64 " snoopy=%" PRIu64 " percona.audit=%" PRIu64
-                  " partial=%" PRIu64 " unparsed=%" PRIu64 "; decisions: allow=%" PRIu64
-                  " deny=%" PRIu64 " not_applicable=%" PRIu64 "; spool_bytes=%" PRId64,
+                  " sudo=%" PRIu64 " partial=%" PRIu64 " unparsed=%" PRIu64
+                  "; decisions: allow=%" PRIu64 " deny=%" PRIu64 " not_applicable=%" PRIu64
+                  "; spool_bytes=%" PRId64,
                   tg_metrics_get(TG_C_PARSED_SYSLOG), tg_metrics_get(TG_C_PARSED_SNOOPY),
-                  tg_metrics_get(TG_C_PARSED_PERCONA), tg_metrics_get(TG_C_PARTIAL),
-                  tg_metrics_get(TG_C_UNPARSED), tg_metrics_get(TG_C_DECISION_ALLOW),
-                  tg_metrics_get(TG_C_DECISION_DENY), tg_metrics_get(TG_C_DECISION_NOT_APPLICABLE),
-                  tg_metrics_gauge(TG_G_SPOOL_BYTES));
+                  tg_metrics_get(TG_C_PARSED_PERCONA), tg_metrics_get(TG_C_PARSED_SUDO),
+                  tg_metrics_get(TG_C_PARTIAL), tg_metrics_get(TG_C_UNPARSED),
+                  tg_metrics_get(TG_C_DECISION_ALLOW), tg_metrics_get(TG_C_DECISION_DENY),
+                  tg_metrics_get(TG_C_DECISION_NOT_APPLICABLE), tg_metrics_gauge(TG_G_SPOOL_BYTES));
     pthread_mutex_lock(&tg_snapshot_mu);
     if (tg_snapshot_id) {
         tg_buf_puts(out, "; snapshot=\"");
-        tg_metrics_label_value(out, tg_snapshot_id);
+        tg_metrics_label(out, tg_snapshot_id);
         tg_buf_putc(out, '"');
     }
     pthread_mutex_unlock(&tg_snapshot_mu);
@@ -291,13 +439,22 @@ static enum MHD_Result tg_metrics_handler(void *cls, struct MHD_Connection *conn
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
         code = MHD_HTTP_METHOD_NOT_ALLOWED;
         tg_buf_puts(&body, "only GET is supported\n");
+    } else if (m->conf.health && strcmp(url, "/healthz") == 0) {
+        type = "text/plain; charset=utf-8";
+        code = tg_health_live(m->conf.health, &body) ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE;
+    } else if (m->conf.health && strcmp(url, "/readyz") == 0) {
+        type = "text/plain; charset=utf-8";
+        code = tg_health_ready(m->conf.health, &body) ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE;
     } else if (strcmp(url, "/metrics") != 0) {
         code = MHD_HTTP_NOT_FOUND;
-        tg_buf_puts(&body, "not found: metrics are at /metrics\n");
+        tg_buf_puts(&body, m->conf.health ? "not found: see /metrics, /healthz, /readyz\n"
+                                          : "not found: metrics are at /metrics\n");
     } else {
         if (m->conf.refresh)
             m->conf.refresh(m->conf.refresh_ctx);
         tg_metrics_render(m->conf.pipe, &body);
+        if (m->conf.render)
+            m->conf.render(m->conf.render_ctx, &body);
     }
     tg_buf_reserve(&body, 1); /* a zero-length body still gets a buffer to free */
     struct MHD_Response *r =
@@ -408,6 +565,7 @@ int tg_metrics_start(const struct tg_metrics_conf *conf, struct tg_metrics_serve
 {
     struct tg_metrics_server *m = tg_xcalloc(1, sizeof(*m));
     m->conf = *conf;
+    tg_metrics_set(TG_G_START_TIME, (int64_t)time(NULL));
     m->conf.listen = NULL; /* not kept: the caller's string */
     pthread_mutex_init(&m->mu, NULL);
     pthread_cond_init(&m->cv, NULL);

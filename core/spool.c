@@ -147,8 +147,6 @@ struct tg_spool {
     struct tg_spool_stats st;
 };
 
-static const char *const tg_spool_input_names[] = {NULL, "relp", "omprog", "file", "stdin"};
-
 static void tg_put32(uint8_t *p, uint32_t v)
 {
     memcpy(p, &v, 4);
@@ -1249,24 +1247,13 @@ out:
     pthread_mutex_unlock(&sp->mu);
 }
 
-struct tg_event *tg_spool_event(const struct tg_spool_rec *rec, uint64_t seq)
-{
-    const char *type = (unsigned)rec->input < sizeof(tg_spool_input_names) / sizeof(char *)
-                           ? tg_spool_input_names[rec->input]
-                           : NULL;
-    struct tg_input_meta in = {.type = type ? type : "unknown", .peer = rec->peer};
-    struct tg_event *ev = tg_event_new(rec->data, rec->len, &in, rec->received);
-    ev->truncated = rec->truncated;
-    ev->spool_seq = seq;
-    return ev;
-}
-
 void tg_spool_stats(struct tg_spool *sp, struct tg_spool_stats *st)
 {
     pthread_mutex_lock(&sp->mu);
     *st = sp->st;
     st->bytes = sp->total_bytes;
     st->segments = sp->nsegs;
+    st->full = sp->full_logged;
     pthread_mutex_unlock(&sp->mu);
 }
 

@@ -104,12 +104,14 @@
 #include "core/event.h"
 #include "core/limits.h"
 
-/* Input types a record can come from (stored as a code). */
+/* The sources a record can come from, stored as a code per record: each
+ * source plugin names its own (ingest/source.h); never reuse a number. */
 enum tg_spool_input {
     TG_SPOOL_IN_RELP = 1,
     TG_SPOOL_IN_OMPROG,
     TG_SPOOL_IN_FILE,
     TG_SPOOL_IN_STDIN,
+    TG_SPOOL_IN_INTERNAL,
 };
 
 #define TG_SPOOL_PEER_MAX   4096 /* a file path (PATH_MAX) or an address */
@@ -119,8 +121,8 @@ enum tg_spool_input {
 struct tg_spool_rec {
     enum tg_spool_input input;
     struct tg_str peer; /* RELP peer IP, file path, or absent */
-    /* where in its source the record was (opaque to the spool, e.g. "ino
-     * 123 off 4567" for a file line), or absent; replay hands back exactly
+    /* where in its source the record was (opaque to the spool: the intake's
+     * [format][salt], ingest/intake.h), or absent; replay hands back exactly
      * these bytes */
     struct tg_str origin;
     struct tg_time received;
@@ -151,6 +153,7 @@ struct tg_spool_stats {
     uint64_t sync_failures;        /* fdatasyncs (and directory fsyncs) that failed */
     uint64_t dropped_unconfigured; /* records only removed sinks still owed (open) */
     uint64_t bytes, segments;      /* current */
+    bool full;                     /* an append is waiting for room now (spool_max_bytes) */
 };
 
 struct tg_spool;
@@ -202,9 +205,6 @@ int tg_spool_sync(struct tg_spool *sp);
  * is the spool).  Out-of-order and repeated confirmations are fine.
  */
 void tg_spool_confirm(void *spool, uint64_t seq, size_t sink);
-
-/* Build the pipeline event for a record (spool_seq = seq).  Caller owns it. */
-struct tg_event *tg_spool_event(const struct tg_spool_rec *rec, uint64_t seq);
 
 void tg_spool_stats(struct tg_spool *sp, struct tg_spool_stats *st);
 

@@ -1,23 +1,41 @@
 /*
- * in_file.c - follow a log file ([input.file]): snoopy logs, Percona
- * audit.log, syslog files.  See inputs.h.
+ * in_file.c - the [input.file] source plugin: follow a log file (snoopy
+ * logs, Percona audit.log, syslog files).  See source.h.
  *
- * One thread per file polls every TG_FILE_POLL_MS: it reads what was
- * appended, spools each complete line (a line is only taken once its LF is
- * there), and remembers (inode, offset) in <spool_dir>/file-<hash>.pos
- * after the lines are in the spool -- a crash in between re-reads a few
- * lines, which dedup drops.  Rotation:
- *   rename (logrotate's default)  the path now names another inode: the
- *                                 old file is read to its end (a last line
- *                                 without LF included), then the new one
- *                                 from offset 0
- *   copytruncate                  same inode, size below our offset: start
- *                                 again at 0
- * A path ending in .gz is read once, whole, through ingest/reader.h, and
- * marked done for that inode.  Lines longer than TG_FILE_MAX_LINE are cut
- * there and marked truncated.  `format` is checked here and applied by the
- * workers: the daemon parses this file's events with the parse context of
- * that format, as `ingest --format` does (tools/daemon.c).
+ * One thread per file polls every TG_FILE_POLL_MS and hands what was
+ * appended to an intake stream (ingest/intake.h), which splits it into
+ * lines, frames the lines into records, salts each record's event.id with
+ * the file's identity and the record's offset, and spools it.  The stream's
+ * resume offset (before a line without its LF yet, or a record still being
+ * framed) is kept with the file's identity in <spool_dir>/file-<hash>.pos,
+ * written after the records before it are committed to the spool: a crash
+ * in between re-reads a few records, with the same ids, which dedup drops
+ * after the replay.  `format` is checked here and passed to the intake,
+ * which stores it with every record, so the workers (and a replay) parse
+ * the file's records as `ingest --format` would.
+ *
+ * Identity: "<inode>.<generation>", the generation counting the
+ * truncations seen (kept in the position file), so a line written again at
+ * the same offset after a copytruncate is a new record, not a duplicate.
+ *
+ * Rotation:
+ *   rename (logrotate's default)  the path names another inode, or none:
+ *       the old file is read on while it grows and for TG_FILE_ROTATE_WAIT_MS
+ *       after that (a writer that has not reopened yet still writes to it),
+ *       then ended (a last line without LF becomes a record); the new file is
+ *       followed from offset 0 as soon as it exists.  A rotation while the
+ *       collector was stopped is found by the inode of "<path>.1", which is
+ *       then read from the remembered position first.
+ *   copytruncate  the file is shorter than our offset, or the bytes before
+ *       our offset are not the ones we read (it was truncated and written
+ *       past that point before we looked): what was appended after our last
+ *       read and before the copy is read from "<path>.1" (logrotate's copy)
+ *       when that holds the same bytes before our offset, then the file is
+ *       read again from 0 under the next generation.  What the writer wrote
+ *       between the copy and the truncation is in neither file: logrotate
+ *       documents that loss of copytruncate itself.
+ * A path ending in .gz is read once, whole (through ingest/reader.h), and
+ * marked done for that inode.
  *
  * Threads: the follower thread does everything; reopen/stop set flags from
  * the main thread.
@@ -31,38 +49,55 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <zlib.h>
 
+#include "core/collector_conf.h"
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/mem.h"
-#include "ingest/inputs.h"
+#include "ingest/intake.h"
 #include "ingest/reader.h"
+#include "ingest/source.h"
 #include "parsers/parse.h"
 
-#define TG_FILE_POLL_MS  200
-#define TG_FILE_MAX_LINE (1u << 20)
-#define TG_FILE_CHUNK    (64u << 10)
+#define TG_FILE_POLL_MS        200
+#define TG_FILE_ROTATE_WAIT_MS 5000
+#define TG_FILE_CHUNK          (64u << 10)
+#define TG_FILE_TAIL           64 /* bytes before the offset compared to find a rewrite */
+
+/* [input.file] / [input.file.NAME] */
+struct tg_file_conf {
+    char *name;
+    char *path;
+    char *format; /* auto|syslog|snoopy|percona, as ingest --format; NULL = auto */
+};
+
+/* One open file and the stream of its bytes. */
+struct tg_file_open {
+    int fd; /* -1: none */
+    ino_t ino;
+    uint64_t gen;
+    struct tg_intake_stream *st;
+    char tail[TG_FILE_TAIL]; /* the last bytes read, just before the stream's offset */
+    size_t tail_len;
+    int64_t grew_ms; /* a renamed file: when it last grew */
+};
 
 struct tg_file_input {
     const struct tg_file_conf *conf;
-    char *pos_path;
-    struct tg_spool *sp;
-    struct tg_source *src;
+    char *label, *pos_path, *rotated_path;
+    struct tg_intake_src *src;
     pthread_t thread;
     atomic_bool stop, reopen;
-    int fd;
-    ino_t ino;
-    uint64_t off;       /* bytes of the file read */
-    uint64_t pending;   /* of which in the incomplete last line (re-read after a restart) */
-    char *buf;          /* read buffer, TG_FILE_CHUNK */
-    struct tg_buf line; /* the incomplete last line */
-    bool cut;           /* the current line passed TG_FILE_MAX_LINE */
-    uint64_t last_seq;
-    bool unstored; /* a line could not be spooled while stopping */
-    uint64_t lines, truncated;
+    struct tg_file_open cur; /* the file the path names */
+    struct tg_file_open old; /* a renamed one, read until it stays still */
+    char *buf;               /* read buffer, TG_FILE_CHUNK */
+    bool warned;
+    uint64_t saved_ino, saved_off, saved_gen; /* what the position file holds */
+    bool pos_stuck; /* a commit failed: the position file is not advanced any more */
 };
 
 #define OFF(f) offsetof(struct tg_file_conf, f)
@@ -70,18 +105,19 @@ static const struct tg_opt tg_file_opts[] = {
     {"path", TG_OPT_STR, NULL, OFF(path), "file to follow (across rename and copytruncate)"},
     {"format", TG_OPT_STR, "auto", OFF(format),
      "record format, as for `trailguard ingest --format`: auto (detect per record), syslog "
-     "(records have a syslog header), snoopy or percona (records of that kind only; others stay "
-     "unparsed)"},
+     "(records have a syslog header), snoopy, percona or sudo (records of that kind only; others "
+     "stay unparsed)"},
     {NULL},
 };
 
-static const char *tg_file_check(const void *section)
+static const char *tg_file_section_check(const void *section)
 {
     const struct tg_file_conf *c = section;
     if (!c->path)
         return "path is required";
     if (c->format && tg_config_choice(tg_format_names, c->format) < 0)
-        return "format: expected auto, syslog, snoopy or percona (as `trailguard ingest --format`)";
+        return "format: expected auto, syslog, snoopy, percona or sudo (as `trailguard ingest "
+               "--format`)";
     return NULL;
 }
 
@@ -92,7 +128,7 @@ const struct tg_section_def tg_file_section = {
     .opts = tg_file_opts,
     .size = sizeof(struct tg_file_conf),
     .name_offset = OFF(name),
-    .check = tg_file_check,
+    .check = tg_file_section_check,
 };
 
 static bool tg_is_gz(const char *path)
@@ -101,98 +137,136 @@ static bool tg_is_gz(const char *path)
     return n > 3 && strcmp(path + n - 3, ".gz") == 0;
 }
 
-/* Spool one record and hand its event over.  Retries until stored. */
-static void tg_file_emit(struct tg_file_input *f, const char *p, size_t n, bool cut)
+static int64_t tg_now_ms(void)
 {
-    struct tg_spool_rec rec = {.input = TG_SPOOL_IN_FILE,
-                               .peer = tg_str_c(f->conf->path),
-                               .received = tg_time_now(),
-                               .truncated = cut,
-                               .data = p,
-                               .len = n};
-    uint64_t seq;
-    while (tg_spool_append(f->sp, &rec, &seq) != 0) {
-        if (atomic_load(&f->stop)) {
-            f->unstored = true; /* keep the saved position before this line */
-            return;
-        }
-        sleep(1);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Begin the stream of an open file at `off` under generation `gen`. */
+static void tg_file_begin(struct tg_file_input *f, struct tg_file_open *o, uint64_t gen,
+                          uint64_t off)
+{
+    char id[48];
+    snprintf(id, sizeof(id), "%ju.%" PRIu64, (uintmax_t)o->ino, gen);
+    o->gen = gen;
+    o->tail_len = 0;
+    o->grew_ms = tg_now_ms();
+    o->st = tg_intake_stream_new(f->src, tg_str_c(f->conf->path), tg_str_c(id), off);
+}
+
+/* End an open file: what its stream holds goes on; close it. */
+static void tg_file_end(struct tg_file_open *o)
+{
+    if (o->st) {
+        tg_intake_stream_end(o->st);
+        tg_intake_stream_free(o->st);
     }
-    f->last_seq = seq;
-    f->lines++;
-    f->truncated += cut;
-    tg_source_add(f->src, tg_spool_event(&rec, seq));
+    if (o->fd >= 0)
+        close(o->fd);
+    *o = (struct tg_file_open){.fd = -1};
+}
+
+/* Feed bytes to o's stream and remember the last TG_FILE_TAIL of them. */
+static void tg_file_feed(struct tg_file_open *o, const char *p, size_t n)
+{
+    tg_intake_stream_feed(o->st, p, n);
+    if (n >= TG_FILE_TAIL) {
+        memcpy(o->tail, p + n - TG_FILE_TAIL, TG_FILE_TAIL);
+        o->tail_len = TG_FILE_TAIL;
+        return;
+    }
+    size_t keep = o->tail_len + n > TG_FILE_TAIL ? TG_FILE_TAIL - n : o->tail_len;
+    memmove(o->tail, o->tail + o->tail_len - keep, keep);
+    memcpy(o->tail + keep, p, n);
+    o->tail_len = keep + n;
+}
+
+/* Read fd from where it is to its end into o's stream; returns bytes read. */
+static size_t tg_file_read_fd(struct tg_file_input *f, struct tg_file_open *o, int fd)
+{
+    size_t total = 0;
+    ssize_t r;
+    while (!atomic_load(&f->stop) && (r = read(fd, f->buf, TG_FILE_CHUNK)) > 0) {
+        tg_file_feed(o, f->buf, (size_t)r);
+        total += (size_t)r;
+    }
+    return total;
+}
+
+/* Whether the bytes of fd just before `off` are o's remembered tail. */
+static bool tg_file_tail_matches(const struct tg_file_open *o, int fd, uint64_t off)
+{
+    char b[TG_FILE_TAIL];
+    if (o->tail_len == 0)
+        return true;
+    if (off < o->tail_len)
+        return false;
+    return pread(fd, b, o->tail_len, (off_t)(off - o->tail_len)) == (ssize_t)o->tail_len &&
+           memcmp(b, o->tail, o->tail_len) == 0;
+}
+
+/* The followed file was truncated (copytruncate): take what the copy holds
+ * beyond our offset, end the old generation, start the next at 0. */
+static void tg_file_truncated(struct tg_file_input *f)
+{
+    struct tg_file_open *o = &f->cur;
+    uint64_t off = tg_intake_stream_offset(o->st);
+    struct stat st;
+    int cfd = open(f->rotated_path, O_RDONLY | O_CLOEXEC);
+    size_t more = 0;
+    if (cfd >= 0 && fstat(cfd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > off &&
+        o->tail_len && tg_file_tail_matches(o, cfd, off) && lseek(cfd, (off_t)off, SEEK_SET) >= 0)
+        more = tg_file_read_fd(f, o, cfd);
+    if (cfd >= 0)
+        close(cfd);
+    if (more)
+        tg_info("%s: truncated (copytruncate); read the %zu bytes appended before it from %s; "
+                "reading the file from the start",
+                f->label, more, f->rotated_path);
+    else
+        tg_info("%s: truncated (copytruncate); reading it from the start", f->label);
+    uint64_t gen = o->gen + 1;
+    tg_intake_stream_end(o->st);
+    tg_intake_stream_free(o->st);
+    lseek(o->fd, 0, SEEK_SET);
+    tg_file_begin(f, o, gen, 0);
 }
 
 static void tg_file_save_pos(struct tg_file_input *f, bool done)
 {
-    /* the saved position acknowledges the lines before it: not before they
-     * are durable (a failed sync keeps the old one: re-read after a restart) */
-    if (f->last_seq && tg_spool_commit(f->sp, f->last_seq) != 0)
+    struct tg_file_open *o = &f->cur;
+    uint64_t off = tg_intake_stream_resume(o->st);
+    if (f->pos_stuck || (!done && (uint64_t)o->ino == f->saved_ino && off == f->saved_off &&
+                         o->gen == f->saved_gen))
         return;
+    /* the saved position acknowledges the records before it: not before they
+     * are durable.  After a failed sync it stays where it was for this run
+     * (a later record's durability says nothing of the failed ones): the
+     * next start reads them again */
+    if (tg_intake_commit(f->src) != 0) {
+        tg_err("%s: the spool could not make the records read durable; the saved position stays "
+               "at %" PRIu64 " (they are read again at the next start)",
+               f->label, f->saved_off);
+        f->pos_stuck = true;
+        return;
+    }
     char *tmp = tg_xasprintf("%s.tmp", f->pos_path);
-    FILE *o = fopen(tmp, "w");
-    if (o) {
-        fprintf(o, "%ju %" PRIu64 " %d\n", (uintmax_t)f->ino, f->off - f->pending, done ? 1 : 0);
-        if (fclose(o) == 0 && rename(tmp, f->pos_path) == 0) {
+    FILE *out = fopen(tmp, "w");
+    if (out) {
+        fprintf(out, "%ju %" PRIu64 " %d %" PRIu64 "\n", (uintmax_t)o->ino, off, done ? 1 : 0,
+                o->gen);
+        if (fclose(out) == 0 && rename(tmp, f->pos_path) == 0) {
+            f->saved_ino = (uint64_t)o->ino;
+            f->saved_off = off;
+            f->saved_gen = o->gen;
             free(tmp);
             return;
         }
     }
-    tg_warn("[input.file] %s: cannot save the position in %s: %s", f->conf->path, f->pos_path,
-            strerror(errno));
+    tg_warn("%s: cannot save the position in %s: %s", f->label, f->pos_path, strerror(errno));
     free(tmp);
-}
-
-/* Feed bytes; complete lines are emitted.  `eof_final`: flush an unterminated last line. */
-static void tg_file_feed(struct tg_file_input *f, const char *p, size_t n, bool eof_final)
-{
-    while (n) {
-        const char *lf = memchr(p, '\n', n);
-        size_t take = lf ? (size_t)(lf - p) : n;
-        size_t room = TG_FILE_MAX_LINE - f->line.len;
-        if (take > room) {
-            f->cut = true;
-            tg_buf_append(&f->line, p, room);
-        } else if (!f->cut) {
-            tg_buf_append(&f->line, p, take);
-        }
-        f->off += take;
-        f->pending += take;
-        if (!lf)
-            break;
-        f->off++;
-        f->pending = 0;
-        if (f->line.len)
-            tg_file_emit(f, f->line.data, f->line.len, f->cut);
-        f->line.len = 0;
-        f->cut = false;
-        p = lf + 1;
-        n -= take + 1;
-    }
-    if (eof_final && f->line.len) {
-        tg_file_emit(f, f->line.data, f->line.len, f->cut);
-        f->line.len = 0;
-        f->cut = false;
-    }
-    if (eof_final)
-        f->pending = 0;
-}
-
-/* Read what is there; returns bytes read (0 at EOF). */
-static size_t tg_file_drain(struct tg_file_input *f, bool final)
-{
-    size_t total = 0;
-    for (;;) {
-        ssize_t r = read(f->fd, f->buf, TG_FILE_CHUNK);
-        if (r <= 0)
-            break;
-        tg_file_feed(f, f->buf, (size_t)r, false);
-        total += (size_t)r;
-    }
-    if (final)
-        tg_file_feed(f, NULL, 0, true);
-    return total;
 }
 
 /* Read a .gz file whole (once per inode). */
@@ -200,165 +274,293 @@ static void tg_file_read_gz(struct tg_file_input *f)
 {
     struct tg_reader *r;
     if (tg_reader_open(f->conf->path, &r) != 0) {
-        tg_warn("[input.file] %s: cannot open: %s", f->conf->path, strerror(errno));
+        tg_warn("%s: cannot open: %s", f->label, strerror(errno));
         return;
     }
-    const char *rec, *errmsg;
-    size_t len;
-    bool cut;
+    tg_file_begin(f, &f->cur, 0, 0);
+    const char *p, *errmsg;
+    size_t n;
     int rc;
-    while (!atomic_load(&f->stop) && (rc = tg_reader_next(r, &rec, &len, &cut, &errmsg)) == 0)
-        if (len)
-            tg_file_emit(f, rec, len, cut);
+    while (!atomic_load(&f->stop) && (rc = tg_reader_read(r, &p, &n, &errmsg)) == 0)
+        tg_intake_stream_feed(f->cur.st, p, n);
     if (rc == TG_EIO)
-        tg_warn("[input.file] %s: read error: %s", f->conf->path, errmsg ? errmsg : "");
-    f->off = tg_reader_offset(r);
+        tg_warn("%s: read error: %s", f->label, errmsg ? errmsg : "");
     tg_reader_close(r);
-    tg_source_flush(f->src);
-    if (!atomic_load(&f->stop))
+    if (!atomic_load(&f->stop)) {
+        tg_intake_stream_end(f->cur.st);
         tg_file_save_pos(f, true);
+    }
+    tg_intake_src_flush(f->src);
 }
 
-/* Open the path and position it (saved position if the inode matches). */
-static void tg_file_open(struct tg_file_input *f, bool use_saved)
+/* The remembered position: 0 with its fields, or TG_ENOENT. */
+static int tg_file_load_pos(struct tg_file_input *f, uintmax_t *ino, uint64_t *off, int *done,
+                            uint64_t *gen)
 {
-    struct stat st;
-    f->fd = open(f->conf->path, O_RDONLY | O_CLOEXEC);
-    if (f->fd < 0 || fstat(f->fd, &st) != 0) {
-        if (f->fd >= 0)
-            close(f->fd);
-        f->fd = -1;
-        return;
-    }
-    uintmax_t ino = 0;
-    uint64_t off = 0;
-    int done = 0;
-    FILE *in = use_saved ? fopen(f->pos_path, "r") : NULL;
-    bool have = in && fscanf(in, "%ju %" SCNu64 " %d", &ino, &off, &done) == 3;
+    FILE *in = fopen(f->pos_path, "r");
+    *gen = 0;
+    int n = in ? fscanf(in, "%ju %" SCNu64 " %d %" SCNu64, ino, off, done, gen) : 0;
     if (in)
         fclose(in);
-    f->ino = st.st_ino;
-    f->off = 0;
-    f->pending = 0;
-    f->line.len = 0;
-    f->cut = false;
-    if (have && ino == (uintmax_t)st.st_ino && off <= (uint64_t)st.st_size) {
-        f->off = off;
-        lseek(f->fd, (off_t)off, SEEK_SET);
+    return n >= 3 ? 0 : TG_ENOENT;
+}
+
+/* Open the path.  The first time, resume from the remembered position: in
+ * the same file, or in "<path>.1" when the file was rotated meanwhile. */
+static void tg_file_open(struct tg_file_input *f, bool first)
+{
+    struct tg_file_open *o = &f->cur;
+    struct stat st;
+    o->fd = open(f->conf->path, O_RDONLY | O_CLOEXEC);
+    if (o->fd < 0 || fstat(o->fd, &st) != 0) {
+        if (o->fd >= 0)
+            close(o->fd);
+        o->fd = -1;
+        return;
+    }
+    o->ino = st.st_ino;
+    uintmax_t ino = 0;
+    uint64_t off = 0, gen = 0;
+    int done = 0;
+    bool have = first && tg_file_load_pos(f, &ino, &off, &done, &gen) == 0;
+    if (have) {
+        f->saved_ino = ino;
+        f->saved_off = off;
+        f->saved_gen = gen;
     }
     if (tg_is_gz(f->conf->path)) {
-        close(f->fd);
-        f->fd = -1;
+        close(o->fd);
+        o->fd = -1;
         if (!(have && done && ino == (uintmax_t)st.st_ino))
             tg_file_read_gz(f);
+        return;
+    }
+    struct stat rst;
+    if (have && ino != (uintmax_t)st.st_ino && stat(f->rotated_path, &rst) == 0 &&
+        (uintmax_t)rst.st_ino == ino && (uint64_t)rst.st_size >= off) {
+        /* rotated while we were stopped: the rest of the old file first */
+        f->old.fd = open(f->rotated_path, O_RDONLY | O_CLOEXEC);
+        if (f->old.fd >= 0) {
+            f->old.ino = rst.st_ino;
+            lseek(f->old.fd, (off_t)off, SEEK_SET);
+            tg_file_begin(f, &f->old, gen, off);
+            tg_info("%s: rotated while stopped; reading %s on from where it was", f->label,
+                    f->rotated_path);
+        }
+    }
+    if (have && ino == (uintmax_t)st.st_ino) {
+        if (off <= (uint64_t)st.st_size) {
+            lseek(o->fd, (off_t)off, SEEK_SET);
+        } else { /* truncated while we were stopped */
+            off = 0;
+            gen++;
+        }
+    } else {
+        off = 0;
+        gen = 0;
+    }
+    tg_file_begin(f, o, gen, off);
+}
+
+/* SIGHUP: the same file is opened again where we are (a renamed one is left
+ * to the rotation check, which reads the old file on). */
+static void tg_file_do_reopen(struct tg_file_input *f)
+{
+    struct stat now;
+    struct tg_file_open *o = &f->cur;
+    if (o->fd < 0 || stat(f->conf->path, &now) != 0 || now.st_ino != o->ino)
+        return;
+    int fd = open(f->conf->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    close(o->fd);
+    o->fd = fd;
+    lseek(fd, (off_t)tg_intake_stream_offset(o->st), SEEK_SET);
+}
+
+/* One poll of the file the path names; true when it was renamed away. */
+static bool tg_file_poll_cur(struct tg_file_input *f)
+{
+    struct tg_file_open *o = &f->cur;
+    struct stat st, now;
+    uint64_t off = tg_intake_stream_offset(o->st);
+    if (fstat(o->fd, &st) == 0 &&
+        ((uint64_t)st.st_size < off || !tg_file_tail_matches(o, o->fd, off)))
+        tg_file_truncated(f);
+    tg_file_read_fd(f, o, o->fd);
+    tg_intake_stream_idle(o->st);
+    if (stat(f->conf->path, &now) != 0 || now.st_ino != o->ino) {
+        /* renamed (or removed): read it on while it grows; follow the new one */
+        tg_file_read_fd(f, o, o->fd);
+        if (f->old.fd >= 0) /* an earlier rotated file: what it still has, then done */
+            tg_file_read_fd(f, &f->old, f->old.fd);
+        tg_file_end(&f->old);
+        f->old = *o;
+        f->old.grew_ms = tg_now_ms();
+        *o = (struct tg_file_open){.fd = -1};
+        tg_info("%s: rotated (renamed); reading the old file on while it grows, following the "
+                "new one",
+                f->label);
+        return true;
+    }
+    return false;
+}
+
+/* One poll of a renamed file: read what it grew by; end it once it stayed
+ * still for TG_FILE_ROTATE_WAIT_MS. */
+static void tg_file_poll_old(struct tg_file_input *f)
+{
+    struct tg_file_open *o = &f->old;
+    int64_t now = tg_now_ms();
+    if (tg_file_read_fd(f, o, o->fd))
+        o->grew_ms = now;
+    tg_intake_stream_idle(o->st);
+    if (now - o->grew_ms >= TG_FILE_ROTATE_WAIT_MS) {
+        tg_info("%s: done with the rotated file (%" PRIu64 " bytes read)", f->label,
+                tg_intake_stream_offset(o->st));
+        tg_file_end(o);
     }
 }
 
 static void *tg_file_main(void *arg)
 {
     struct tg_file_input *f = arg;
-    bool first = true, warned = false, gz = tg_is_gz(f->conf->path);
+    bool first = true, gz = tg_is_gz(f->conf->path);
     while (!atomic_load(&f->stop)) {
-        struct stat now;
-        if (atomic_exchange(&f->reopen, false) && f->fd >= 0 && stat(f->conf->path, &now) == 0 &&
-            now.st_ino == f->ino) {
-            /* the same file: open it again where we are, before a last line
-             * without its LF yet (read again); a renamed one is left to the
-             * rotation check below, which reads the old file to its end */
-            tg_file_drain(f, false);
-            tg_source_flush(f->src);
-            int fd = open(f->conf->path, O_RDONLY | O_CLOEXEC);
-            if (fd >= 0) {
-                close(f->fd);
-                f->fd = fd;
-                f->off -= f->pending;
-                lseek(fd, (off_t)f->off, SEEK_SET);
-                f->pending = 0;
-                f->line.len = 0;
-                f->cut = false;
-            }
-        }
-        if (f->fd < 0 && (!gz || first)) {
+        if (atomic_exchange(&f->reopen, false))
+            tg_file_do_reopen(f);
+        if (f->cur.fd < 0 && !f->cur.st && (!gz || first)) {
             tg_file_open(f, first);
-            if (f->fd < 0 && !gz && !warned) {
-                tg_warn("[input.file] %s: cannot open (%s); waiting for it to appear",
-                        f->conf->path, strerror(errno));
-                warned = true;
+            if (f->cur.fd < 0 && !gz && !f->warned) {
+                tg_warn("%s: cannot open (%s); waiting for it to appear", f->label,
+                        strerror(errno));
+                f->warned = true;
             }
         }
         first = false;
-        if (f->fd >= 0) {
-            warned = false;
-            size_t got = tg_file_drain(f, false);
-            struct stat cur;
-            bool renamed = stat(f->conf->path, &now) != 0 || now.st_ino != f->ino;
-            if (renamed) {
-                tg_file_drain(f, true); /* the rest of the old file */
-                close(f->fd);
-                f->fd = -1;
-                tg_info("[input.file] %s: rotated (renamed); following the new file",
-                        f->conf->path);
-            } else if (fstat(f->fd, &cur) == 0 && (uint64_t)cur.st_size < f->off) {
-                tg_info("[input.file] %s: truncated (copytruncate); reading from the start",
-                        f->conf->path);
-                lseek(f->fd, 0, SEEK_SET);
-                f->off = 0;
-                f->pending = 0;
-                f->line.len = 0;
-                f->cut = false;
-                got = 1;
-            }
-            tg_source_flush(f->src);
-            if (got && !renamed)
-                tg_file_save_pos(f, false);
-            if (renamed)
-                continue; /* open the new file now; it starts at offset 0 */
+        bool renamed = false;
+        if (f->old.fd >= 0)
+            tg_file_poll_old(f);
+        if (f->cur.fd >= 0) {
+            f->warned = false;
+            renamed = tg_file_poll_cur(f);
         }
-        usleep(TG_FILE_POLL_MS * 1000);
+        tg_intake_src_flush(f->src);
+        if (f->cur.fd >= 0)
+            tg_file_save_pos(f, false);
+        if (!renamed) /* renamed: look for the new file at once */
+            usleep(TG_FILE_POLL_MS * 1000);
     }
     return NULL;
 }
 
-int tg_file_start(const struct tg_file_conf *conf, const char *state_dir, struct tg_spool *sp,
-                  struct tg_pipeline *p, struct tg_file_input **out)
+/* A path that names a directory is never followed: a problem through ck
+ * (s may be NULL in log mode), 0 or TG_ECONFIG. */
+static int tg_file_check_dir(struct tg_findings *ck, const struct tg_section *s, const char *path)
 {
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return 0;
+    tg_check_problem(ck, s, "path",
+                     "%s is not a regular file but a directory; give the log file in it", path);
+    return TG_ECONFIG;
+}
+
+/* `trailguard check`: the path readable (one that does not exist yet is a
+ * note: the follower waits for it). */
+static void tg_file_check(struct tg_findings *ck, const struct tg_section *s)
+{
+    const char *path = tg_config_str(s, "path");
+    if (!path)
+        return;
+    if (access(path, F_OK) != 0 && errno == ENOENT)
+        tg_check_note(ck, s, "path", "%s does not exist yet; it is followed once it appears", path);
+    else if (tg_file_check_dir(ck, s, path) == 0)
+        tg_check_readable(ck, s, "path", path, "a file");
+}
+
+static int tg_file_start(struct tg_input *in, const void *section)
+{
+    const struct tg_file_conf *conf = section;
+    const struct tg_collector_conf *cc = tg_config_get(in->config, "collector");
+    char *label = tg_xasprintf("[input.file%s%s] %s", conf->name && conf->name[0] ? "." : "",
+                               conf->name ? conf->name : "", conf->path);
+    struct tg_findings ck = {.label = label}; /* log mode */
+    if (tg_file_check_dir(&ck, NULL, conf->path) != 0) {
+        free(label);
+        return TG_ECONFIG;
+    }
     struct tg_file_input *f = tg_xcalloc(1, sizeof(*f));
     f->conf = conf;
-    f->sp = sp;
-    f->fd = -1;
-    f->line = TG_BUF_INIT;
+    f->cur.fd = f->old.fd = -1;
     f->buf = tg_xmalloc(TG_FILE_CHUNK);
-    f->pos_path = tg_xasprintf("%s/file-%08lx.pos", state_dir,
+    f->label = label;
+    f->pos_path = tg_xasprintf("%s/file-%08lx.pos", cc->spool_dir,
                                crc32(0L, (const Bytef *)conf->path, (uInt)strlen(conf->path)));
-    f->src = tg_pipeline_source(p);
+    f->rotated_path = tg_xasprintf("%s.1", conf->path);
+    f->saved_ino = UINT64_MAX;
+    char mlabel[80];
+    snprintf(mlabel, sizeof(mlabel), "input.file%s%s", conf->name && conf->name[0] ? "." : "",
+             conf->name ? conf->name : "");
+    struct tg_intake_src_conf ic = {
+        .ops = &tg_in_file,
+        .label = f->label,
+        .format = conf->format ? (enum tg_format)tg_config_choice(tg_format_names, conf->format)
+                               : TG_FMT_AUTO,
+        .metrics_label = mlabel};
+    f->src = tg_intake_src_new(in->intake, &ic);
     pthread_create(&f->thread, NULL, tg_file_main, f);
     pthread_setname_np(f->thread, "tg-in-file");
-    tg_info("[input.file] %s: following", conf->path);
-    *out = f;
+    tg_info("%s: following", f->label);
+    in->ctx = f;
     return 0;
 }
 
-void tg_file_reopen(struct tg_file_input *f)
+static void tg_file_reopen(struct tg_input *in)
 {
+    struct tg_file_input *f = in->ctx;
     atomic_store(&f->reopen, true);
 }
 
-void tg_file_stop(struct tg_file_input *f)
+static void tg_file_stop(struct tg_input *in)
 {
+    struct tg_file_input *f = in->ctx;
     if (!f)
         return;
     atomic_store(&f->stop, true);
     pthread_join(f->thread, NULL);
-    if (f->fd >= 0) {
-        tg_source_flush(f->src);
-        if (!f->unstored)
+    if (f->cur.st) {
+        /* a line without its LF, a record still framed: read again next time */
+        if (f->cur.fd >= 0)
             tg_file_save_pos(f, false);
-        close(f->fd);
+        tg_intake_stream_free(f->cur.st);
     }
-    tg_info("[input.file] %s: %" PRIu64 " lines read (%" PRIu64 " truncated)", f->conf->path,
-            f->lines, f->truncated);
-    tg_buf_free(&f->line);
+    if (f->cur.fd >= 0)
+        close(f->cur.fd);
+    if (f->old.st)
+        tg_intake_stream_free(f->old.st);
+    if (f->old.fd >= 0)
+        close(f->old.fd);
+    struct tg_intake_stats st;
+    tg_intake_src_stats(f->src, &st);
+    tg_intake_src_free(f->src);
+    tg_info("%s: %" PRIu64 " records read (%" PRIu64 " truncated, %" PRIu64
+            " blank lines and JSON array brackets skipped)",
+            f->label, st.records, st.truncated, st.skipped);
     free(f->buf);
+    free(f->label);
     free(f->pos_path);
+    free(f->rotated_path);
     free(f);
+    in->ctx = NULL;
 }
+
+const struct tg_source_ops tg_in_file = {
+    .name = "file",
+    .code = TG_SPOOL_IN_FILE,
+    .section = &tg_file_section,
+    .check = tg_file_check,
+    .start = tg_file_start,
+    .reopen = tg_file_reopen,
+    .stop = tg_file_stop,
+};

@@ -1,30 +1,31 @@
 /*
- * in_relp.c - RELP listeners (librelp), plain or TLS with peer
- * authentication.  See inputs.h.
+ * in_relp.c - the [input.relp] source plugin: RELP listeners (librelp),
+ * plain or TLS with peer authentication.  See source.h.
  *
  * librelp sends "200 OK" as soon as the receive callback returns and ignores
  * its return value (reference/formats.md section 3.3), so the callback is
- * where the promise is kept: it appends the message to the spool and waits
- * for the fsync policy before it returns.  If the spool cannot take the
- * record, the callback retries and never returns early: an unacknowledged
- * frame is resent by the sender after a reconnect, a false ack would be a
- * loss.  If the collector is stopping while the spool still refuses, the
- * process exits without acknowledging (status 3).
+ * where the promise is kept: it hands the message to the intake, which
+ * appends it to the spool and waits for the fsync policy before it returns
+ * (TG_INTAKE_COMMIT).  If the spool cannot take the record, the intake
+ * retries and the callback never returns early: an unacknowledged frame is
+ * resent by the sender after a reconnect, a false ack would be a loss.  If
+ * the collector is stopping while the spool still refuses, the process
+ * exits without acknowledging (status 3).
  *
  * One librelp engine serves all its sessions from one thread, so a callback
  * that waits for an fsync stalls the others: each listener gets its own
- * engine and thread.  Messages longer than max_message are truncated
- * (librelp's truncate mode keeps max_message + 1 bytes, which tells us the
- * frame was longer; the record keeps max_message of them) and marked,
- * never dropped.  max_message is at most TG_RECORD_MAX (core/limits.h), so
- * every acknowledged record is one the spool reads back.  A peer that fails TLS
+ * engine and thread.  Messages longer than max_message are truncated by
+ * the intake (librelp's truncate mode keeps max_message + 1 bytes, which
+ * tells it the frame was longer; the record keeps max_message of them) and
+ * marked, never dropped.  max_message is at most TG_RECORD_MAX
+ * (core/limits.h), so every acknowledged record is one the spool reads
+ * back.  A peer that fails TLS
  * authentication is refused by librelp before any frame is read; the
  * callback below logs and counts it.
  *
- * Threads: the engine thread runs the callbacks; flush/stats/stop come from
- * the main thread.  The tg_source has its own lock.
+ * Threads: the engine thread runs the callbacks; check/start/stop come from
+ * the main thread.
  */
-#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <librelp.h>
@@ -39,22 +40,34 @@
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/mem.h"
-#include "ingest/inputs.h"
+#include "ingest/intake.h"
+#include "ingest/source.h"
+
+/* [input.relp] / [input.relp.NAME] */
+enum tg_relp_auth { TG_RELP_AUTH_NAME = 0, TG_RELP_AUTH_FINGERPRINT, TG_RELP_AUTH_CERTVALID };
+struct tg_relp_conf {
+    char *name; /* the NAME of [input.relp.NAME], "" for [input.relp] */
+    char *listen;
+    bool tls;
+    char *tls_ca, *tls_cert, *tls_key;
+    int tls_auth_mode; /* enum tg_relp_auth */
+    char *tls_permitted_peers;
+    int64_t max_message;
+};
 
 struct tg_relp_listener {
     const struct tg_relp_conf *conf;
     char label[96]; /* "[input.relp.NAME] 127.0.0.1:2514" for messages */
     relpEngine_t *eng;
     pthread_t thread;
-    atomic_bool running, stopping;
-    struct tg_spool *sp;
-    struct tg_source *src;
-    atomic_uint_fast64_t messages, bytes, truncated, auth_failures, errors, spool_retries;
+    atomic_bool running;
+    struct tg_intake_src *src;
+    atomic_uint_fast64_t auth_failures, errors;
 };
 
 static const char *const tg_auth_choices[] = {"name", "fingerprint", "certvalid", NULL};
 
-static const char *tg_relp_check(const void *section)
+static const char *tg_relp_section_check(const void *section)
 {
     const struct tg_relp_conf *c = section;
     if (!c->listen)
@@ -97,44 +110,19 @@ const struct tg_section_def tg_relp_section = {
     .opts = tg_relp_opts,
     .size = sizeof(struct tg_relp_conf),
     .name_offset = OFF(name),
-    .check = tg_relp_check,
+    .check = tg_relp_section_check,
 };
 
 static relpRetVal tg_relp_rcv(void *usr, unsigned char *host, unsigned char *ip, unsigned char *msg,
                               size_t len)
 {
     struct tg_relp_listener *l = usr;
-    size_t max = (size_t)l->conf->max_message;
-    struct tg_spool_rec rec = {
-        .input = TG_SPOOL_IN_RELP,
-        .peer = tg_str_c((const char *)ip),
-        .received = tg_time_now(),
-        .truncated = len > max,
-        .data = (const char *)msg,
-        .len = len > max ? max : len,
-    };
-    uint64_t seq = 0;
-    int tries = 0;
     /* never return (= acknowledge) before the record is stored */
-    while (tg_spool_append(l->sp, &rec, &seq) != 0 || tg_spool_commit(l->sp, seq) != 0) {
-        atomic_fetch_add(&l->spool_retries, 1);
-        if (atomic_load(&l->stopping)) {
-            tg_err("%s: the spool refuses records while stopping; exiting without "
-                   "acknowledging (the sender will resend)",
-                   l->label);
-            _exit(3);
-        }
-        if (tries++ % 10 == 0)
-            tg_err("%s: cannot store a message in the spool; holding the acknowledgement and "
-                   "retrying (free space in spool_dir?)",
-                   l->label);
-        sleep(1);
+    if (tg_intake_message(l->src, tg_str_c((const char *)ip), (const char *)msg, len,
+                          TG_INTAKE_COMMIT) != 0) {
+        tg_err("%s: exiting without acknowledging (the sender will resend)", l->label);
+        _exit(3);
     }
-    if (rec.truncated)
-        atomic_fetch_add(&l->truncated, 1);
-    atomic_fetch_add(&l->messages, 1);
-    atomic_fetch_add(&l->bytes, rec.len);
-    tg_source_add(l->src, tg_spool_event(&rec, seq));
     return RELP_RET_OK;
 }
 
@@ -222,31 +210,50 @@ static int tg_relp_tls(struct tg_relp_listener *l, relpSrv_t *srv)
     return rc;
 }
 
-int tg_relp_start(const struct tg_relp_conf *conf, struct tg_spool *sp, struct tg_pipeline *p,
-                  struct tg_relp_listener **out)
+static void tg_relp_label(const struct tg_relp_conf *conf, char *out, size_t n)
 {
+    snprintf(out, n, "[input.relp%s%s] %s", conf->name && conf->name[0] ? "." : "",
+             conf->name ? conf->name : "", conf->listen);
+}
+
+/* The TLS files readable (with tls on), reported through ck: here, not in
+ * the section check, because `ingest -c` and `policy check -c` load the
+ * same file and need not read the listener's key. */
+static void tg_relp_check_tls(struct tg_findings *ck, const struct tg_section *s,
+                              const struct tg_relp_conf *conf)
+{
+    const struct {
+        const char *key, *path;
+    } files[] = {
+        {"tls_ca", conf->tls_ca}, {"tls_cert", conf->tls_cert}, {"tls_key", conf->tls_key}};
+    for (size_t i = 0; conf->tls && i < 3; i++)
+        if (files[i].path)
+            tg_check_readable(ck, s, files[i].key, files[i].path, "a PEM file");
+}
+
+/* `trailguard check`: the listen address bindable, the TLS files readable. */
+static void tg_relp_check(struct tg_findings *ck, const struct tg_section *s)
+{
+    tg_check_listen(ck, s, "listen");
+    tg_relp_check_tls(ck, s, s->data);
+}
+
+static int tg_relp_start(struct tg_input *in, const void *section)
+{
+    const struct tg_relp_conf *conf = section;
     struct sigaction sa = {.sa_handler = tg_relp_wake};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGUSR2, &sa, NULL);
 
     struct tg_relp_listener *l = tg_xcalloc(1, sizeof(*l));
     l->conf = conf;
-    l->sp = sp;
-    snprintf(l->label, sizeof(l->label), "[input.relp%s%s] %s",
-             conf->name && conf->name[0] ? "." : "", conf->name ? conf->name : "", conf->listen);
-    /* here, not in the section check: `ingest -c` and `policy check -c` load
-     * the same file and need not read the listener's key */
-    const struct {
-        const char *key, *path;
-    } files[] = {
-        {"tls_ca", conf->tls_ca}, {"tls_cert", conf->tls_cert}, {"tls_key", conf->tls_key}};
-    for (size_t i = 0; conf->tls && i < 3; i++)
-        if (access(files[i].path, R_OK) != 0) {
-            tg_err("%s: %s: cannot read %s: %s; give a PEM file the collector can read", l->label,
-                   files[i].key, files[i].path, strerror(errno));
-            free(l);
-            return TG_EIO;
-        }
+    tg_relp_label(conf, l->label, sizeof(l->label));
+    struct tg_findings ck = {.label = l->label}; /* log mode */
+    tg_relp_check_tls(&ck, NULL, conf);
+    if (ck.problems) {
+        free(l);
+        return TG_EIO;
+    }
     char *host, *port;
     tg_split_addr(conf->listen, &host, &port);
     relpSrv_t *srv = NULL;
@@ -279,14 +286,23 @@ int tg_relp_start(const struct tg_relp_conf *conf, struct tg_spool *sp, struct t
         rc = TG_EIO;
         goto fail;
     }
-    l->src = tg_pipeline_source(p);
+    char mlabel[80];
+    snprintf(mlabel, sizeof(mlabel), "input.relp%s%s", conf->name && conf->name[0] ? "." : "",
+             conf->name ? conf->name : "");
+    struct tg_intake_src_conf ic = {.ops = &tg_in_relp,
+                                    .label = l->label,
+                                    .max_record = conf->max_message,
+                                    .format = TG_FMT_AUTO,
+                                    .metrics_label = mlabel,
+                                    .metrics_port = (uint16_t)atoi(port)};
+    l->src = tg_intake_src_new(in->intake, &ic);
     atomic_store(&l->running, true);
     pthread_create(&l->thread, NULL, tg_relp_main, l);
     pthread_setname_np(l->thread, "tg-in-relp");
     tg_info("%s: listening%s", l->label, conf->tls ? " (TLS)" : "");
     free(host);
     free(port);
-    *out = l;
+    in->ctx = l;
     return 0;
 fail:
     if (l->eng)
@@ -297,26 +313,11 @@ fail:
     return rc;
 }
 
-void tg_relp_flush(struct tg_relp_listener *l)
+static void tg_relp_stop(struct tg_input *in)
 {
-    tg_source_flush(l->src);
-}
-
-void tg_relp_stats(const struct tg_relp_listener *l, struct tg_relp_stats *st)
-{
-    st->messages = atomic_load(&l->messages);
-    st->bytes = atomic_load(&l->bytes);
-    st->truncated = atomic_load(&l->truncated);
-    st->auth_failures = atomic_load(&l->auth_failures);
-    st->errors = atomic_load(&l->errors);
-    st->spool_retries = atomic_load(&l->spool_retries);
-}
-
-void tg_relp_stop(struct tg_relp_listener *l)
-{
+    struct tg_relp_listener *l = in->ctx;
     if (!l)
         return;
-    atomic_store(&l->stopping, true);
     /* the engine checks its stop flag only between epoll_waits: poke it
      * until it leaves, and set the flag each time: a stop set before the
      * engine got going was lost (when a later listener could not bind,
@@ -328,13 +329,23 @@ void tg_relp_stop(struct tg_relp_listener *l)
     }
     pthread_join(l->thread, NULL);
     relpEngineDestruct(&l->eng);
-    tg_source_flush(l->src);
-    struct tg_relp_stats st;
-    tg_relp_stats(l, &st);
+    struct tg_intake_stats st;
+    tg_intake_src_stats(l->src, &st);
+    tg_intake_src_free(l->src);
     tg_info("%s: stopped: %llu messages (%llu bytes), %llu truncated, %llu TLS peers refused, "
             "%llu session errors, %llu spool retries",
-            l->label, (unsigned long long)st.messages, (unsigned long long)st.bytes,
-            (unsigned long long)st.truncated, (unsigned long long)st.auth_failures,
-            (unsigned long long)st.errors, (unsigned long long)st.spool_retries);
+            l->label, (unsigned long long)st.records, (unsigned long long)st.bytes,
+            (unsigned long long)st.truncated, (unsigned long long)atomic_load(&l->auth_failures),
+            (unsigned long long)atomic_load(&l->errors), (unsigned long long)st.spool_retries);
     free(l);
+    in->ctx = NULL;
 }
+
+const struct tg_source_ops tg_in_relp = {
+    .name = "relp",
+    .code = TG_SPOOL_IN_RELP,
+    .section = &tg_relp_section,
+    .check = tg_relp_check,
+    .start = tg_relp_start,
+    .stop = tg_relp_stop,
+};

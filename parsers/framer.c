@@ -9,7 +9,7 @@
  *    record; a single-line record, even one cut short, is never held, so
  *    a broken line cannot swallow the lines after it.  The object ends when
  *    its braces balance (counted outside strings); its trailing ',' is
- *    dropped.  More than TG_FRAMER_MAX bytes ends it as cut.
+ *    dropped.  More than `max` bytes ends it as cut.
  *  - A line that follows a held snoopy record and is not itself a snoopy
  *    record, nor starts like a syslog header or a JSON object, is a
  *    continuation: "\n" + line is appended.  Blank lines after a held
@@ -26,27 +26,27 @@
 #include "core/timeutil.h"
 #include "parsers/framer.h"
 
-#define TG_FRAMER_MAX (1u << 20)
-
 enum tg_fstate { F_IDLE = 0, F_SNOOPY, F_JSON };
 
 struct tg_framer {
     const struct tg_parse_ctx *pc;
+    size_t max; /* the longest record */
     enum tg_fstate state;
     struct tg_buf held;
     bool held_cut;
-    uint64_t held_line; /* line number of the held record's first line */
-    uint64_t blanks;    /* SNOOPY: blank lines after the held record */
-    int depth;          /* JSON: open braces */
-    bool in_str;        /* JSON: inside a string */
-    bool esc;           /* JSON: after a backslash in a string */
+    uint64_t held_pos; /* position of the held record's first line */
+    uint64_t blanks;   /* SNOOPY: blank lines after the held record */
+    int depth;         /* JSON: open braces */
+    bool in_str;       /* JSON: inside a string */
+    bool esc;          /* JSON: after a backslash in a string */
     uint64_t skipped;
 };
 
-struct tg_framer *tg_framer_new(const struct tg_parse_ctx *pc)
+struct tg_framer *tg_framer_new(const struct tg_parse_ctx *pc, size_t max)
 {
     struct tg_framer *f = tg_xcalloc(1, sizeof(*f));
     f->pc = pc;
+    f->max = max;
     f->held = TG_BUF_INIT;
     return f;
 }
@@ -62,6 +62,12 @@ void tg_framer_free(struct tg_framer *f)
 uint64_t tg_framer_skipped(const struct tg_framer *f)
 {
     return f->skipped;
+}
+
+bool tg_framer_holding(const struct tg_framer *f, uint64_t *pos)
+{
+    *pos = f->held_pos;
+    return f->state != F_IDLE;
 }
 
 static void tg_ftrim(const char **p, size_t *n)
@@ -122,17 +128,17 @@ static void tg_femit_held(struct tg_framer *f, tg_frame_fn emit, void *ctx)
         while (n && (p[n - 1] == ',' || p[n - 1] == ' ' || p[n - 1] == '\r' || p[n - 1] == '\n'))
             n--;
     }
-    emit(ctx, p, n, f->held_cut, f->held_line);
+    emit(ctx, p, n, f->held_cut, f->held_pos);
     f->state = F_IDLE;
     f->held.len = 0;
     f->held_cut = false;
 }
 
 static void tg_fhold(struct tg_framer *f, enum tg_fstate st, const char *line, size_t len, bool cut,
-                     uint64_t lineno)
+                     uint64_t pos)
 {
     f->state = st;
-    f->held_line = lineno;
+    f->held_pos = pos;
     f->held.len = 0;
     tg_buf_append(&f->held, line, len);
     f->held_cut = cut;
@@ -145,25 +151,25 @@ static void tg_fappend(struct tg_framer *f, const char *line, size_t len, bool c
     f->held_cut |= cut;
 }
 
-void tg_framer_line(struct tg_framer *f, const char *line, size_t len, bool cut, uint64_t lineno,
+void tg_framer_line(struct tg_framer *f, const char *line, size_t len, bool cut, uint64_t pos,
                     tg_frame_fn emit, void *ctx)
 {
     if (f->state == F_JSON) {
         tg_fappend(f, line, len, cut);
         tg_fjson_scan(f, line, len);
-        if (f->depth <= 0 || f->held.len > TG_FRAMER_MAX) {
+        if (f->depth <= 0 || f->held.len > f->max) {
             f->held_cut |= f->depth > 0;
             tg_femit_held(f, emit, ctx);
         }
         return;
     }
     if (f->state == F_SNOOPY) {
-        if (len == 0 && f->held.len + f->blanks < TG_FRAMER_MAX) {
+        if (len == 0 && f->held.len + f->blanks < f->max) {
             f->blanks++;
             return;
         }
         if (len && !tg_fstarts_record(line, len) && !tg_parse_snoopy_record(f->pc, line, len) &&
-            f->held.len + f->blanks < TG_FRAMER_MAX) {
+            f->held.len + f->blanks < f->max) {
             for (; f->blanks; f->blanks--)
                 tg_fappend(f, "", 0, false);
             tg_fappend(f, line, len, cut);
@@ -183,16 +189,22 @@ void tg_framer_line(struct tg_framer *f, const char *line, size_t len, bool cut,
         return;
     }
     if (tn == 1 && t[0] == '{') {
-        tg_fhold(f, F_JSON, line, len, cut, lineno);
+        tg_fhold(f, F_JSON, line, len, cut, pos);
         f->depth = 1;
         f->in_str = f->esc = false;
         return;
     }
     if (!cut && tg_parse_snoopy_record(f->pc, line, len)) {
-        tg_fhold(f, F_SNOOPY, line, len, cut, lineno);
+        tg_fhold(f, F_SNOOPY, line, len, cut, pos);
         return;
     }
-    emit(ctx, line, len, cut, lineno);
+    emit(ctx, line, len, cut, pos);
+}
+
+void tg_framer_idle(struct tg_framer *f, tg_frame_fn emit, void *ctx)
+{
+    if (f->state == F_SNOOPY)
+        tg_femit_held(f, emit, ctx);
 }
 
 void tg_framer_finish(struct tg_framer *f, tg_frame_fn emit, void *ctx)

@@ -12,11 +12,14 @@
  *   3. otherwise the record stays dataset "syslog", parse.status
  *      "unparsed", with the envelope fields it had.
  * Body parsers: Percona claims bodies that start like JSON ('{', or the
- * audit_log_filter "TAG: {" syslog form); snoopy tries its compiled formats
- * (the configured snoopy_format first, then snoopy's built-in defaults).
- * --format syslog requires the envelope; --format snoopy / percona run only
- * that body parser, on the bare record first and then on the MSG of an
- * envelope if the record has one.
+ * audit_log_filter "TAG: {" syslog form); sudo claims the MSG of a record
+ * whose syslog tag is sudo when it is one of sudo's log lines; snoopy tries
+ * its compiled formats (the configured snoopy_format first, then snoopy's
+ * built-in defaults).  --format syslog requires the envelope; --format
+ * snoopy / percona / sudo run only that body parser (sudo whatever the
+ * tag), on the bare record first and then on the MSG of an envelope if the
+ * record has one.  TG_FMT_INTERNAL (the internal source's records) runs
+ * parsers/internal.c and nothing else.
  *
  * The context is built once and read-only afterwards: any number of
  * worker threads share it.
@@ -26,12 +29,14 @@
 
 #include "core/errors.h"
 #include "core/mem.h"
+#include "parsers/internal.h"
 #include "parsers/parse.h"
 #include "parsers/percona.h"
 #include "parsers/snoopy.h"
+#include "parsers/sudo.h"
 #include "parsers/syslog.h"
 
-const char *const tg_format_names[] = {"auto", "syslog", "snoopy", "percona", NULL};
+const char *const tg_format_names[] = {"auto", "syslog", "snoopy", "percona", "sudo", NULL};
 
 #define OFF(f) offsetof(struct tg_parsers_conf, f)
 static const struct tg_opt tg_parsers_opts[] = {
@@ -101,7 +106,12 @@ void tg_parse_ctx_free(struct tg_parse_ctx *pc)
 /* Run the body parsers the format allows; 0 when one claimed the body. */
 static int tg_parse_body(const struct tg_parse_ctx *pc, struct tg_event *ev, struct tg_str body)
 {
+    if (pc->format == TG_FMT_SUDO)
+        return tg_sudo_parse(ev, body);
     if (pc->format != TG_FMT_SNOOPY && tg_percona_claims(body) && tg_percona_parse(ev, body) == 0)
+        return 0;
+    if (pc->format != TG_FMT_PERCONA && pc->format != TG_FMT_SNOOPY &&
+        tg_str_eq(ev->sl_appname, "sudo") && tg_sudo_parse(ev, body) == 0)
         return 0;
     if (pc->format != TG_FMT_PERCONA &&
         tg_snoopy_parse((const struct tg_snoopy_fmt *const *)pc->snoopy, pc->nsnoopy, ev, body) ==
@@ -114,6 +124,9 @@ void tg_parse_event(const struct tg_parse_ctx *pc, struct tg_event *ev)
 {
     bool header = false, claimed = false;
     switch (pc->format) {
+    case TG_FMT_INTERNAL:
+        tg_internal_parse(ev);
+        return;
     case TG_FMT_AUTO:
     case TG_FMT_SYSLOG:
         header = tg_syslog_parse(ev) == 0;
@@ -129,6 +142,7 @@ void tg_parse_event(const struct tg_parse_ctx *pc, struct tg_event *ev)
         break;
     case TG_FMT_SNOOPY:
     case TG_FMT_PERCONA:
+    case TG_FMT_SUDO:
         claimed = tg_parse_body(pc, ev, ev->original) == 0;
         if (!claimed) {
             header = tg_syslog_parse(ev) == 0;
@@ -149,6 +163,8 @@ void tg_parse_event(const struct tg_parse_ctx *pc, struct tg_event *ev)
                                  "snoopy_format to your snoopy.ini message_format)");
         else if (pc->format == TG_FMT_PERCONA)
             tg_event_partial(ev, "not a Percona audit JSON record");
+        else if (pc->format == TG_FMT_SUDO)
+            tg_event_partial(ev, "not one of sudo's log lines (\"user : ... ; COMMAND=...\")");
     }
     if (ev->truncated)
         tg_event_partial(ev, "record truncated by the input's size limit");

@@ -17,9 +17,21 @@
 #include "core/config.h"
 #include "core/event.h"
 
-enum tg_format { TG_FMT_AUTO = 0, TG_FMT_SYSLOG, TG_FMT_SNOOPY, TG_FMT_PERCONA };
+/* TG_FMT_INTERNAL: trailguard's own records (parsers/internal.h); only the
+ * internal source's records are parsed so, and it has no name below, so no
+ * configuration or command line can choose it.  The values of the others
+ * are kept in the spool with each stream record: new ones go before it. */
+enum tg_format {
+    TG_FMT_AUTO = 0,
+    TG_FMT_SYSLOG,
+    TG_FMT_SNOOPY,
+    TG_FMT_PERCONA,
+    TG_FMT_SUDO,
+    TG_FMT_INTERNAL
+};
 
-/* Names of the formats in enum order, NULL-terminated ("auto", "syslog", ...). */
+/* Names of the formats a user can choose, in enum order, NULL-terminated
+ * ("auto", "syslog", "snoopy", "percona", "sudo"). */
 extern const char *const tg_format_names[];
 
 /* [parsers] */

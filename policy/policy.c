@@ -15,6 +15,19 @@
  * not load (directory missing, files damaged: snapshot.h) is never used:
  * the first load's error becomes every event's reason, a failed reload keeps
  * the last good snapshot; both are logged as errors and counted.
+ *
+ * Time (policy.h, history.h): tg_policy_judge finds the snapshot in force
+ * at the event's @timestamp -- the current one, a cached or lazily loaded
+ * historical one -- and applies the grace rule with the one before it.
+ * Reload with a history: load the directory as before, then (recording)
+ * copy it into a stage of the history, check the copy hashes to the loaded
+ * id, and commit it; a snapshot that cannot be stored is still put in
+ * force, pinned in memory, and the failure logged and counted.  The new
+ * snapshot goes into the history's cache before its entry is added, the
+ * one that stops being current stays there, so no event waits for a load.
+ * A sudo log line (dataset sudo) is judged like the sudo exec it records
+ * (the command as sudo matched it, the runas user and group it logged),
+ * and drift is marked when the host's decision in the line differs.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -28,7 +41,9 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/mem.h"
+#include "core/json.h"
 #include "policy/hbac.h"
+#include "policy/history.h"
 #include "policy/policy.h"
 #include "policy/sudo.h"
 #include "policy/sudo_argv.h"
@@ -46,8 +61,26 @@ static const struct tg_opt tg_policy_opts[] = {
      "treat /bin, /sbin, /lib* as /usr/... when matching sudo commands (merged /usr)"},
     {"db_service", TG_OPT_STR, NULL, OFF(db_service),
      "HBAC service checked for database logins; empty: not checked"},
+    {"snapshot_history_dir", TG_OPT_STR, NULL, OFF(snapshot_history_dir),
+     "directory keeping a copy of every snapshot that came into force and when (history.tsv), "
+     "so an event is judged by the snapshot in force at its @timestamp; empty: every event by "
+     "the current snapshot"},
+    {"grace_seconds", TG_OPT_INT, "0", OFF(grace_seconds),
+     "for this long after a snapshot change, an event the previous snapshot allows is allow "
+     "(FreeIPA clients apply changes late: sssd caches rules); needs snapshot_history_dir; 0: "
+     "off",
+     NULL, 0, 7 * 86400},
     {NULL},
 };
+
+static const char *tg_policy_check_conf(const void *section)
+{
+    const struct tg_policy_conf *c = section;
+    if (c->grace_seconds > 0 && !c->snapshot_history_dir)
+        return "grace_seconds needs snapshot_history_dir: the snapshot before a change is known "
+               "only from the history";
+    return NULL;
+}
 
 const struct tg_section_def tg_policy_section = {
     .name = "policy",
@@ -55,6 +88,7 @@ const struct tg_section_def tg_policy_section = {
     .doc = "Policy snapshot (FreeIPA HBAC, sudo rules) and how events are checked against it.",
     .opts = tg_policy_opts,
     .size = sizeof(struct tg_policy_conf),
+    .check = tg_policy_check_conf,
 };
 
 struct tg_policy {
@@ -67,6 +101,8 @@ struct tg_policy {
      * again, and log the same error, every 30 s */
     char failed_id[17];
     uint64_t decisions[4], loads, load_failures; /* atomic */
+    struct tg_history *hist;                     /* NULL: every event is judged by cur */
+    bool record; /* store what comes into force in hist (the collector) */
 };
 
 /* ---------------------------------------------------------------- reasons */
@@ -390,6 +426,48 @@ out:
     free(copy);
 }
 
+/* A sudo log line: sudo's own record of the command it matched (argv[0]
+ * the full path, "sudoedit", or the pseudo-commands "list" and
+ * "validate"), the runas user and group it logged (NULL: not logged). */
+static void tg_verdict_sudo_line(const struct tg_snapshot *s, const struct tg_policy_conf *conf,
+                                 const char *user, const char *host, const char *runas,
+                                 const char *group, const struct tg_str *argv, size_t argc,
+                                 int64_t now, struct tg_verdict *v)
+{
+    if (tg_account_gate(s, conf, user, -1, v))
+        return;
+    char cmnd[4096];
+    snprintf(cmnd, sizeof(cmnd), "%.*s", (int)argv[0].len, argv[0].p);
+    if (strcmp(cmnd, "list") == 0 || strcmp(cmnd, "validate") == 0) {
+        tg_v(v, TG_DECISION_NOT_APPLICABLE, TG_CHECK_NONE, NULL,
+             "%s and runs no command, so there is nothing to judge.",
+             tg_mode_words[cmnd[0] == 'l' ? TG_SMODE_LIST : TG_SMODE_VALIDATE]);
+        return;
+    }
+    if (cmnd[0] != '/' && strcmp(cmnd, "sudoedit") != 0) {
+        char name[4096];
+        snprintf(name, sizeof(name), "%s", cmnd);
+        tg_sudo_resolve(s, name, cmnd, sizeof(cmnd));
+    }
+    struct tg_buf args = TG_BUF_INIT;
+    for (size_t i = 1; i < argc; i++) { /* sudo matches the arguments joined by spaces */
+        if (i > 1)
+            tg_buf_putc(&args, ' ');
+        tg_buf_append(&args, argv[i].p, argv[i].len);
+    }
+    const char *def = tg_runas_default(s);
+    struct tg_sudo_ask a = {user,
+                            host,
+                            runas ? runas : def,
+                            group,
+                            runas && strcasecmp(runas, def) != 0,
+                            cmnd,
+                            args.len ? tg_buf_cstr(&args) : NULL,
+                            now};
+    tg_sudo_decide(s, conf, &a, v);
+    tg_buf_free(&args);
+}
+
 void tg_verdict_exec(const struct tg_snapshot *s, const struct tg_policy_conf *conf,
                      const char *user, int64_t uid, const char *runner, int64_t runner_uid,
                      const char *host, const char *exe, const char *cmdline, const char *cwd,
@@ -425,7 +503,7 @@ void tg_verdict_exec(const struct tg_snapshot *s, const struct tg_policy_conf *c
 
 /* ----------------------------------------------------------- the holder */
 
-struct tg_policy *tg_policy_new(const struct tg_policy_conf *conf, const char *dir)
+struct tg_policy *tg_policy_open(const struct tg_policy_conf *conf, const char *dir, unsigned flags)
 {
     struct tg_policy *p = tg_xcalloc(1, sizeof(*p));
     if (conf) {
@@ -439,10 +517,34 @@ struct tg_policy *tg_policy_new(const struct tg_policy_conf *conf, const char *d
                                                 : NULL;
     p->conf.session_services = tg_xstrdup(conf->session_services ? conf->session_services : "");
     p->conf.db_service = conf->db_service ? tg_xstrdup(conf->db_service) : NULL;
+    p->conf.snapshot_history_dir =
+        conf->snapshot_history_dir && !dir ? tg_xstrdup(conf->snapshot_history_dir) : NULL;
+    p->record = flags & TG_POLICY_RECORD;
     pthread_mutex_init(&p->mu, NULL);
+    char *err = NULL;
+    if (p->conf.snapshot_history_dir &&
+        tg_history_open(p->conf.snapshot_history_dir, p->record, &p->hist, &err) != 0) {
+        tg_err("policy: %s; events are judged by the current snapshot only", err);
+        tg_metrics_inc(TG_C_HISTORY_FAILURES, 1);
+        free(err);
+    }
     if (p->conf.snapshot_dir)
         tg_policy_reload(p);
+    struct tg_history_entry last;
+    size_t n = p->hist ? tg_history_len(p->hist) : 0;
+    if (!p->cur && n && tg_history_entry(p->hist, n - 1, &last)) {
+        char ts[32];
+        tg_time_format(ts, (struct tg_time){last.from_us / 1000000, 0, 0});
+        tg_info("policy: the newest snapshot of the history, %s (in force from %s), stays in "
+                "force",
+                last.id, ts);
+    }
     return p;
+}
+
+struct tg_policy *tg_policy_new(const struct tg_policy_conf *conf, const char *dir)
+{
+    return tg_policy_open(conf, dir, 0);
 }
 
 void tg_policy_free(struct tg_policy *p)
@@ -450,12 +552,53 @@ void tg_policy_free(struct tg_policy *p)
     if (!p)
         return;
     tg_snapshot_unref(p->cur);
+    tg_history_free(p->hist);
     pthread_mutex_destroy(&p->mu);
     free(p->conf.snapshot_dir);
     free(p->conf.session_services);
     free(p->conf.db_service);
+    free(p->conf.snapshot_history_dir);
     free(p->load_error);
     free(p);
+}
+
+static int64_t tg_now_us(void)
+{
+    struct tg_time t = tg_time_now();
+    return t.sec * 1000000 + t.nsec / 1000;
+}
+
+/* s came into force now: record it in the history (stored when recording
+ * and possible, else pinned in memory). */
+static void tg_policy_record(struct tg_policy *p, struct tg_snapshot *s)
+{
+    struct tg_history_entry last;
+    size_t n = tg_history_len(p->hist);
+    if (n && tg_history_entry(p->hist, n - 1, &last) && strcmp(last.id, s->id) == 0)
+        return; /* already the newest: stored, or pinned earlier in this run */
+    int64_t now = tg_now_us();
+    if (!p->record) {
+        tg_history_pin(p->hist, s, now);
+        return;
+    }
+    char *stage = NULL, *err = NULL, id[17];
+    if (tg_history_stage(p->hist, p->conf.snapshot_dir, &stage, &err) == 0) {
+        if (tg_snapshot_dir_id(stage, id) != 0 || strcmp(id, s->id) != 0) {
+            tg_history_discard(p->hist, stage);
+            err = tg_xasprintf("%s changed while it was loaded (the next reload records the new "
+                               "content)",
+                               p->conf.snapshot_dir);
+        } else if (tg_history_commit(p->hist, stage, s, now, &err) == 0) {
+            free(stage);
+            return;
+        }
+        free(stage);
+    }
+    tg_err("policy: snapshot %s is in force but not kept in the history %s: %s", s->id,
+           p->conf.snapshot_history_dir, err);
+    tg_metrics_inc(TG_C_HISTORY_FAILURES, 1);
+    free(err);
+    tg_history_pin(p->hist, s, now);
 }
 
 int tg_policy_reload(struct tg_policy *p)
@@ -481,6 +624,10 @@ int tg_policy_reload(struct tg_policy *p)
             "problem%s; see `trailguard policy lint --snapshot %s`)",
             s->id, s->dir, s->load_seconds, s->d.nhbac, s->d.nsudo, problems,
             problems == 1 ? "" : "s", s->dir);
+    if (p->hist) { /* cached first: events of its time find it at once */
+        tg_history_keep(p->hist, s);
+        tg_policy_record(p, s);
+    }
     __atomic_add_fetch(&p->loads, 1, __ATOMIC_RELAXED);
     tg_metrics_set_snapshot(s->id, (int64_t)time(NULL));
     pthread_mutex_lock(&p->mu);
@@ -488,6 +635,8 @@ int tg_policy_reload(struct tg_policy *p)
     p->cur = s;
     p->failed_id[0] = '\0';
     pthread_mutex_unlock(&p->mu);
+    if (p->hist && old)
+        tg_history_keep(p->hist, old); /* late events of its time need no load */
     tg_snapshot_unref(old);
     return 0;
 }
@@ -521,6 +670,11 @@ struct tg_snapshot *tg_policy_acquire(struct tg_policy *p)
     return s;
 }
 
+struct tg_history *tg_policy_history(struct tg_policy *p)
+{
+    return p ? p->hist : NULL;
+}
+
 void tg_policy_stats(const struct tg_policy *p, struct tg_policy_stats *out)
 {
     for (int i = 0; i < 4; i++)
@@ -529,10 +683,120 @@ void tg_policy_stats(const struct tg_policy *p, struct tg_policy_stats *out)
     out->load_failures = __atomic_load_n(&p->load_failures, __ATOMIC_RELAXED);
 }
 
+/* ------------------------------------------------------------- judging */
+
+/* The snapshot of id: the current one when it is, else the history's. */
+static struct tg_snapshot *tg_policy_snap(struct tg_policy *p, const char *id, char **err)
+{
+    struct tg_snapshot *cur = tg_policy_acquire(p);
+    if (cur && strcmp(cur->id, id) == 0)
+        return cur;
+    tg_snapshot_unref(cur);
+    return tg_history_get(p->hist, id, err);
+}
+
+static void tg_policy_us_text(int64_t us, char out[32])
+{
+    tg_time_format(out, (struct tg_time){us / 1000000, (int32_t)(us % 1000000) * 1000, 6});
+}
+
+/* Within grace after the change to entry k (`at`, whose verdict in j did
+ * not allow): the previous snapshot's allow, with a reason naming the
+ * change. */
+static void tg_policy_grace(struct tg_policy *p, long k, const struct tg_history_entry *at,
+                            tg_decide_fn decide, void *ctx, struct tg_judgement *j)
+{
+    struct tg_history_entry prev;
+    char *err = NULL;
+    if (!tg_history_entry(p->hist, (size_t)k - 1, &prev))
+        return;
+    struct tg_snapshot *old = tg_policy_snap(p, prev.id, &err);
+    free(err); /* logged and counted by the history */
+    if (!old)
+        return;
+    struct tg_verdict ov = {0};
+    decide(ctx, old, &ov);
+    if (ov.decision != TG_DECISION_ALLOW) {
+        tg_snapshot_unref(old);
+        return;
+    }
+    char ts[32], now_says[sizeof(j->v.reason)];
+    tg_policy_us_text(at->from_us, ts);
+    memcpy(now_says, j->v.reason, sizeof(now_says));
+    snprintf(j->v.reason, sizeof(j->v.reason),
+             "Allowed within [policy] grace_seconds %lld of the change from policy snapshot %s to "
+             "%s at %s (hosts apply changes late: sssd caches rules): %.400s The snapshot in "
+             "force says: %.400s",
+             (long long)p->conf.grace_seconds, old->id, at->id, ts, ov.reason, now_says);
+    j->v.decision = ov.decision;
+    j->v.check = ov.check;
+    j->v.rule = ov.rule;
+    j->in_force = j->judged;
+    j->judged = old;
+    tg_metrics_inc(TG_C_GRACE_ALLOWED, 1);
+}
+
+void tg_policy_judge(struct tg_policy *p, int64_t t_us, tg_decide_fn decide, void *ctx,
+                     struct tg_judgement *j)
+{
+    memset(j, 0, sizeof(*j));
+    struct tg_history_entry at;
+    long k = p->hist ? tg_history_find(p->hist, t_us, &at) : -1;
+    char *err = NULL;
+    j->judged = k < 0 ? tg_policy_acquire(p) : tg_policy_snap(p, at.id, &err);
+    if (!j->judged) {
+        pthread_mutex_lock(&p->mu);
+        if (k < 0)
+            tg_v(&j->v, TG_DECISION_NOT_APPLICABLE, TG_CHECK_NONE, NULL,
+                 "No policy snapshot is loaded (%s), so the event was not checked.",
+                 p->load_error ? p->load_error : "not loaded yet");
+        else
+            tg_v(&j->v, TG_DECISION_NOT_APPLICABLE, TG_CHECK_NONE, NULL,
+                 "Policy snapshot %s, in force at the event's time, cannot be loaded (%s), so the "
+                 "event was not checked.",
+                 at.id, err);
+        pthread_mutex_unlock(&p->mu);
+        free(err);
+        return;
+    }
+    decide(ctx, j->judged, &j->v);
+    if (k < 0)
+        return;
+    if (t_us < at.from_us) { /* before the history began: the oldest snapshot kept judges */
+        char ts[32];
+        tg_policy_us_text(at.from_us, ts);
+        size_t n = strlen(j->v.reason);
+        snprintf(j->v.reason + n, sizeof(j->v.reason) - n,
+                 " (The event is older than the snapshot history, whose oldest snapshot, %s, "
+                 "came into force at %s.)",
+                 at.id, ts);
+        return;
+    }
+    if (j->v.decision != TG_DECISION_ALLOW && k > 0 && p->conf.grace_seconds > 0 &&
+        t_us - at.from_us < p->conf.grace_seconds * 1000000)
+        tg_policy_grace(p, k, &at, decide, ctx, j);
+}
+
+void tg_judgement_release(struct tg_judgement *j)
+{
+    tg_snapshot_unref(j->judged);
+    tg_snapshot_unref(j->in_force);
+    j->judged = j->in_force = NULL;
+}
+
 /* NUL-terminated copy of an event string (or NULL). */
 static char *tg_cstr(struct tg_event *ev, struct tg_str s)
 {
     return s.p ? (char *)tg_event_strdup(ev, s.p, s.len).p : NULL;
+}
+
+/* The event's @timestamp (as serialized: the record's time, else the
+ * syslog header's, else the receive time). */
+static struct tg_time tg_event_time(const struct tg_event *ev)
+{
+    return ev->timestamp.frac >= 0      ? ev->timestamp
+           : ev->sl_timestamp.frac >= 0 ? ev->sl_timestamp
+                                        : ev->ingested;
 }
 
 static void tg_policy_decide(struct tg_policy *p, const struct tg_snapshot *s, struct tg_event *ev,
@@ -542,11 +806,15 @@ static void tg_policy_decide(struct tg_policy *p, const struct tg_snapshot *s, s
     const char *host = tg_cstr(ev, ev->host_name);
     bool exec = ev->dataset == TG_DS_SNOOPY && tg_str_eq(ev->action, "exec");
     bool connect = ev->dataset == TG_DS_PERCONA && tg_str_eq(ev->action, "connect");
-    if (!exec && !connect) {
+    bool sudo_line = ev->dataset == TG_DS_SUDO && ev->nargs > 0;
+    if (!exec && !connect && !sudo_line) {
         tg_v(v, TG_DECISION_NOT_APPLICABLE, TG_CHECK_NONE, NULL,
              ev->dataset == TG_DS_PERCONA
                  ? "Database statements and events other than logins are outside the access "
                    "policy."
+             : ev->dataset == TG_DS_SUDO
+                 ? "The sudo line names no complete command (a continuation, or a message about "
+                   "sudo itself), so there is nothing to judge."
                  : "The record was not recognised as a command or login, so no policy applies.");
         return;
     }
@@ -567,32 +835,51 @@ static void tg_policy_decide(struct tg_policy *p, const struct tg_snapshot *s, s
             tg_verdict_hbac(s, &p->conf, user, host, p->conf.db_service, v);
         return;
     }
-    int64_t now = ev->timestamp.frac >= 0 ? ev->timestamp.sec : ev->ingested.sec;
+    int64_t now = tg_event_time(ev).sec;
+    if (sudo_line) {
+        tg_verdict_sudo_line(s, &p->conf, user, host, tg_cstr(ev, ev->user_eff_name),
+                             tg_cstr(ev, ev->user_eff_group), ev->args, ev->nargs, now, v);
+        return;
+    }
     tg_verdict_exec(s, &p->conf, user, uid, tg_cstr(ev, ev->user_real_name),
                     tg_str_digits(ev->user_real_id), host, tg_cstr(ev, ev->executable),
                     tg_cstr(ev, ev->command_line), tg_cstr(ev, ev->working_directory), now, v);
 }
 
+struct tg_policy_event {
+    struct tg_policy *p;
+    struct tg_event *ev;
+};
+
+static void tg_policy_decide_event(void *ctx, const struct tg_snapshot *s, struct tg_verdict *v)
+{
+    struct tg_policy_event *c = ctx;
+    tg_policy_decide(c->p, s, c->ev, v);
+}
+
 void tg_policy_evaluate(struct tg_policy *p, struct tg_event *ev)
 {
-    if (!p || !p->conf.snapshot_dir)
+    if (!p || (!p->conf.snapshot_dir && !p->hist))
         return;
-    struct tg_verdict v = {0};
-    struct tg_snapshot *s = tg_policy_acquire(p);
-    if (!s) {
-        pthread_mutex_lock(&p->mu);
-        tg_v(&v, TG_DECISION_NOT_APPLICABLE, TG_CHECK_NONE, NULL,
-             "No policy snapshot is loaded (%s), so the event was not checked.",
-             p->load_error ? p->load_error : "not loaded yet");
-        pthread_mutex_unlock(&p->mu);
-    } else {
-        tg_policy_decide(p, s, ev, &v);
-        ev->policy.snapshot = tg_event_strdup(ev, s->id, strlen(s->id));
-    }
-    ev->policy.decision = v.decision;
-    ev->policy.check = v.check;
-    ev->policy.rule = v.rule ? tg_event_strdup(ev, v.rule, strlen(v.rule)) : TG_STR_NULL;
-    ev->policy.reason = tg_event_strdup(ev, v.reason, strlen(v.reason));
-    __atomic_add_fetch(&p->decisions[v.decision & 3], 1, __ATOMIC_RELAXED);
-    tg_snapshot_unref(s);
+    struct tg_judgement j;
+    struct tg_policy_event c = {p, ev};
+    struct tg_time t = tg_event_time(ev);
+    tg_policy_judge(p, t.sec * 1000000 + t.nsec / 1000, tg_policy_decide_event, &c, &j);
+    const struct tg_verdict *v = &j.v;
+    if (j.judged)
+        ev->policy.snapshot = tg_event_strdup(ev, j.judged->id, strlen(j.judged->id));
+    if (j.in_force)
+        ev->policy.in_force = tg_event_strdup(ev, j.in_force->id, strlen(j.in_force->id));
+    ev->policy.decision = v->decision;
+    ev->policy.check = v->check;
+    ev->policy.rule = v->rule ? tg_event_strdup(ev, v->rule, strlen(v->rule)) : TG_STR_NULL;
+    ev->policy.reason = tg_event_strdup(ev, v->reason, strlen(v->reason));
+    /* drift: the host said otherwise (only on a line read whole: a cut
+     * command is not the one the host decided on) */
+    bool decided = v->decision == TG_DECISION_ALLOW || v->decision == TG_DECISION_DENY;
+    bool host = ev->host_decision == TG_DECISION_ALLOW || ev->host_decision == TG_DECISION_DENY;
+    ev->policy.drift =
+        decided && host && ev->parse_status == TG_PARSE_OK && ev->host_decision != v->decision;
+    __atomic_add_fetch(&p->decisions[v->decision & 3], 1, __ATOMIC_RELAXED);
+    tg_judgement_release(&j);
 }

@@ -10,6 +10,19 @@
  * failed load leaves the last good snapshot in place.  tg_policy_evaluate is
  * called by every worker thread; tg_policy_reload* by one control thread
  * (SIGHUP handler loop of `serve`, or a timer noticing a changed directory).
+ *
+ * With [policy] snapshot_history_dir (history.h) every snapshot that comes
+ * into force is recorded with its time, and an event is judged by the
+ * snapshot in force at its @timestamp (tg_policy_judge): a late or replayed
+ * event gets the policy of its time.  The collector records (it opens with
+ * TG_POLICY_RECORD: the snapshot is copied into the history first and
+ * loaded from the copy, so what is stored is what judged); `ingest` and
+ * `policy check --at` only read the history.  Within [policy] grace_seconds
+ * after a change, an event the new snapshot does not allow but the previous
+ * one does is allowed, with a reason naming the change: FreeIPA clients
+ * apply changes late (sssd caches rules).  Without a loadable snapshot
+ * directory the newest recorded snapshot stays in force, also across a
+ * restart.
  */
 #ifndef TG_POLICY_POLICY_H
 #define TG_POLICY_POLICY_H
@@ -26,7 +39,9 @@ struct tg_policy_conf {
     char *session_services; /* comma-separated HBAC services granting a session */
     int64_t min_uid;
     bool usrmerge;
-    char *db_service; /* NULL: database logins are not checked */
+    char *db_service;           /* NULL: database logins are not checked */
+    char *snapshot_history_dir; /* NULL: every event is judged by the current snapshot */
+    int64_t grace_seconds;
 };
 extern const struct tg_section_def tg_policy_section;
 
@@ -48,6 +63,13 @@ struct tg_policy;
  * with the reason.  Main thread.
  */
 struct tg_policy *tg_policy_new(const struct tg_policy_conf *conf, const char *dir);
+/* As tg_policy_new, with flags: TG_POLICY_RECORD records every snapshot
+ * that comes into force in conf->snapshot_history_dir (the collector);
+ * without it a history is only read.  A `dir` override judges every event
+ * with that directory's snapshot: the history is not used.  Main thread. */
+#define TG_POLICY_RECORD 0x1u
+struct tg_policy *tg_policy_open(const struct tg_policy_conf *conf, const char *dir,
+                                 unsigned flags);
 void tg_policy_free(struct tg_policy *p);
 
 /* Load the directory again and swap it in; on failure keep the old one.
@@ -61,9 +83,39 @@ int tg_policy_reload_if_changed(struct tg_policy *p);
 /* The current snapshot with a reference (tg_snapshot_unref it), or NULL. */
 struct tg_snapshot *tg_policy_acquire(struct tg_policy *p);
 
-/* Fill ev->policy for a parsed event.  Any worker thread; p may be NULL
- * (no policy configured: nothing is set). */
+/* Fill ev->policy for a parsed event, judged by the snapshot in force at
+ * its @timestamp, and mark drift when the record gives the host's own
+ * decision (ev->host_decision) and it differs.  Any worker thread; p may
+ * be NULL (no policy configured: nothing is set). */
 void tg_policy_evaluate(struct tg_policy *p, struct tg_event *ev);
+
+/* A verdict function over one snapshot (the caller's question). */
+typedef void (*tg_decide_fn)(void *ctx, const struct tg_snapshot *s, struct tg_verdict *v);
+
+/* A verdict at a point in time, with the snapshots it came from: judged
+ * gave the verdict (v.rule points into it); in_force, when not NULL, is the
+ * snapshot in force then, which did not allow it (a grace verdict).  Both
+ * referenced until tg_judgement_release. */
+struct tg_judgement {
+    struct tg_verdict v;
+    struct tg_snapshot *judged, *in_force;
+};
+
+/*
+ * Judge at t (microseconds since the epoch): decide() with the snapshot in
+ * force then (the current one without a history), and within grace_seconds
+ * after a change with the previous one too (see above).  Without a
+ * snapshot (none loaded, or the one in force cannot be loaded) the verdict
+ * is not_applicable with the reason, judged NULL.  The pipeline and
+ * `policy check` both ask through here.  Any thread.
+ */
+void tg_policy_judge(struct tg_policy *p, int64_t t_us, tg_decide_fn decide, void *ctx,
+                     struct tg_judgement *j);
+void tg_judgement_release(struct tg_judgement *j);
+
+/* The history (NULL when none is configured or it could not be opened),
+ * for `policy history`.  Valid until tg_policy_free. */
+struct tg_history *tg_policy_history(struct tg_policy *p);
 
 /* Counters (for metrics and tests). */
 struct tg_policy_stats {

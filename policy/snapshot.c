@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "core/errors.h"
+#include "core/fileio.h"
 #include "core/mem.h"
 #include "policy/snapshot.h"
 
@@ -273,6 +274,33 @@ int tg_snapshot_dir_id(const char *dir, char id[17])
     tg_files_id(f, n, id);
     tg_files_free(f, n);
     return 0;
+}
+
+int tg_snapshot_copy(const char *src, const char *dst, char **err)
+{
+    struct tg_file *f;
+    size_t n;
+    int rc = tg_read_dir(src, &f, &n, err);
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const char *base = strrchr(f[i].name, '/') + 1;
+        char *path = tg_xasprintf("%s/%s", dst, base);
+        int fd = f[i].text ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640) : -1;
+        int e = f[i].text ? errno : f[i].err;
+        if (fd < 0 || tg_pwrite_all(fd, f[i].text, f[i].len, 0) != 0 || fsync(fd) != 0) {
+            e = fd >= 0 ? errno : e;
+            *err = tg_xasprintf("cannot copy %s to %s: %s; make the snapshot readable and the "
+                                "history directory writable by the collector",
+                                f[i].name, path, strerror(e));
+            rc = TG_EIO;
+        }
+        if (fd >= 0)
+            close(fd);
+        free(path);
+    }
+    tg_files_free(f, n);
+    return rc;
 }
 
 /* The kind of a file from its first meaningful bytes. */

@@ -62,6 +62,14 @@ void tg_snapshot_unref(struct tg_snapshot *s);
  */
 int tg_snapshot_dir_id(const char *dir, char id[17]);
 
+/*
+ * Copy the files a load of `src` reads (the same selection, names and
+ * bytes, so the copy has the same id) into the existing directory `dst`,
+ * each created 0640 and fsynced.  0, or TG_ENOENT/TG_EIO with *err (caller
+ * frees) naming the file and what to do.  Any one thread.
+ */
+int tg_snapshot_copy(const char *src, const char *dst, char **err);
+
 /* Print what the snapshot holds and every problem (for `policy lint`),
  * and, when it has damage, that the collector would not load it.
  * Returns the number of problems that are errors (damage included). */

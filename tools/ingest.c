@@ -1,15 +1,21 @@
 /*
  * ingest.c - `trailguard ingest`: batch mode.
  *
- * Reads records (one per line, .gz transparently) from files or stdin and
- * runs them through the same pipeline as `serve` (parse, policy, sinks),
- * writing NDJSON to stdout unless the config names sinks.  Exit status: 0
- * when every input was read, 3 when some could not be (the others are still
- * processed, or a sink failed and events were not delivered), 2 for
- * usage/config errors.
+ * Reads files or stdin (.gz transparently) and hands their bytes to the
+ * intake as streams (ingest/intake.h), which frames them into records as
+ * `serve`'s [input.file] does -- the same records, the same event ids (a
+ * record's salt is the file's inode and its offset; stdin's is "stdin" and
+ * the offset) -- and runs them through the same pipeline as `serve` (parse,
+ * policy, sinks), writing NDJSON to stdout unless the config names sinks.
+ * Nothing is spooled.  Records the sinks announce (core/internal_rec.h) go
+ * to the other sinks through the internal source, as in `serve`.  Exit
+ * status: 0 when every input was read, 3 when some could not be (the others
+ * are still processed, or a sink failed and events were not delivered), 2
+ * for usage/config errors.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,65 +26,40 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/pipeline.h"
-#include "core/process.h"
-#include "core/registry.h"
+#include "ingest/in_internal.h"
+#include "ingest/intake.h"
 #include "ingest/reader.h"
-#include "parsers/framer.h"
 #include "parsers/parse.h"
 #include "policy/policy.h"
 #include "tools/commands.h"
+#include "tools/process.h"
+#include "tools/registry.h"
+
+const struct tg_source_ops tg_in_stdin = {.name = "stdin", .code = TG_SPOOL_IN_STDIN};
 
 const char tg_ingest_usage[] =
-    "usage: trailguard ingest [-c FILE] [--snapshot DIR] [--format auto|syslog|snoopy|percona]\n"
-    "                         [-q] [FILE...|-]\n"
+    "usage: trailguard ingest [-c FILE] [--snapshot DIR]\n"
+    "                         [--format auto|syslog|snoopy|percona|sudo] [-q] [FILE...|-]\n"
     "\n"
     "Read records (one per line; .gz is read transparently) from FILEs or stdin\n"
     "and write one event per line as NDJSON to stdout, or to the sinks of -c.\n"
     "Uses the same parsers and policy code as `serve`.\n"
     "\n"
     "  -c, --config FILE   configuration (INI); see `trailguard help config`\n"
-    "      --snapshot DIR  policy snapshot directory (overrides [policy] snapshot_dir)\n"
+    "      --snapshot DIR  policy snapshot directory (overrides [policy] snapshot_dir;\n"
+    "                      every event is then judged by it, not by the snapshot history)\n"
     "      --format F      auto (default): detect per record; syslog: records have a\n"
-    "                      syslog header; snoopy or percona: bare records of that kind\n"
+    "                      syslog header; snoopy, percona or sudo: records of that kind\n"
+    "                      (bare, or the message of a syslog record)\n"
     "  -q, --quiet         no summary line on stderr\n"
     "\n"
     "Exit status: 0 every input read, 2 usage or configuration error,\n"
     "3 some input could not be read (the rest was still processed), or a sink\n"
     "failed and some events were not delivered.\n";
 
-struct tg_ingest_totals {
-    uint64_t records, empty, truncated, files, failed;
-};
-
-struct tg_ingest_emit {
-    struct tg_source *src;
-    struct tg_input_meta in;
-    struct tg_ingest_totals *t;
-};
-
-/* Framer callback: one record -> one event into the pipeline.  The record's
- * first line number salts event.id, so identical lines of a file stay
- * distinct events. */
-static void tg_ingest_record(void *ctx, const char *rec, size_t len, bool cut, uint64_t lineno)
-{
-    struct tg_ingest_emit *e = ctx;
-    struct tg_event *ev = tg_event_new(rec, len, &e->in, tg_time_now());
-    char salt[24], *sp = salt + sizeof(salt);
-    for (uint64_t v = lineno; v; v /= 10) /* "line N" without printf: hot path */
-        *--sp = (char)('0' + v % 10);
-    memcpy(sp -= 5, "line ", 5);
-    ev->id_salt = tg_event_strdup(ev, sp, (size_t)(salt + sizeof(salt) - sp));
-    if (cut) {
-        ev->truncated = true;
-        e->t->truncated++;
-    }
-    tg_source_add(e->src, ev);
-    e->t->records++;
-}
-
-/* Read one input into the pipeline; 0 or TG_EIO (after logging why). */
-static int tg_ingest_one(const char *path, struct tg_source *src, const struct tg_parse_ctx *pc,
-                         struct tg_ingest_totals *t)
+/* Read one input into the intake; 0 or TG_EIO (after logging why). */
+static int tg_ingest_one(const char *path, struct tg_intake_src *file_src,
+                         struct tg_intake_src *stdin_src)
 {
     struct tg_reader *r;
     struct stat st;
@@ -92,29 +73,31 @@ static int tg_ingest_one(const char *path, struct tg_source *src, const struct t
         return TG_EIO;
     }
     /* the absolute path: input.peer (and the event.id of a record without a
-     * host of its own) do not depend on how the path was spelled */
+     * host of its own) do not depend on how the path was spelled; the inode
+     * is the file's identity, as for [input.file] */
     char *abs = is_stdin ? NULL : realpath(path, NULL);
-    struct tg_ingest_emit em = {.src = src,
-                                .in = {.type = is_stdin ? "stdin" : "file",
-                                       .peer = is_stdin ? TG_STR_NULL : tg_str_c(abs ? abs : path)},
-                                .t = t};
-    struct tg_framer *fr = tg_framer_new(pc);
-    const char *rec, *errmsg;
-    size_t len;
-    uint64_t lineno = 0, records_before = t->records;
-    bool cut;
+    char id[48] = "stdin";
+    if (!is_stdin && stat(path, &st) == 0)
+        snprintf(id, sizeof(id), "%ju.0", (uintmax_t)st.st_ino);
+    struct tg_intake_src *src = is_stdin ? stdin_src : file_src;
+    struct tg_intake_stream *stream = tg_intake_stream_new(
+        src, is_stdin ? TG_STR_NULL : tg_str_c(abs ? abs : path), tg_str_c(id), 0);
+    struct tg_intake_stats before;
+    tg_intake_src_stats(src, &before);
+    const char *p, *errmsg;
+    size_t n;
     int rc;
-    while ((rc = tg_reader_next(r, &rec, &len, &cut, &errmsg)) == 0) {
-        lineno++;
-        tg_framer_line(fr, rec, len, cut, lineno, tg_ingest_record, &em);
-    }
-    tg_framer_finish(fr, tg_ingest_record, &em);
-    t->empty += tg_framer_skipped(fr);
-    tg_framer_free(fr);
-    if (rc == TG_EIO) /* before the close: errmsg is the reader's */
+    while ((rc = tg_reader_read(r, &p, &n, &errmsg)) == 0)
+        tg_intake_stream_feed(stream, p, n);
+    tg_intake_stream_end(stream);
+    tg_intake_stream_free(stream);
+    if (rc == TG_EIO) { /* before the close: errmsg is the reader's */
+        struct tg_intake_stats now;
+        tg_intake_src_stats(src, &now);
         fprintf(stderr, "trailguard ingest: %s: read error after %llu records: %s\n", path,
-                (unsigned long long)(t->records - records_before),
+                (unsigned long long)(now.records - before.records),
                 errmsg ? errmsg : strerror(errno));
+    }
     tg_reader_close(r);
     free(abs);
     return rc == TG_EIO ? TG_EIO : 0;
@@ -142,9 +125,9 @@ int tg_cmd_ingest(int argc, char **argv)
         case 'f': {
             int k = tg_config_choice(tg_format_names, optarg);
             if (k < 0)
-                return tg_usage_error("ingest",
-                                      "unknown --format '%s' (use auto, syslog, snoopy or percona)",
-                                      optarg);
+                return tg_usage_error(
+                    "ingest", "unknown --format '%s' (use auto, syslog, snoopy, percona or sudo)",
+                    optarg);
             fmt = (enum tg_format)k;
             break;
         }
@@ -160,46 +143,71 @@ int tg_cmd_ingest(int argc, char **argv)
     }
 
     struct tg_config *cfg;
-    if (tg_config_load(config_path, &cfg) != 0)
+    if (tg_registry_load_config(config_path, &cfg) != 0)
         return TG_EXIT_USAGE;
     const struct tg_collector_conf *cc = tg_config_get(cfg, "collector");
-    char *err = NULL;
-    struct tg_process chain = {.parse = tg_parse_ctx_new(tg_config_get(cfg, "parsers"), fmt, &err)};
-    if (!chain.parse) {
-        fprintf(stderr, "%s: [parsers]: %s\n", config_path ? config_path : "trailguard", err);
-        free(err);
-        tg_config_free(cfg);
-        return TG_EXIT_USAGE;
-    }
-    chain.policy = tg_policy_new(tg_config_get(cfg, "policy"), snapshot);
+    struct tg_process chain = {.policy = tg_policy_new(tg_config_get(cfg, "policy"), snapshot)};
     struct tg_pipeline_conf pc = {
         .workers = (int)cc->workers, .process = tg_process_event, .process_ctx = &chain};
     struct tg_pipeline *p = tg_pipeline_new(&pc);
     tg_registry_add_sinks(cfg, p);
+    size_t nsources;
+    const struct tg_source_ops *const *sources = tg_registry_sources(&nsources);
+    struct tg_intake_conf ic = {.pipe = p,
+                                .parsers = tg_config_get(cfg, "parsers"),
+                                .sources = sources,
+                                .nsources = nsources};
+    struct tg_intake *intake = NULL;
+    char *err = NULL;
     int exit_code = TG_EXIT_OK;
+    if (tg_intake_new(&ic, &intake, &err) != 0) {
+        fprintf(stderr, "%s: [parsers]: %s\n", config_path ? config_path : "trailguard", err);
+        free(err);
+        exit_code = TG_EXIT_USAGE;
+        goto out;
+    }
+    chain.parse = tg_intake_parser(intake, fmt);
+    struct tg_input internal = {.ops = &tg_in_internal, .intake = intake, .config = cfg};
+    internal.ops->start(&internal, NULL);
+    if (tg_pipeline_sink_count(p) > 1) /* else an announced record has no one to go to */
+        tg_pipeline_set_announce(p, tg_internal_announce, &internal);
     if (tg_pipeline_start(p) != 0) {
+        internal.ops->stop(&internal);
+        internal.ops->finish(&internal);
         exit_code = TG_EXIT_RUNTIME;
         goto out;
     }
-    struct tg_source *src = tg_pipeline_source(p);
-    struct tg_ingest_totals t = {0};
+    struct tg_intake_src *file_src = tg_intake_src_new(
+        intake, &(struct tg_intake_src_conf){.ops = &tg_in_file, .label = "ingest", .format = fmt});
+    struct tg_intake_src *stdin_src = tg_intake_src_new(
+        intake,
+        &(struct tg_intake_src_conf){.ops = &tg_in_stdin, .label = "ingest", .format = fmt});
+    uint64_t files = 0, failed = 0;
     if (optind == argc) {
-        t.failed += tg_ingest_one("-", src, chain.parse, &t) != 0;
-        t.files++;
+        failed += tg_ingest_one("-", file_src, stdin_src) != 0;
+        files++;
     }
     for (int i = optind; i < argc; i++) {
-        t.failed += tg_ingest_one(argv[i], src, chain.parse, &t) != 0;
-        t.files++;
+        failed += tg_ingest_one(argv[i], file_src, stdin_src) != 0;
+        files++;
     }
+    struct tg_intake_stats fs, ss;
+    tg_intake_src_stats(file_src, &fs);
+    tg_intake_src_stats(stdin_src, &ss);
+    tg_intake_src_free(file_src);
+    tg_intake_src_free(stdin_src);
+    internal.ops->stop(&internal);
     tg_pipeline_drain(p);
+    internal.ops->finish(&internal);
     if (!quiet)
         fprintf(stderr,
                 "trailguard ingest: %llu records from %llu input%s (%llu truncated, %llu blank "
                 "lines and JSON array brackets skipped), %llu input%s unreadable\n",
-                (unsigned long long)t.records, (unsigned long long)t.files, t.files == 1 ? "" : "s",
-                (unsigned long long)t.truncated, (unsigned long long)t.empty,
-                (unsigned long long)t.failed, t.failed == 1 ? "" : "s");
-    if (t.failed)
+                (unsigned long long)(fs.records + ss.records), (unsigned long long)files,
+                files == 1 ? "" : "s", (unsigned long long)(fs.truncated + ss.truncated),
+                (unsigned long long)(fs.skipped + ss.skipped), (unsigned long long)failed,
+                failed == 1 ? "" : "s");
+    if (failed)
         exit_code = TG_EXIT_RUNTIME;
     struct tg_pipeline_stats ps;
     tg_pipeline_stats(p, &ps);
@@ -211,8 +219,8 @@ int tg_cmd_ingest(int argc, char **argv)
         exit_code = TG_EXIT_RUNTIME;
     }
 out:
+    tg_intake_free(intake);
     tg_pipeline_free(p);
-    tg_parse_ctx_free(chain.parse);
     tg_policy_free(chain.policy);
     tg_config_free(cfg);
     return exit_code;

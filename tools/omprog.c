@@ -23,6 +23,11 @@
  * Use one instance per spool directory (omprog forceSingleInstance="on");
  * a second instance finds the spool locked and exits 3.
  *
+ * Every message goes through the intake (ingest/intake.h) as one record of
+ * input type omprog, like a RELP message: the same size limit, no salt.
+ * stdin is split into lines by ingest/lines.h at that limit (plus one byte,
+ * so the intake sees that a longer line was cut).
+ *
  * The main thread reads stdin and writes the replies; a thread replays the
  * spool's unconfirmed records meanwhile; the pipeline runs on its own
  * threads (daemon.c).
@@ -39,12 +44,17 @@
 #include <unistd.h>
 
 #include "core/errors.h"
+#include "core/limits.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "ingest/intake.h"
+#include "ingest/lines.h"
 #include "tools/commands.h"
 #include "tools/daemon.h"
 
-#define TG_OMPROG_MAX_LINE (16u << 20)
+#define TG_OMPROG_READ (64u << 10)
+
+const struct tg_source_ops tg_in_omprog = {.name = "omprog", .code = TG_SPOOL_IN_OMPROG};
 
 const char tg_omprog_usage[] =
     "usage: trailguard omprog [-c FILE] [--begin-mark TEXT] [--commit-mark TEXT]\n"
@@ -68,7 +78,7 @@ const char tg_omprog_usage[] =
 
 struct tg_omprog {
     struct tg_daemon d;
-    struct tg_source *src;
+    struct tg_intake_src *src;
     int reply_fd;
     const char *begin_mark, *commit_mark;
     bool in_txn;
@@ -97,42 +107,46 @@ static void tg_omprog_reply(struct tg_omprog *o, const char *s)
     }
 }
 
-static void tg_omprog_line(struct tg_omprog *o, const char *p, size_t n)
+/* Is the line (without a trailing CR) this mark? */
+static bool tg_omprog_is(const char *p, size_t n, const char *mark)
 {
     if (n && p[n - 1] == '\r')
         n--;
-    if (strlen(o->begin_mark) == n && memcmp(p, o->begin_mark, n) == 0) {
+    return strlen(mark) == n && memcmp(p, mark, n) == 0;
+}
+
+/* One line of the protocol (ingest/lines.h callback), one reply. */
+static int tg_omprog_line(void *ctx, const char *p, size_t n, bool cut, uint64_t pos)
+{
+    struct tg_omprog *o = ctx;
+    if (tg_omprog_is(p, n, o->begin_mark)) {
         o->in_txn = true;
         tg_omprog_reply(o, "OK");
-        return;
+        return 0;
     }
-    if (strlen(o->commit_mark) == n && memcmp(p, o->commit_mark, n) == 0) {
+    if (tg_omprog_is(p, n, o->commit_mark)) {
         o->in_txn = false;
         o->txns++;
-        tg_source_flush(o->src);
-        tg_omprog_reply(o, tg_spool_sync(o->d.spool) == 0 ? "OK" : "Error: spool fsync failed");
-        return;
+        tg_intake_src_flush(o->src);
+        tg_omprog_reply(o, tg_intake_sync(o->src) == 0 ? "OK" : "Error: spool fsync failed");
+        return 0;
     }
     if (n == 0) { /* nothing to store, but rsyslog waits for a reply */
         o->empty++;
         tg_omprog_reply(o, o->in_txn ? "DEFER_COMMIT" : "OK");
-        return;
+        return 0;
     }
-    struct tg_spool_rec rec = {.input = TG_SPOOL_IN_OMPROG,
-                               .received = tg_time_now(),
-                               .truncated = n >= TG_OMPROG_MAX_LINE,
-                               .data = p,
-                               .len = n};
-    uint64_t seq;
-    if (tg_spool_append(o->d.spool, &rec, &seq) != 0 ||
-        (!o->in_txn && tg_spool_commit(o->d.spool, seq) != 0)) {
+    if (cut)
+        tg_warn("omprog: a message longer than %u bytes was cut", TG_RECORD_MAX);
+    if (tg_intake_message(o->src, TG_STR_NULL, p, n,
+                          TG_INTAKE_NOWAIT | (o->in_txn ? 0 : TG_INTAKE_COMMIT)) != 0) {
         o->failed++;
         tg_omprog_reply(o, "Error: cannot store the message in the spool");
-        return;
+        return 0;
     }
     o->messages++;
-    tg_source_add(o->src, tg_spool_event(&rec, seq));
     tg_omprog_reply(o, o->in_txn ? "DEFER_COMMIT" : "OK");
+    return 0;
 }
 
 static volatile sig_atomic_t tg_omprog_stop;
@@ -144,55 +158,34 @@ static void tg_omprog_on_term(int sig)
 
 static void *tg_omprog_replay(void *daemon)
 {
-    tg_daemon_replay(daemon);
+    struct tg_daemon *d = daemon;
+    tg_daemon_replay(d);
+    tg_health_set_ready(d->health); /* /readyz */
     return NULL;
 }
 
-/* Read stdin to EOF, one reply per line.  Lines longer than the limit are cut. */
+/* Read stdin to EOF, one reply per line. */
 static void tg_omprog_loop(struct tg_omprog *o)
 {
-    size_t cap = 1 << 16, len = 0;
-    char *buf = tg_xmalloc(cap);
-    bool skipping = false; /* dropping the rest of an over-long line */
+    char *buf = tg_xmalloc(TG_OMPROG_READ);
+    struct tg_lines lines;
+    tg_lines_init(&lines, TG_RECORD_MAX + 1u, 0);
     for (;;) {
         /* nothing more buffered by rsyslog right now: let the batch go */
         struct pollfd pfd = {.fd = 0, .events = POLLIN};
         if (poll(&pfd, 1, 0) == 0)
-            tg_source_flush(o->src);
-        if (len == cap && cap < TG_OMPROG_MAX_LINE) {
-            cap *= 2;
-            buf = tg_xrealloc(buf, cap);
-        }
+            tg_intake_src_flush(o->src);
         if (tg_omprog_stop)
             break;
-        ssize_t r = read(0, buf + len, cap - len);
+        ssize_t r = read(0, buf, TG_OMPROG_READ);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
             break;
-        len += (size_t)r;
-        size_t start = 0;
-        char *lf;
-        while ((lf = memchr(buf + start, '\n', len - start)) != NULL) {
-            size_t n = (size_t)(lf - (buf + start));
-            if (!skipping)
-                tg_omprog_line(o, buf + start, n);
-            skipping = false;
-            start += n + 1;
-        }
-        memmove(buf, buf + start, len - start);
-        len -= start;
-        if (len == cap && cap >= TG_OMPROG_MAX_LINE && !skipping) {
-            tg_warn("omprog: a message longer than %u bytes was cut", TG_OMPROG_MAX_LINE);
-            tg_omprog_line(o, buf, len);
-            skipping = true;
-            len = 0;
-        } else if (skipping) {
-            len = 0;
-        }
+        tg_lines_feed(&lines, buf, (size_t)r, tg_omprog_line, o);
     }
-    if (len && !skipping) /* a last line without LF */
-        tg_omprog_line(o, buf, len);
+    tg_lines_end(&lines, tg_omprog_line, o); /* a last line without LF */
+    tg_lines_free(&lines);
     free(buf);
 }
 
@@ -252,10 +245,13 @@ int tg_cmd_omprog(int argc, char **argv)
     sigaddset(&term, SIGTERM);
     sigaddset(&term, SIGINT);
     pthread_sigmask(SIG_BLOCK, &term, NULL);
-    int code = tg_daemon_open(&o.d, "omprog", config_path, NULL);
+    int code = tg_daemon_open(&o.d, "omprog", config_path, NULL, NULL);
     if (code != TG_EXIT_OK)
         return code;
-    o.src = tg_pipeline_source(o.d.pipe);
+    struct tg_intake_src_conf ic = {
+        .ops = &tg_in_omprog, .label = "omprog", .metrics_label = "omprog"};
+    o.src = tg_intake_src_new(o.d.intake, &ic);
+    tg_health_set_listening(o.d.health); /* stdin is its input */
     /* rsyslog waits confirmTimeout (10 s) for the first OK: a large spool
      * is replayed beside the protocol, not before it */
     pthread_t replayer;
@@ -264,8 +260,8 @@ int tg_cmd_omprog(int argc, char **argv)
     tg_omprog_reply(&o, "OK");
     tg_omprog_loop(&o);
     pthread_join(replayer, NULL);
-    tg_source_flush(o.src);
-    tg_spool_sync(o.d.spool);
+    tg_intake_sync(o.src);
+    tg_intake_src_free(o.src);
     tg_info("omprog: %s: %llu messages stored (%llu transactions), %llu empty lines, "
             "%llu refused",
             tg_omprog_stop ? "stopped by a signal" : "end of input", (unsigned long long)o.messages,

@@ -22,6 +22,7 @@
 #include "core/timeutil.h"
 #include "sinks/sinks.h"
 #include "tools/commands.h"
+#include "tools/registry.h"
 
 const char tg_prune_usage[] =
     "usage: trailguard prune DIR --before T [--key FILE] [--signing-key FILE]\n"
@@ -85,7 +86,7 @@ int tg_cmd_prune(int argc, char **argv)
         tg_buf_printf(&ini, "signing_key_file = %s\n", skey);
     struct tg_config *cfg = NULL;
     int code = TG_EXIT_OK;
-    if (tg_config_load_string("trailguard prune", tg_buf_cstr(&ini), NULL, 0, &cfg) != 0) {
+    if (tg_registry_load_config_string("trailguard prune", tg_buf_cstr(&ini), &cfg) != 0) {
         code = TG_EXIT_USAGE;
         goto out;
     }

@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/errors.h"
 #include "tests/fuzz/fuzz.h"
+#include "tools/registry.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -18,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(text, data, size);
     text[size] = '\0'; /* the loader reads C strings: stop at the first NUL */
     struct tg_config *cfg = NULL;
-    if (tg_config_load_string("fuzz.ini", text, NULL, 0, &cfg) == 0) {
+    if (tg_registry_load_config_string("fuzz.ini", text, &cfg) == 0) {
         if (!tg_config_get(cfg, "collector"))
             abort(); /* an implicit section must always exist */
         tg_config_free(cfg);

@@ -23,8 +23,9 @@
 #include "core/errors.h"
 #include "core/metrics.h"
 #include "core/pipeline.h"
-#include "core/process.h"
-#include "core/registry.h"
+#include "tools/process.h"
+#include "tools/registry.h"
+#include "ingest/intake.h"
 #include "ingest/reader.h"
 #include "parsers/parse.h"
 
@@ -35,22 +36,23 @@ static void tg_serve_on_signal(int sig)
     tg_serve_stop = 1;
 }
 
-static void tg_serve_feed(const char *path, struct tg_source *src)
+/* Feed a file through the intake as `ingest` does. */
+static void tg_serve_feed(const char *path, struct tg_intake_src *src)
 {
     struct tg_reader *r;
     if (tg_reader_open(path, &r) != 0) {
         fprintf(stderr, "tg_pipeline_serve: cannot open %s\n", path);
         return;
     }
-    struct tg_input_meta in = {.type = "file", .peer = tg_str_c(path)};
-    const char *rec, *errmsg;
-    size_t len;
-    bool cut;
-    while (tg_reader_next(r, &rec, &len, &cut, &errmsg) == 0)
-        if (len)
-            tg_source_add(src, tg_event_new(rec, len, &in, tg_time_now()));
+    struct tg_intake_stream *st = tg_intake_stream_new(src, tg_str_c(path), tg_str_c(path), 0);
+    const char *p, *errmsg;
+    size_t n;
+    while (tg_reader_read(r, &p, &n, &errmsg) == 0)
+        tg_intake_stream_feed(st, p, n);
+    tg_intake_stream_end(st);
+    tg_intake_stream_free(st);
     tg_reader_close(r);
-    tg_source_flush(src);
+    tg_intake_src_flush(src);
 }
 
 int main(int argc, char **argv)
@@ -80,22 +82,30 @@ int main(int argc, char **argv)
     sigaddset(&block, SIGINT);
     pthread_sigmask(SIG_BLOCK, &block, &old);
     struct tg_config *cfg;
-    if (tg_config_load(conf_path, &cfg) != 0)
+    if (tg_registry_load_config(conf_path, &cfg) != 0)
         return TG_EXIT_USAGE;
     const struct tg_collector_conf *cc = tg_config_get(cfg, "collector");
-    char *err = NULL;
-    struct tg_process chain = {
-        .parse = tg_parse_ctx_new(tg_config_get(cfg, "parsers"), TG_FMT_AUTO, &err)};
-    if (!chain.parse) {
-        fprintf(stderr, "tg_pipeline_serve: [parsers]: %s\n", err);
-        free(err);
-        tg_config_free(cfg);
-        return TG_EXIT_USAGE;
-    }
+    struct tg_process chain = {0};
     struct tg_pipeline_conf pc = {
         .workers = (int)cc->workers, .process = tg_process_event, .process_ctx = &chain};
     struct tg_pipeline *p = tg_pipeline_new(&pc);
     tg_registry_add_sinks(cfg, p);
+    size_t nsources;
+    const struct tg_source_ops *const *sources = tg_registry_sources(&nsources);
+    struct tg_intake_conf ic = {.pipe = p,
+                                .parsers = tg_config_get(cfg, "parsers"),
+                                .sources = sources,
+                                .nsources = nsources};
+    struct tg_intake *intake = NULL;
+    char *err = NULL;
+    if (tg_intake_new(&ic, &intake, &err) != 0) {
+        fprintf(stderr, "tg_pipeline_serve: [parsers]: %s\n", err);
+        free(err);
+        tg_pipeline_free(p);
+        tg_config_free(cfg);
+        return TG_EXIT_USAGE;
+    }
+    chain.parse = tg_intake_parser(intake, TG_FMT_AUTO);
     struct tg_metrics_server *m = NULL;
     int rc = TG_EXIT_OK;
     struct tg_metrics_conf mc = {
@@ -108,16 +118,18 @@ int main(int argc, char **argv)
         rc = TG_EXIT_RUNTIME;
         goto out;
     }
-    struct tg_source *src = tg_pipeline_source(p);
+    struct tg_intake_src *src = tg_intake_src_new(
+        intake, &(struct tg_intake_src_conf){.ops = &tg_in_file, .format = TG_FMT_AUTO});
     for (int i = optind; i < argc; i++)
         tg_serve_feed(argv[i], src);
+    tg_intake_src_free(src);
     while (!tg_serve_stop)
         sigsuspend(&old);
     tg_pipeline_drain(p);
 out:
     tg_metrics_stop(m);
+    tg_intake_free(intake);
     tg_pipeline_free(p);
-    tg_parse_ctx_free(chain.parse);
     tg_config_free(cfg);
     return rc;
 }

@@ -1,7 +1,8 @@
 /*
  * test_framer.c - lines to records (parsers/framer.c): pretty-printed JSON
  * arrays, JSONL arrays, snoopy records continued over several lines (also
- * over blank lines).
+ * over blank lines), the size limit, and what a followed file's idle moment
+ * lets go (a held snoopy record) and keeps (an unfinished JSON object).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -37,7 +38,7 @@ static void frame(const char *text, const char *want, uint64_t want_skipped)
     char *err = NULL;
     struct tg_parse_ctx *pc = tg_parse_ctx_new(NULL, TG_FMT_AUTO, &err);
     assert_non_null(pc);
-    struct tg_framer *f = tg_framer_new(pc);
+    struct tg_framer *f = tg_framer_new(pc, 1u << 20);
     struct got g = {TG_BUF_INIT, 0};
     char *copy = tg_xstrdup(text), *line = copy, *nl;
     uint64_t lineno = 0;
@@ -114,6 +115,52 @@ static void test_snoopy_blank_lines(void **state)
     free(want);
 }
 
+static void test_limit_ends_a_record(void **state)
+{
+    char *err = NULL;
+    struct tg_parse_ctx *pc = tg_parse_ctx_new(NULL, TG_FMT_AUTO, &err);
+    struct tg_framer *f = tg_framer_new(pc, 16);
+    struct got g = {TG_BUF_INIT, 0};
+    const char *lines[] = {"{", "  \"a\": \"0123456789\",", "  \"b\": 1", "}", "x"};
+    for (uint64_t i = 0; i < 5; i++)
+        tg_framer_line(f, lines[i], strlen(lines[i]), false, i + 1, collect, &g);
+    tg_framer_finish(f, collect, &g);
+    /* the object passed 16 bytes at its second line: cut there; the lines
+     * after it are records of their own */
+    assert_string_equal(tg_buf_cstr(&g.b), "1!{\n  \"a\": \"0123456789\"|3:  \"b\": 1|4:}|5:x");
+    tg_buf_free(&g.b);
+    tg_framer_free(f);
+    tg_parse_ctx_free(pc);
+}
+
+static void test_idle_and_holding(void **state)
+{
+    char *err = NULL;
+    struct tg_parse_ctx *pc = tg_parse_ctx_new(NULL, TG_FMT_AUTO, &err);
+    struct tg_framer *f = tg_framer_new(pc, 1u << 20);
+    struct got g = {TG_BUF_INIT, 0};
+    const char *snoopy = "[uid:0 sid:1 tty:(none) cwd:/ filename:/bin/true]: true";
+    uint64_t pos;
+    tg_framer_line(f, snoopy, strlen(snoopy), false, 100, collect, &g);
+    assert_true(tg_framer_holding(f, &pos));
+    assert_int_equal(pos, 100);
+    tg_framer_idle(f, collect, &g); /* a held snoopy record is complete: it goes */
+    assert_false(tg_framer_holding(f, &pos));
+    assert_int_equal(g.n, 1);
+    tg_framer_line(f, "{", 1, false, 200, collect, &g);
+    tg_framer_line(f, "  \"a\": 1", 8, false, 202, collect, &g);
+    tg_framer_idle(f, collect, &g); /* an unfinished object stays */
+    assert_true(tg_framer_holding(f, &pos));
+    assert_int_equal(pos, 200);
+    tg_framer_line(f, "}", 1, false, 211, collect, &g);
+    assert_false(tg_framer_holding(f, &pos));
+    assert_string_equal(tg_buf_cstr(&g.b), "100:[uid:0 sid:1 tty:(none) cwd:/ filename:/bin/true]: "
+                                           "true|200:{\n  \"a\": 1\n}");
+    tg_buf_free(&g.b);
+    tg_framer_free(f);
+    tg_parse_ctx_free(pc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -123,6 +170,8 @@ int main(void)
         cmocka_unit_test(test_unterminated_json_is_cut),
         cmocka_unit_test(test_snoopy_continuation),
         cmocka_unit_test(test_snoopy_blank_lines),
+        cmocka_unit_test(test_limit_ends_a_record),
+        cmocka_unit_test(test_idle_and_holding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

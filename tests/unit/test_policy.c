@@ -27,6 +27,7 @@
 #include "policy/policy.h"
 #include "policy/sudo.h"
 #include "policy/sudo_argv.h"
+#include "parsers/sudo.h"
 
 static char dir[64];
 
@@ -1012,6 +1013,68 @@ static void test_db_login_gate(void **state)
     tg_policy_free(p);
 }
 
+/* ------------------------------------------------------- sudo's lines */
+
+/* A sudo log line from host web1.x, parsed and judged: "decision drift". */
+static const char *sudo_line(struct tg_policy *p, const char *line)
+{
+    static char out[64];
+    struct tg_event *ev =
+        tg_event_new(line, strlen(line), NULL, (struct tg_time){1700000000, 0, 6});
+    assert_int_equal(tg_sudo_parse(ev, ev->original), 0);
+    ev->host_name = TG_STR_LIT("web1.x");
+    tg_policy_evaluate(p, ev);
+    tg_metrics_count_event(ev); /* as the processing chain does */
+    snprintf(out, sizeof(out), "%s %s", tg_decision_name[ev->policy.decision],
+             ev->policy.drift ? tg_decision_name[ev->host_decision] : "-");
+    tg_event_free(ev);
+    return out;
+}
+
+static void test_sudo_lines(void **state)
+{
+    put("idm.ldif", ldif);
+    struct tg_policy_conf c = conf();
+    struct tg_policy *p = tg_policy_new(&c, NULL);
+    uint64_t allowed = tg_metrics_get(TG_C_DRIFT_HOST_ALLOWED);
+    uint64_t denied = tg_metrics_get(TG_C_DRIFT_HOST_DENIED);
+    const char *ok = "alice : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/usr/bin/systemctl restart ";
+    char line[256];
+    snprintf(line, sizeof(line), "%snginx", ok); /* both allow */
+    assert_string_equal(sudo_line(p, line), "allow -");
+    snprintf(line, sizeof(line), "%ssshd", ok); /* the host allows what the policy forbids */
+    assert_string_equal(sudo_line(p, line), "deny allow");
+    assert_string_equal(sudo_line(p, "alice : command not allowed ; TTY=pts/0 ; PWD=/ ; USER=root "
+                                     "; COMMAND=/usr/bin/systemctl restart nginx"),
+                        "allow deny"); /* the host refuses what the policy grants */
+    assert_string_equal(sudo_line(p, "alice : command not allowed ; TTY=pts/0 ; PWD=/ ; "
+                                     "USER=root ; COMMAND=/usr/bin/systemctl restart sshd"),
+                        "deny -");
+    /* the runas user is the one sudo logged: the rule grants root only */
+    assert_string_equal(sudo_line(p, "alice : TTY=pts/0 ; PWD=/ ; USER=postgres ; "
+                                     "COMMAND=/usr/bin/systemctl restart nginx"),
+                        "deny allow");
+    /* an authentication failure says nothing about the host's policy */
+    assert_string_equal(sudo_line(p, "alice : 3 incorrect password attempts ; TTY=pts/0 ; PWD=/ ; "
+                                     "USER=root ; COMMAND=/usr/bin/systemctl restart sshd"),
+                        "deny -");
+    assert_string_equal(sudo_line(p, "alice : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=list"),
+                        "not_applicable -");
+    assert_string_equal(sudo_line(p, "alice : (command continued) sshd"), "not_applicable -");
+    assert_string_equal(sudo_line(p, "svc : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/ls"),
+                        "not_applicable -"); /* a system account */
+    /* a line sudo may have split: judged, but no drift on a command that may be cut */
+    char longline[1024];
+    int n = snprintf(longline, sizeof(longline), "%s",
+                     "alice : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/usr/bin/cat");
+    while (n < 900)
+        n += snprintf(longline + n, sizeof(longline) - (size_t)n, " x");
+    assert_string_equal(sudo_line(p, longline), "deny -");
+    assert_int_equal(tg_metrics_get(TG_C_DRIFT_HOST_ALLOWED), allowed + 2);
+    assert_int_equal(tg_metrics_get(TG_C_DRIFT_HOST_DENIED), denied + 1);
+    tg_policy_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1030,6 +1093,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_damaged_ldif, mkdir_setup, rm_teardown),
         cmocka_unit_test_setup_teardown(test_damaged_reload, mkdir_setup, rm_teardown),
         cmocka_unit_test_setup_teardown(test_db_login_gate, mkdir_setup, rm_teardown),
+        cmocka_unit_test_setup_teardown(test_sudo_lines, mkdir_setup, rm_teardown),
     };
     return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
 }

@@ -1,10 +1,12 @@
 /*
- * test_reader.c - the line reader: plain and gzip input, a last line without
- * LF, blank lines, NUL bytes kept, a line over the record limit cut and
- * its tail skipped, and a corrupt gzip stream reported as an error.
+ * test_reader.c - the byte reader: plain and gzip input give the same bytes
+ * (NUL bytes kept, a last line without LF too), a large input comes whole,
+ * and a corrupt gzip stream is reported as an error.  Lines are the
+ * intake's (test_intake.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -35,58 +37,56 @@ static void write_file(const void *data, size_t n, bool gz)
     }
 }
 
-static void expect_lines(const char *const *want, const size_t *lens, size_t nwant)
+/* Everything the reader gives for `path`, into a malloc'd buffer. */
+static char *read_all(size_t *len)
 {
     struct tg_reader *r;
     assert_int_equal(tg_reader_open(path, &r), 0);
-    const char *rec, *err;
-    size_t len;
-    bool cut;
-    for (size_t i = 0; i < nwant; i++) {
-        assert_int_equal(tg_reader_next(r, &rec, &len, &cut, &err), 0);
-        assert_int_equal(len, lens[i]);
-        assert_memory_equal(rec, want[i], len);
-        assert_false(cut);
+    const char *p, *err;
+    size_t n, total = 0;
+    char *all = NULL;
+    int rc;
+    while ((rc = tg_reader_read(r, &p, &n, &err)) == 0) {
+        assert_true(n > 0);
+        all = realloc(all, total + n);
+        memcpy(all + total, p, n);
+        total += n;
     }
-    assert_int_equal(tg_reader_next(r, &rec, &len, &cut, &err), TG_ECLOSED);
+    assert_int_equal(rc, TG_ECLOSED);
     tg_reader_close(r);
     unlink(path);
+    *len = total;
+    return all;
 }
 
 static void test_plain_and_gzip(void **state)
 {
     static const char data[] = "one\n\ntwo\0with nul\nlast without lf";
-    const char *const want[] = {"one", "", "two\0with nul", "last without lf"};
-    const size_t lens[] = {3, 0, 12, 15};
     for (int gz = 0; gz <= 1; gz++) {
         write_file(data, sizeof(data) - 1, gz);
-        expect_lines(want, lens, 4);
+        size_t n;
+        char *got = read_all(&n);
+        assert_int_equal(n, sizeof(data) - 1);
+        assert_memory_equal(got, data, n);
+        free(got);
     }
 }
 
-static void test_long_line_is_cut(void **state)
+static void test_large_input_whole(void **state)
 {
-    size_t big = TG_READER_MAX_RECORD + 1000;
-    char *data = malloc(big + 10);
-    memset(data, 'x', big);
-    memcpy(data + big, "\nnext\n", 6);
-    write_file(data, big + 6, false);
+    size_t big = (3u << 20) + 17;
+    char *data = malloc(big);
+    for (size_t i = 0; i < big; i++)
+        data[i] = (char)(i % 251);
+    for (int gz = 0; gz <= 1; gz++) {
+        write_file(data, big, gz);
+        size_t n;
+        char *got = read_all(&n);
+        assert_int_equal(n, big);
+        assert_memory_equal(got, data, big);
+        free(got);
+    }
     free(data);
-    struct tg_reader *r;
-    assert_int_equal(tg_reader_open(path, &r), 0);
-    const char *rec, *err;
-    size_t len;
-    bool cut;
-    assert_int_equal(tg_reader_next(r, &rec, &len, &cut, &err), 0);
-    assert_int_equal(len, TG_READER_MAX_RECORD);
-    assert_true(cut);
-    assert_int_equal(tg_reader_next(r, &rec, &len, &cut, &err), 0);
-    assert_int_equal(len, 4);
-    assert_memory_equal(rec, "next", 4);
-    assert_false(cut);
-    assert_int_equal(tg_reader_next(r, &rec, &len, &cut, &err), TG_ECLOSED);
-    tg_reader_close(r);
-    unlink(path);
 }
 
 static void test_corrupt_gzip_is_an_error(void **state)
@@ -102,12 +102,11 @@ static void test_corrupt_gzip_is_an_error(void **state)
     fclose(f);
     struct tg_reader *r;
     assert_int_equal(tg_reader_open(path, &r), 0);
-    const char *rec, *err = NULL;
-    size_t len;
-    bool cut;
+    const char *p, *err = NULL;
+    size_t n;
     int rc;
     int guard = 0;
-    while ((rc = tg_reader_next(r, &rec, &len, &cut, &err)) == 0 && guard++ < 10000)
+    while ((rc = tg_reader_read(r, &p, &n, &err)) == 0 && guard++ < 10000)
         ;
     assert_int_equal(rc, TG_EIO);
     assert_non_null(err);
@@ -125,7 +124,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_and_gzip),
-        cmocka_unit_test(test_long_line_is_cut),
+        cmocka_unit_test(test_large_input_whole),
         cmocka_unit_test(test_corrupt_gzip_is_an_error),
         cmocka_unit_test(test_missing_file),
     };

@@ -1,0 +1,16 @@
+/*
+ * process.c - parse -> policy -> finish.  See process.h.
+ */
+#include "core/metrics.h"
+#include "tools/process.h"
+
+void tg_process_event(void *chain, struct tg_event *ev)
+{
+    struct tg_process *pr = chain;
+    tg_parse_event(ev->parser ? ev->parser : pr->parse, ev);
+    if (ev->dataset != TG_DS_INTERNAL)
+        tg_policy_evaluate(pr->policy, ev);
+    tg_event_finish(ev);
+    tg_metrics_count_event(ev);
+    tg_hostwatch_event(pr->hosts, ev);
+}
