@@ -7,7 +7,8 @@ TG_BUILD_DEPS="build-essential autoconf automake pkg-config
   libinih-dev libmicrohttpd-dev libcmocka-dev libsystemd-dev"
 # Real peers and oracles the tests run against, and the tools they use.
 TG_TEST_DEPS="rsyslog rsyslog-relp snoopy sudo libipa-hbac-dev kcat jq python3 curl
-  openssl gzip clang libclang-rt-14-dev clang-format prometheus man-db groff-base systemd"
+  openssl gzip clang libclang-rt-14-dev clang-format prometheus man-db groff-base systemd
+  chromium poppler-utils"
 
 tg_install_deps() {
     local missing="" p

@@ -381,21 +381,37 @@ int tg_sidecar_cursor_next(struct tg_sidecar_cursor *c, struct tg_seg_member *m)
     return 1;
 }
 
+int tg_sidecar_entry_detail(int fd, const struct tg_seg_member *m, uint32_t *fp, void *ext)
+{
+    size_t n = 4 * (size_t)m->records;
+    uint64_t pos = m->entry_pos + TG_SEG_ENTRY_LEN;
+    int rc = 0;
+    if (fp) {
+        uint8_t *d = tg_xmalloc(n + 1);
+        rc = pread(fd, d, n, (off_t)pos) == (ssize_t)n ? 0 : TG_EIO;
+        for (uint32_t i = 0; rc == 0 && i < m->records; i++)
+            fp[i] = tg_get32(d + 4 * (size_t)i);
+        free(d);
+    }
+    if (rc == 0 && ext && m->ext_len &&
+        pread(fd, ext, m->ext_len, (off_t)(pos + n)) != (ssize_t)m->ext_len)
+        rc = TG_EIO;
+    return rc;
+}
+
 int tg_sidecar_cursor_detail(struct tg_sidecar_cursor *c, const struct tg_seg_member *m,
                              uint32_t *fp, void *ext)
 {
-    size_t n = 4 * (size_t)m->records;
-    uint8_t *d = tg_xmalloc(n + m->ext_len + 1);
-    ssize_t got = pread(c->fd, d, n + m->ext_len, (off_t)c->fp_pos);
-    int rc = got == (ssize_t)(n + m->ext_len) ? 0 : TG_EIO;
-    if (rc == 0) {
-        for (uint32_t i = 0; i < m->records; i++)
-            fp[i] = tg_get32(d + 4 * (size_t)i);
-        if (m->ext_len)
-            memcpy(ext, d + n, m->ext_len);
-    }
-    free(d);
-    return rc;
+    return tg_sidecar_entry_detail(c->fd, m, fp, ext);
+}
+
+int tg_sidecar_cursor_refresh(struct tg_sidecar_cursor *c)
+{
+    struct stat st;
+    if (fstat(c->fd, &st) != 0)
+        return TG_EIO;
+    c->size = (uint64_t)st.st_size;
+    return 0;
 }
 
 void tg_sidecar_cursor_close(struct tg_sidecar_cursor *c)
@@ -616,6 +632,63 @@ void tg_seg_time_span(const char *rec, size_t len, int64_t *mn, int64_t *mx)
         *mn = ns;
     if (ns > *mx)
         *mx = ns;
+}
+
+/* --- one member whole */
+struct tg_seg_inflater {
+    struct libdeflate_decompressor *d;
+    struct tg_buf gz;
+};
+
+struct tg_seg_inflater *tg_seg_inflater_new(void)
+{
+    struct tg_seg_inflater *z = tg_xcalloc(1, sizeof(*z));
+    z->d = libdeflate_alloc_decompressor();
+    if (!z->d)
+        abort(); /* only fails for lack of memory */
+    return z;
+}
+
+void tg_seg_inflater_free(struct tg_seg_inflater *z)
+{
+    if (!z)
+        return;
+    libdeflate_free_decompressor(z->d);
+    tg_buf_free(&z->gz);
+    free(z);
+}
+
+int tg_seg_member_read(struct tg_seg_inflater *z, int fd, uint64_t start, uint64_t end,
+                       struct tg_buf *out)
+{
+    out->len = 0;
+    if (end < start + 18 || end - start > TG_SEG_MEMBER_MAX_RAW)
+        return TG_ECORRUPT; /* no gzip member is shorter than 18 bytes */
+    size_t n = (size_t)(end - start);
+    z->gz.len = 0;
+    uint8_t *p = (uint8_t *)tg_buf_reserve(&z->gz, n);
+    size_t got = 0;
+    while (got < n) {
+        ssize_t k = pread(fd, p + got, n - got, (off_t)(start + got));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            return TG_EIO;
+        if (k == 0)
+            return TG_ETRUNC;
+        got += (size_t)k;
+    }
+    uint32_t isize = tg_get32(p + n - 4); /* the gzip trailer: the size mod 2^32 */
+    if (isize > TG_SEG_MEMBER_MAX_RAW)
+        return TG_ECORRUPT;
+    tg_buf_reserve(out, (size_t)isize + 1);
+    size_t in_used = 0, out_len = 0;
+    enum libdeflate_result r =
+        libdeflate_gzip_decompress_ex(z->d, p, n, out->data, isize, &in_used, &out_len);
+    if (r != LIBDEFLATE_SUCCESS || in_used != n || out_len != isize)
+        return TG_ECORRUPT;
+    out->len = out_len;
+    return 0;
 }
 
 /* --- reader */

@@ -45,6 +45,8 @@ const struct tg_command tg_commands[] = {
      tg_query_usage},
     {"export", tg_cmd_export, "export a time range of the file store with a checksummed manifest",
      tg_export_usage},
+    {"report", tg_cmd_report, "an HTML audit report of a time range of the file store, verified",
+     tg_report_usage},
     {"verify", tg_cmd_verify, "check the file store's hash chain for tampering", tg_verify_usage},
     {"prune", tg_cmd_prune, "remove old segments of the file store, leaving a signed prune point",
      tg_prune_usage},

@@ -25,6 +25,8 @@ int tg_cmd_query(int argc, char **argv); /* tools/query.c */
 extern const char tg_query_usage[];
 int tg_cmd_export(int argc, char **argv); /* tools/export.c */
 extern const char tg_export_usage[];
+int tg_cmd_report(int argc, char **argv); /* tools/report.c */
+extern const char tg_report_usage[];
 int tg_cmd_verify(int argc, char **argv); /* tools/verify.c */
 extern const char tg_verify_usage[];
 int tg_cmd_prune(int argc, char **argv); /* tools/prune.c */
