@@ -244,6 +244,10 @@ static void tg_sudo_decide(const struct tg_snapshot *s, const struct tg_policy_c
 {
     struct tg_sudo_ask canon = *ask, *a = &canon;
     canon.host = tg_canon_host(s, ask->host);
+    snprintf(v->target, sizeof(v->target), "%s", a->runas);
+    snprintf(v->target_group, sizeof(v->target_group), "%s", a->group ? a->group : "");
+    snprintf(v->command, sizeof(v->command), "%s%s%s", a->cmnd, a->args ? " " : "",
+             a->args ? a->args : "");
     char what[600];
     int n =
         snprintf(what, sizeof(what), "'%s%s%s' as %s%s%s", a->cmnd, a->args ? " " : "",
@@ -874,6 +878,12 @@ void tg_policy_evaluate(struct tg_policy *p, struct tg_event *ev)
     ev->policy.check = v->check;
     ev->policy.rule = v->rule ? tg_event_strdup(ev, v->rule, strlen(v->rule)) : TG_STR_NULL;
     ev->policy.reason = tg_event_strdup(ev, v->reason, strlen(v->reason));
+    if (v->command[0]) /* a sudo command was judged: what it ran, as whom */
+        ev->sudo_command = tg_event_strdup(ev, v->command, strlen(v->command));
+    if (v->target[0] && !ev->user_target_name.p)
+        ev->user_target_name = tg_event_strdup(ev, v->target, strlen(v->target));
+    if (v->target_group[0] && !ev->user_target_group.p)
+        ev->user_target_group = tg_event_strdup(ev, v->target_group, strlen(v->target_group));
     /* drift: the host said otherwise (only on a line read whole: a cut
      * command is not the one the host decided on) */
     bool decided = v->decision == TG_DECISION_ALLOW || v->decision == TG_DECISION_DENY;

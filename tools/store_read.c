@@ -207,6 +207,14 @@ static bool tg_grep(const struct tg_filter *f, const char *s)
                             NULL) >= 0;
 }
 
+/* The SQL text: trailguard.db.statement, or db.statement in records stored
+ * before the Percona fields moved under trailguard.db (ECS has no db). */
+static const char *tg_record_statement(struct tg_record *r)
+{
+    const char *v = tg_record_field(r, "trailguard.db.statement");
+    return v ? v : tg_record_field(r, "db.statement");
+}
+
 bool tg_filter_match(const struct tg_filter *f, struct tg_record *r)
 {
     if ((f->since_set || f->until_set) && (!r->has_time || (f->since_set && r->ns < f->since_ns) ||
@@ -225,7 +233,7 @@ bool tg_filter_match(const struct tg_filter *f, struct tg_record *r)
     if (f->decision && !tg_eq(tg_record_field(r, "trailguard.policy.decision"), f->decision))
         return false;
     if (f->grep && !tg_grep(f, tg_record_field(r, "process.command_line")) &&
-        !tg_grep(f, tg_record_field(r, "db.statement")))
+        !tg_grep(f, tg_record_statement(r)))
         return false;
     return true;
 }
@@ -524,8 +532,8 @@ static const char *const tg_csv_cols[] = {
     "user.name",
     "user.effective.name",
     "process.command_line",
-    "db.name",
-    "db.statement",
+    "trailguard.db.name",
+    "trailguard.db.statement",
     "source.ip",
     "trailguard.policy.decision",
     "trailguard.policy.check",
@@ -650,7 +658,7 @@ void tg_out_record(struct tg_out *o, struct tg_record *r)
             } else {
                 v = tg_record_field(r, "process.command_line");
                 if (!v)
-                    v = tg_record_field(r, "db.statement");
+                    v = tg_record_statement(r);
                 if (!v)
                     v = tg_record_field(r, "event.original");
             }
