@@ -828,12 +828,23 @@ static void tg_policy_decide(struct tg_policy *p, const struct tg_snapshot *s, s
              "that grants them.");
         return;
     }
+    int64_t uid = tg_str_digits(ev->user_id);
+    if (!user && uid >= 0) { /* snoopy's upstream format logs only the uid */
+        user = tg_snapshot_uid_name(s, host, uid, NULL, NULL);
+        if (!user) {
+            tg_v(v, TG_DECISION_NOT_APPLICABLE, TG_CHECK_NONE, NULL,
+                 "The record names only uid %lld, which no account of policy snapshot %s has%s%s, "
+                 "so its access cannot be judged; export the account (or the host's passwd "
+                 "file, with a first line \"# host: NAME\") into the snapshot.",
+                 (long long)uid, s->id, host ? " on " : "", host ? host : "");
+            return;
+        }
+    }
     if (!user || !host) {
         tg_v(v, TG_DECISION_NOT_APPLICABLE, TG_CHECK_NONE, NULL,
              "The record names no %s, so the policy cannot be applied.", !user ? "user" : "host");
         return;
     }
-    int64_t uid = tg_str_digits(ev->user_id);
     if (connect) {
         if (!tg_account_gate(s, &p->conf, user, uid, v))
             tg_verdict_hbac(s, &p->conf, user, host, p->conf.db_service, v);
@@ -861,6 +872,28 @@ static void tg_policy_decide_event(void *ctx, const struct tg_snapshot *s, struc
     tg_policy_decide(c->p, s, c->ev, v);
 }
 
+/* The snapshot's name for a user the record names by id only, and where
+ * it is defined ("FILE:LINE", the file's name in the snapshot). */
+static void tg_policy_name(struct tg_event *ev, const struct tg_snapshot *s, struct tg_str id,
+                           struct tg_str *name, struct tg_str *from)
+{
+    int64_t uid = tg_str_digits(id);
+    if (name->p || uid < 0)
+        return;
+    const char *file = NULL, *host = tg_cstr(ev, ev->host_name);
+    int line = 0;
+    const char *n = tg_snapshot_uid_name(s, host, uid, &file, &line);
+    if (!n)
+        return;
+    *name = tg_event_strdup(ev, n, strlen(n));
+    const char *base = file ? strrchr(file, '/') : NULL;
+    base = base ? base + 1 : file ? file : "?";
+    char where[300];
+    int len = snprintf(where, sizeof(where), "%s:%d", base, line);
+    *from =
+        tg_event_strdup(ev, where, (size_t)len < sizeof(where) ? (size_t)len : sizeof(where) - 1);
+}
+
 void tg_policy_evaluate(struct tg_policy *p, struct tg_event *ev)
 {
     if (!p || (!p->conf.snapshot_dir && !p->hist))
@@ -870,8 +903,11 @@ void tg_policy_evaluate(struct tg_policy *p, struct tg_event *ev)
     struct tg_time t = tg_event_time(ev);
     tg_policy_judge(p, t.sec * 1000000 + t.nsec / 1000, tg_policy_decide_event, &c, &j);
     const struct tg_verdict *v = &j.v;
-    if (j.judged)
+    if (j.judged) {
         ev->policy.snapshot = tg_event_strdup(ev, j.judged->id, strlen(j.judged->id));
+        tg_policy_name(ev, j.judged, ev->user_id, &ev->user_name, &ev->user_name_from);
+        tg_policy_name(ev, j.judged, ev->user_eff_id, &ev->user_eff_name, &ev->user_eff_name_from);
+    }
     if (j.in_force)
         ev->policy.in_force = tg_event_strdup(ev, j.in_force->id, strlen(j.in_force->id));
     ev->policy.decision = v->decision;
