@@ -148,7 +148,7 @@ struct tg_event {
     struct tg_str user_name_from, user_eff_name_from;
     /* event.hash (hex) of the record as received, and trailguard.mask and
      * trailguard.filter (JSON object texts), when [filter] masked the event
-     * or a sample rule kept it (core/filter.h) */
+     * or a sample rule kept it (core/sieve.h) */
     struct tg_str hash, mask_data, filter_data;
     struct tg_input_meta input;
     enum tg_parse_status parse_status;
@@ -163,7 +163,7 @@ struct tg_event {
                               distinct; arena */
     bool duplicate;        /* dropped by dedup: not written to sinks */
     bool filtered;         /* dropped by a [filter] rule: not written to sinks, still
-                              confirmed (core/filter.h) */
+                              confirmed (core/sieve.h) */
     uint8_t sinks_done;    /* replayed: bit i set = sink i confirmed it in an earlier run */
     struct tg_buf json;    /* the serialized event, without the trailing newline */
 };
