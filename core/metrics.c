@@ -471,6 +471,8 @@ static void tg_metrics_log_summary(struct tg_metrics_server *m)
     if (m->conf.refresh)
         m->conf.refresh(m->conf.refresh_ctx);
     tg_metrics_summary(m->conf.pipe, &line);
+    if (m->conf.summary)
+        m->conf.summary(m->conf.render_ctx, &line);
     tg_info("summary: %s", tg_buf_cstr(&line));
     tg_buf_free(&line);
 }

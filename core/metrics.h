@@ -116,6 +116,10 @@ struct tg_metrics_conf {
      * with labels of their own (e.g. one series per origin host); may be NULL. */
     void (*render)(void *ctx, struct tg_buf *out);
     void *render_ctx;
+    /* Called (summary thread) after the summary line's totals, to append a
+     * part of its own (e.g. the [filter] rules' counts); may be NULL.  It
+     * uses render_ctx. */
+    void (*summary)(void *ctx, struct tg_buf *line);
     struct tg_health *health; /* /healthz and /readyz (core/health.h); NULL: 404 */
 };
 

@@ -27,7 +27,7 @@ const char *const tg_skip_path[TG_SKIP_NFIELDS] = {
 };
 const bool tg_skip_fold[TG_SKIP_NFIELDS] = {
     [TG_SKIP_USER] = true, [TG_SKIP_EUSER] = true, [TG_SKIP_HOST] = true, [TG_SKIP_WORD] = true};
-const char *const tg_skip_word_paths[2] = {"process.command_line", "db.statement"};
+const char *const tg_skip_word_paths[2] = {"process.command_line", "trailguard.db.statement"};
 
 #define TG_SKIP_HDR          12
 #define TG_SKIP_BITS_PER_KEY 10

@@ -11,7 +11,7 @@
  *
  * What is indexed (the keys): per record, the value of each field below
  * (decoded JSON text; ASCII lower-cased for the fields compared ignoring
- * case), and every word of process.command_line and db.statement (a word:
+ * case), and every word of process.command_line and trailguard.db.statement (a word:
  * a maximal run of ASCII letters, digits and '_' and of non-ASCII bytes,
  * lower-cased).  The fields and their case rules are the query filters'
  * (tools/store_read.c uses these definitions), so a record that matches a
@@ -50,7 +50,7 @@ enum tg_skip_field {
     TG_SKIP_DATASET,  /* event.dataset */
     TG_SKIP_ACTION,   /* event.action */
     TG_SKIP_DECISION, /* trailguard.policy.decision */
-    TG_SKIP_WORD,     /* a word of process.command_line or db.statement, lower-cased */
+    TG_SKIP_WORD,     /* a word of process.command_line or trailguard.db.statement, lower-cased */
     TG_SKIP_NFIELDS
 };
 

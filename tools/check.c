@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "core/check.h"
+#include "core/sieve.h"
 #include "core/collector_conf.h"
 #include "core/errors.h"
 #include "core/log.h"
@@ -211,16 +212,23 @@ static void tg_check_store(struct tg_findings *ck, const struct tg_section *s)
     tg_sign_key_free(skey);
 }
 
+/* [filter]: the key of event.hash (the loader checked the patterns). */
+static void tg_check_sieve(struct tg_findings *ck, const struct tg_section *s)
+{
+    const char *keyfile = tg_config_str(s, "hash_key_file");
+    if (keyfile)
+        tg_check_readable(ck, s, "hash_key_file", keyfile, "a key file");
+}
+
 /* The sections that are not a source's (a source's section is checked by
  * its plugin's check callback). */
 static const struct {
     const struct tg_section_def *def;
     void (*check)(struct tg_findings *ck, const struct tg_section *s);
 } tg_check_sections[] = {
-    {&tg_collector_section, tg_check_collector},
-    {&tg_parsers_section, tg_check_parsers},
-    {&tg_policy_section, tg_check_policy},
-    {&tg_sink_file_section, tg_check_store},
+    {&tg_collector_section, tg_check_collector}, {&tg_parsers_section, tg_check_parsers},
+    {&tg_policy_section, tg_check_policy},       {&tg_sink_file_section, tg_check_store},
+    {&tg_sieve_section, tg_check_sieve},
 };
 
 int tg_check_config(const char *path)

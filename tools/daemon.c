@@ -86,11 +86,20 @@ static void tg_daemon_host_change(void *ctx, const struct tg_host_change *c)
     tg_buf_free(&data);
 }
 
-/* /metrics: the per-host series. */
+/* /metrics: the series with labels of their own (per origin host, per
+ * [filter] rule). */
 static void tg_daemon_render_hosts(void *ctx, struct tg_buf *out)
 {
     const struct tg_daemon *d = ctx;
     tg_hostwatch_render(d->chain.hosts, out);
+    tg_sieve_render(d->chain.sieve, out);
+}
+
+/* The summary line: what the [filter] rules did. */
+static void tg_daemon_summary(void *ctx, struct tg_buf *line)
+{
+    const struct tg_daemon *d = ctx;
+    tg_sieve_summary(d->chain.sieve, line);
 }
 
 /* Free what tg_daemon_open set up; the pipeline is drained or never ran. */
@@ -106,6 +115,7 @@ static void tg_daemon_release(struct tg_daemon *d)
     tg_dedup_free(d->dedup);
     tg_spool_close(d->spool);
     tg_policy_free(d->chain.policy);
+    tg_sieve_free(d->chain.sieve);
     tg_config_free(d->cfg);
 }
 
@@ -122,6 +132,13 @@ int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path
     d->cc = tg_config_get(d->cfg, "collector");
     d->chain.policy = tg_policy_open(tg_config_get(d->cfg, "policy"), NULL, TG_POLICY_RECORD);
     d->chain.hosts = tg_hostwatch_new(d->cc->silence_seconds, TG_DAEMON_MAX_HOSTS);
+    char *ferr = NULL;
+    if (tg_sieve_new(d->cfg, &d->chain.sieve, &ferr) != 0) {
+        tg_err("%s: %s", cmd, ferr);
+        free(ferr);
+        tg_daemon_release(d);
+        return TG_EXIT_USAGE;
+    }
     if (d->cc->dedup_window > 0)
         d->dedup = tg_dedup_new(d->cc->dedup_window, 0);
     struct tg_pipeline_conf pc = {
@@ -193,6 +210,7 @@ int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path
                                  .refresh_ctx = d,
                                  .render = tg_daemon_render_hosts,
                                  .render_ctx = d,
+                                 .summary = tg_daemon_summary,
                                  .health = d->health};
     if (tg_metrics_start(&mc, &d->metrics) != 0) {
         if (strcmp(cmd, "omprog") != 0) {

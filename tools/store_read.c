@@ -189,7 +189,7 @@ static const struct {
     {"rule", "trailguard.policy.rule"},
     {"executable", "process.executable"},
     {"command", "process.command_line"},
-    {"statement", "db.statement"},
+    {"statement", "trailguard.db.statement"},
     {"id", "event.id"},
     {"outcome", "event.outcome"},
     {"day", TG_FIELD_DAY},
@@ -505,8 +505,8 @@ static const char *const tg_csv_cols[] = {
     "user.name",
     "user.effective.name",
     "process.command_line",
-    "db.name",
-    "db.statement",
+    "trailguard.db.name",
+    "trailguard.db.statement",
     "source.ip",
     "trailguard.policy.decision",
     "trailguard.policy.check",
@@ -829,7 +829,7 @@ void tg_out_render(const struct tg_out *o, struct tg_record *r, struct tg_buf *b
             } else {
                 v = tg_record_field(r, "process.command_line");
                 if (!v)
-                    v = tg_record_field(r, "db.statement");
+                    v = tg_record_field(r, "trailguard.db.statement");
                 if (!v)
                     v = tg_record_field(r, "event.original");
             }

@@ -52,7 +52,8 @@ const char *tg_field_alias(const char *name);
 #define TG_FIELD_ALIASES                                                                           \
     "                   short names: time, user, euser (user.effective.name), host,\n"             \
     "                   action, dataset, decision, reason, rule, executable, command\n"            \
-    "                   (process.command_line), statement (db.statement), id, outcome,\n"          \
+    "                   (process.command_line), statement (trailguard.db.statement), id, "         \
+    "outcome,\n"                                                                                   \
     "                   day and hour (of @timestamp, UTC); any other dotted path\n"                \
     "                   (e.g. process.working_directory) is taken as it is\n"
 
@@ -102,7 +103,7 @@ extern const struct option tg_filter_longopts[TG_FILTER_NOPTS];
     "                   digits and _; case-insensitive): `--word shadow` finds\n"                  \
     "                   `cat /etc/shadow`, not `shadowsocks`\n"                                    \
     "  --grep REGEX     PCRE2 REGEX matches the command line (process.command_line)\n"             \
-    "                   or the SQL text (db.statement)\n"
+    "                   or the SQL text (trailguard.db.statement)\n"
 
 /* getopt_long with the filter options merged in: a malloc'd table of
  * tg_filter_longopts followed by `own` (NULL-terminated). */

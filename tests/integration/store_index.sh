@@ -37,7 +37,7 @@ for i in range(24000):
              500 + i % 13, i % 4, u, 1000 + users.index(u), "root" if r.random() < 0.1 else u,
              0 if r.random() < 0.1 else 1000 + users.index(u), u, c))
 PY
-cat "$TG_SRCDIR"/tests/data/*.json >>in.log # Percona: db.statement, other datasets and actions
+cat "$TG_SRCDIR"/tests/data/*.json >>in.log # Percona: trailguard.db.statement, other datasets and actions
 store_snapshot snap
 printf '[collector]\nfsync = interval\n[policy]\nsnapshot_dir = %s\n[sink.file]\ndir = S\nrotate_bytes = 256k\n' \
     "$TG_TMP/snap" >c.ini

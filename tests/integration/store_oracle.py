@@ -42,7 +42,7 @@ def text(v):
 
 def words(ev):
     out = set()
-    for p in ("process.command_line", "db.statement"):
+    for p in ("process.command_line", "trailguard.db.statement"):
         t = text(get(ev, p))
         if t is not None:
             out.update(w.lower() for w in WORD.findall(t.encode("utf-8", "surrogateescape")))
@@ -75,7 +75,7 @@ def match(ev, opts):
         elif opt == "--grep":
             rx = re.compile(val)
             if not any(t is not None and rx.search(t) for t in
-                       (text(get(ev, "process.command_line")), text(get(ev, "db.statement")))):
+                       (text(get(ev, "process.command_line")), text(get(ev, "trailguard.db.statement")))):
                 return False
         elif opt in ("--since", "--until"):
             ts = ev.get("@timestamp")
@@ -90,7 +90,7 @@ def queries(evs, n, seed):
     values = {opt: sorted({text(get(e, p)) for e in evs if get(e, p) is not None})
               for opt, (p, _) in FIELDS.items()}
     allwords = sorted(set().union(*(words(e) for e in r.sample(evs, min(3000, len(evs))))))
-    sqlwords = sorted(set().union(set(), *(words(e) for e in evs if get(e, "db.statement"))))
+    sqlwords = sorted(set().union(set(), *(words(e) for e in evs if get(e, "trailguard.db.statement"))))
     stamps = sorted(e["@timestamp"] for e in evs)
     greps = ["^sudo", "shadow", "Secret_[0-9]{3}", "NEEDLE1[0-9]", "select [0-9]+", "quoted 9",
              "(hosts|shadow)$", "app1?2"]

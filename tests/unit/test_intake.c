@@ -432,7 +432,8 @@ static void test_internal_source(void **state)
     assert_false(cap.wanted[1]);
     assert_string_equal(cap.type[0], "internal");
     const char *j = cap.json[0];
-    assert_non_null(strstr(j, "\"kind\":\"event\",\"dataset\":\"trailguard.health\""));
+    assert_non_null(strstr(
+        j, "\"kind\":\"event\",\"module\":\"trailguard\",\"dataset\":\"trailguard.health\""));
     assert_non_null(strstr(j, "\"action\":\"silence\""));
     assert_non_null(strstr(j, "\"message\":\"Host h1 went silent.\""));
     assert_non_null(strstr(j, "\"trailguard\":{\"health\":{\"host\":\"h1\",\"seconds\":600.0},"

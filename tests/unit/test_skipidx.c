@@ -47,7 +47,8 @@ static void test_every_value_is_found(void **state)
         "\"command_line\":\"cat /etc/shadow\\nrm -rf x_y\"},\"trailguard\":{\"policy\":{"
         "\"decision\":\"deny\"}}}",
         "{\"event\":{\"dataset\":\"percona.audit\",\"action\":\"query\"},\"user\":{\"name\":"
-        "\"o\\\"brien\"},\"db\":{\"statement\":\"SELECT * FROM Cards WHERE pan='4111'\"}}",
+        "\"o\\\"brien\"},\"trailguard\":{\"db\":{\"statement\":\"SELECT * FROM Cards WHERE "
+        "pan='4111'\"}}}",
         "not json at all",
     };
     struct tg_buf ext = TG_BUF_INIT;
@@ -109,7 +110,8 @@ static void test_too_many_words(void **state)
     tg_skipidx_init(&b);
     char rec[256];
     for (int i = 0; i < TG_SKIP_MAX_WORDS + 100; i++) {
-        snprintf(rec, sizeof(rec), "{\"user\":{\"name\":\"bulk\"},\"db\":{\"statement\":\"w%d\"}}",
+        snprintf(rec, sizeof(rec),
+                 "{\"user\":{\"name\":\"bulk\"},\"trailguard\":{\"db\":{\"statement\":\"w%d\"}}}",
                  i);
         tg_skipidx_add(&b, rec, strlen(rec));
     }
