@@ -22,7 +22,7 @@ static const struct tg_opt tg_collector_opts[] = {
      "seconds during which a repeated event.id is dropped (and counted); 0 disables", NULL, 0,
      86400 * 7},
     {"metrics_listen", TG_OPT_ADDR, "127.0.0.1:9880", OFF(metrics_listen),
-     "Prometheus /metrics endpoint; empty disables"},
+     "Prometheus /metrics endpoint, and /healthz and /readyz; empty disables"},
     {"spool_max_bytes", TG_OPT_SIZE, "10G", OFF(spool_max_bytes),
      "spool size at which the collector stops reading (backpressure)", NULL, 1 << 20, INT64_MAX},
     {"queue_max_bytes", TG_OPT_SIZE, "32M", OFF(queue_max_bytes),
@@ -33,6 +33,9 @@ static const struct tg_opt tg_collector_opts[] = {
      "a host that was sending and then sends nothing for longer than this is reported "
      "(trailguard.health host_silent, then host_resumed); 0: never",
      NULL, 0, 86400 * 30},
+    {"sink_failing_seconds", TG_OPT_INT, "60", OFF(sink_failing_seconds),
+     "/healthz reports a sink that has been failing (not delivering) for this many seconds", NULL,
+     0, 86400},
     {NULL},
 };
 

@@ -1,6 +1,6 @@
 /*
  * collector_conf.h - the [collector] section (SPEC.md section 2): spool,
- * workers, fsync policy, dedup window, metrics endpoint.  Read-only after
+ * workers, fsync policy, dedup window, metrics and health endpoints.  Read-only after
  * loading.
  */
 #ifndef TG_COLLECTOR_CONF_H
@@ -22,6 +22,7 @@ struct tg_collector_conf {
     int64_t spool_max_bytes;
     int64_t queue_max_bytes;
     int64_t silence_seconds;
+    int64_t sink_failing_seconds;
 };
 
 extern const struct tg_section_def tg_collector_section;

@@ -4,9 +4,10 @@
  * inih does the INI syntax.  We feed it through our own line reader, which
  * gives us the line number of every key (inih's handler does not receive
  * one) and lets us see section headers even when a section has no keys.
- * The lines of the keys are kept until the sections' checks have run, so a
- * check's error points at the key its sentence names.  All problems are
- * collected and printed, not just the first.
+ * The lines of the keys are kept in the loaded sections, so a check's
+ * error points at the key its sentence names (and `trailguard check`'s at
+ * the key it concerns).  All problems are collected and printed, not just
+ * the first.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -22,6 +23,7 @@
 
 #include "core/config.h"
 #include "core/errors.h"
+#include "core/log.h"
 #include "core/mem.h"
 
 struct tg_cfg_parse {
@@ -33,7 +35,7 @@ struct tg_cfg_parse {
     struct tg_config *cfg;
     struct tg_section *cur; /* NULL: outside any section or in a bad one */
     bool cur_bad;
-    int **key_lines; /* per section: line where each option, then each passthrough key, was set */
+    bool keep; /* tg_config_load_all: keep the configuration despite problems */
     const struct tg_section_def *const *defs; /* the sections this load knows */
     size_t ndefs;
     char *linebuf;
@@ -48,7 +50,7 @@ static void tg_cfg_error(struct tg_cfg_parse *ps, int line, const char *section,
                          const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "%s:%d: ", ps->file, line);
+    fprintf(stderr, "%s%s:%d: ", tg_log_prefix(TG_LOG_ERROR), ps->file, line);
     if (section)
         fprintf(stderr, "[%s] ", section);
     if (key)
@@ -68,7 +70,7 @@ static size_t tg_opt_count(const struct tg_section_def *def)
     return n;
 }
 
-static const char *tg_section_label(const struct tg_section *s, char *buf, size_t n)
+const char *tg_config_section_label(const struct tg_section *s, char *buf, size_t n)
 {
     if (s->instance && s->instance[0])
         snprintf(buf, n, "%s.%s", s->def->name, s->instance);
@@ -199,9 +201,10 @@ static struct tg_section *tg_cfg_add(struct tg_cfg_parse *ps, const struct tg_se
 {
     struct tg_config *cfg = ps->cfg;
     cfg->sections = tg_xrealloc(cfg->sections, (cfg->n + 1) * sizeof(*cfg->sections));
-    ps->key_lines = tg_xrealloc(ps->key_lines, (cfg->n + 1) * sizeof(int *));
-    ps->key_lines[cfg->n] = tg_xcalloc(tg_opt_count(def) + 1, sizeof(int));
     struct tg_section *s = &cfg->sections[cfg->n++];
+    memset(s, 0, sizeof(*s));
+    s->lines = tg_xcalloc(tg_opt_count(def) + 1, sizeof(int));
+    s->rejected = tg_xcalloc(tg_opt_count(def) + 1, sizeof(bool));
     s->def = def;
     s->instance = tg_xstrdup(instance ? instance : "");
     s->line = line;
@@ -354,7 +357,7 @@ static int tg_cfg_handler(void *user, const char *section, const char *name, con
     struct tg_section *s = ps->cur;
     const struct tg_section_def *def = s->def;
     char label[300];
-    tg_section_label(s, label, sizeof(label));
+    tg_config_section_label(s, label, sizeof(label));
     if (!value)
         value = "";
     if (strcmp(value, "\x1f") == 0 && ps->long_value)
@@ -366,7 +369,7 @@ static int tg_cfg_handler(void *user, const char *section, const char *name, con
         (*kv)[*nkv].key = tg_xstrdup(name + strlen(def->passthrough));
         (*kv)[*nkv].value = tg_xstrdup(value);
         (*nkv)++;
-        int **lines = &ps->key_lines[s - ps->cfg->sections];
+        int **lines = &s->lines;
         size_t at = tg_opt_count(def) + *nkv - 1;
         *lines = tg_xrealloc(*lines, (at + 1) * sizeof(int));
         (*lines)[at] = ps->line;
@@ -386,18 +389,23 @@ static int tg_cfg_handler(void *user, const char *section, const char *name, con
         if (def->passthrough && off < sizeof(known))
             snprintf(known + off, sizeof(known) - off, ", %s*", def->passthrough);
         tg_cfg_error(ps, ps->line, label, name, "unknown key; valid keys here: %s", known);
+        s->errors++;
         return 1;
     }
-    int *lines = ps->key_lines[s - ps->cfg->sections];
+    int *lines = s->lines;
     if (lines[idx]) {
         tg_cfg_error(ps, ps->line, label, name, "set twice (first at line %d); keep one",
                      lines[idx]);
+        s->errors++;
         return 1;
     }
     lines[idx] = ps->line;
     const char *err = tg_opt_set(o, s->data, value);
-    if (err)
+    if (err) {
         tg_cfg_error(ps, ps->line, label, name, "invalid value '%s': %s", value, err);
+        s->errors++;
+        s->rejected[idx] = true;
+    }
     return 1;
 }
 
@@ -411,13 +419,12 @@ static bool tg_cfg_names_key(const char *sentence, const char *prefix, const cha
     return !isalnum((unsigned char)next) && next != '_' && next != '.';
 }
 
-/* The line for the check error `err` of section j: that of the key the
+/* The line for the check error `err` of section s: that of the key the
  * sentence starts with if the file set it, else the section header's. */
-static int tg_cfg_check_line(const struct tg_cfg_parse *ps, size_t j, const char *err)
+static int tg_cfg_check_line(const struct tg_section *s, const char *err)
 {
-    const struct tg_section *s = &ps->cfg->sections[j];
     const struct tg_section_def *def = s->def;
-    const int *lines = ps->key_lines[j];
+    const int *lines = s->lines;
     size_t nopt = tg_opt_count(def);
     for (size_t i = 0; i < nopt; i++)
         if (tg_cfg_names_key(err, "", def->opts[i].key))
@@ -449,19 +456,18 @@ static int tg_cfg_finish(struct tg_cfg_parse *ps, struct tg_config **out)
         struct tg_section *s = &ps->cfg->sections[j];
         const char *err = s->def->check ? s->def->check(s->data) : NULL;
         char label[300];
-        if (err)
-            tg_cfg_error(ps, tg_cfg_check_line(ps, j, err),
-                         tg_section_label(s, label, sizeof(label)), NULL, "%s", err);
+        if (err) {
+            tg_cfg_error(ps, tg_cfg_check_line(s, err),
+                         tg_config_section_label(s, label, sizeof(label)), NULL, "%s", err);
+            s->errors++;
+        }
     }
-    for (size_t j = 0; j < ps->cfg->n; j++)
-        free(ps->key_lines[j]);
-    free(ps->key_lines);
     free(ps->linebuf);
     free(ps->long_value);
-    if (ps->errors) {
+    if (ps->errors && !ps->keep) {
         fprintf(stderr,
-                "%s: %d configuration error%s; see `trailguard help config` for every key\n",
-                ps->file, ps->errors, ps->errors == 1 ? "" : "s");
+                "%s%s: %d configuration error%s; see `trailguard help config` for every key\n",
+                tg_log_prefix(TG_LOG_ERROR), ps->file, ps->errors, ps->errors == 1 ? "" : "s");
         tg_config_free(ps->cfg);
         return TG_ECONFIG;
     }
@@ -493,32 +499,82 @@ int tg_config_load_string(const char *name, const char *text,
     return tg_cfg_run(&ps, out);
 }
 
+/* Open and load `path` into *out; ps->keep says whether problems still
+ * give a configuration. */
+static int tg_cfg_load_file(struct tg_cfg_parse *ps, const char *path, struct tg_config **out)
+{
+    struct stat st;
+    ps->file = path;
+    ps->fp = fopen(path, "r");
+    if (!ps->fp) {
+        fprintf(stderr, "%s: cannot open configuration file: %s; check the path given with -c\n",
+                path, strerror(errno));
+        return TG_ECONFIG;
+    }
+    if (fstat(fileno(ps->fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fprintf(stderr,
+                "%s: is a directory, not a configuration file; give the path of the file in it "
+                "with -c\n",
+                path);
+        fclose(ps->fp);
+        return TG_ECONFIG;
+    }
+    int rc = tg_cfg_run(ps, out);
+    fclose(ps->fp);
+    if (rc == 0)
+        (*out)->path = tg_xstrdup(path);
+    return rc;
+}
+
 int tg_config_load_file(const char *path, const struct tg_section_def *const *defs, size_t ndefs,
                         struct tg_config **out)
 {
     if (!path)
         return tg_config_load_string("(built-in defaults)", "", defs, ndefs, out);
-    struct tg_cfg_parse ps = {.file = path, .defs = defs, .ndefs = ndefs};
-    struct stat st;
-    ps.fp = fopen(path, "r");
-    if (!ps.fp) {
-        fprintf(stderr, "%s: cannot open configuration file: %s; check the path given with -c\n",
-                path, strerror(errno));
-        return TG_ECONFIG;
-    }
-    if (fstat(fileno(ps.fp), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fprintf(stderr,
-                "%s: is a directory, not a configuration file; give the path of the file in it "
-                "with -c\n",
-                path);
-        fclose(ps.fp);
-        return TG_ECONFIG;
-    }
-    int rc = tg_cfg_run(&ps, out);
-    fclose(ps.fp);
-    if (rc == 0)
-        (*out)->path = tg_xstrdup(path);
+    struct tg_cfg_parse ps = {.defs = defs, .ndefs = ndefs};
+    return tg_cfg_load_file(&ps, path, out);
+}
+
+int tg_config_load_all(const char *path, const struct tg_section_def *const *defs, size_t ndefs,
+                       struct tg_config **out, int *nerrors)
+{
+    struct tg_cfg_parse ps = {.defs = defs, .ndefs = ndefs, .keep = true};
+    int rc = tg_cfg_load_file(&ps, path, out);
+    *nerrors = ps.errors;
     return rc;
+}
+
+/* The row of `key` in s's table, or NULL. */
+static const struct tg_opt *tg_cfg_opt(const struct tg_section *s, const char *key)
+{
+    for (const struct tg_opt *o = s->def->opts; o->key; o++)
+        if (strcmp(o->key, key) == 0)
+            return o;
+    return NULL;
+}
+
+const char *tg_config_str(const struct tg_section *s, const char *key)
+{
+    const struct tg_opt *o = tg_cfg_opt(s, key);
+    if (!o || (o->type != TG_OPT_STR && o->type != TG_OPT_ADDR) || s->rejected[o - s->def->opts])
+        return NULL;
+    return *(char **)((char *)s->data + o->offset);
+}
+
+bool tg_config_bool(const struct tg_section *s, const char *key)
+{
+    const struct tg_opt *o = tg_cfg_opt(s, key);
+    return o && o->type == TG_OPT_BOOL && !s->rejected[o - s->def->opts] &&
+           *(bool *)((char *)s->data + o->offset);
+}
+
+int tg_config_line(const struct tg_section *s, const char *key)
+{
+    size_t i = 0;
+    for (const struct tg_opt *o = s->def->opts; o->key; o++, i++)
+        if (strcmp(o->key, key) == 0)
+            return s->lines[i] ? s->lines[i] : s->line;
+    return s->line;
 }
 
 void tg_config_free(struct tg_config *cfg)
@@ -542,6 +598,8 @@ void tg_config_free(struct tg_config *cfg)
             free(kv);
         }
         free(s->instance);
+        free(s->lines);
+        free(s->rejected);
         free(s->data);
     }
     free(cfg->sections);
@@ -566,12 +624,16 @@ void *tg_config_next(const struct tg_config *cfg, const char *section, size_t *i
     return NULL;
 }
 
-void tg_config_print_reference(const struct tg_section_def *const *defs, size_t n)
+int tg_config_print_reference(const struct tg_section_def *const *defs, size_t n, const char *only)
 {
     static const char *const type_name[] = {"string",  "integer", "size",
                                             "boolean", "choice",  "host:port"};
+    int found = 0;
     for (size_t i = 0; i < n; i++) {
         const struct tg_section_def *d = defs[i];
+        if (only && strcmp(only, d->name) != 0)
+            continue;
+        found++;
         printf("[%s]\n    %s\n", d->name, d->doc);
         if (d->multi)
             printf("    May repeat as [%s.NAME].\n", d->name);
@@ -589,4 +651,5 @@ void tg_config_print_reference(const struct tg_section_def *const *defs, size_t 
             printf("  %s*   passed through unchanged\n", d->passthrough);
         printf("\n");
     }
+    return found ? 0 : TG_ENOENT;
 }

@@ -68,6 +68,9 @@ struct tg_section {
     const struct tg_section_def *def;
     char *instance; /* multi sections: the INSTANCE part, "" for the bare name */
     int line;       /* line of the [header], 0 for implicit */
+    int *lines;     /* per option, then per passthrough key: the line that set it, or 0 */
+    bool *rejected; /* per option: its value was refused (tg_config_load_all keeps the default) */
+    int errors;     /* problems the loader reported in this section */
     void *data;
 };
 
@@ -92,6 +95,26 @@ int tg_config_load_string(const char *name, const char *text,
                           const struct tg_section_def *const *defs, size_t ndefs,
                           struct tg_config **out);
 void tg_config_free(struct tg_config *cfg);
+/*
+ * As tg_config_load_file, for `trailguard check`: every problem is printed
+ * and counted in *nerrors (and in each section's `errors`), but the
+ * configuration is kept all the same (a key with a bad value keeps its
+ * default), so that what it names can be checked too.  Returns 0 with
+ * *out set, or TG_ECONFIG when the file cannot be read at all (printed).
+ */
+int tg_config_load_all(const char *path, const struct tg_section_def *const *defs, size_t ndefs,
+                       struct tg_config **out, int *nerrors);
+/* The line of `key` in section s: where the file sets it, else the
+ * [header]'s (0 for an implicit section absent from the file). */
+int tg_config_line(const struct tg_section *s, const char *key);
+/* A string or address key of s by name (NULL when unset, refused, or not
+ * such a key), and a boolean one (false when refused or not such a key):
+ * for code that reads any section without its struct (`trailguard check`,
+ * the health probes). */
+const char *tg_config_str(const struct tg_section *s, const char *key);
+bool tg_config_bool(const struct tg_section *s, const char *key);
+/* "name" or "name.INSTANCE" into buf (n bytes); returns buf. */
+const char *tg_config_section_label(const struct tg_section *s, char *buf, size_t n);
 
 /* The single instance of a non-multi section (defaults if absent and implicit), or NULL. */
 void *tg_config_get(const struct tg_config *cfg, const char *section);
@@ -106,7 +129,8 @@ int tg_config_choice(const char *const *choices, const char *value);
 /* Apply the defaults of `def` to a zeroed struct (tests and built-in configs). */
 void tg_config_defaults(const struct tg_section_def *def, void *data);
 /* Print every section of `defs`, its keys, defaults and docs (for
- * `trailguard help config`). */
-void tg_config_print_reference(const struct tg_section_def *const *defs, size_t n);
+ * `trailguard help config`), or only those of the section named `only`;
+ * 0, or TG_ENOENT when no section has that name. */
+int tg_config_print_reference(const struct tg_section_def *const *defs, size_t n, const char *only);
 
 #endif

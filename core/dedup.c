@@ -164,6 +164,8 @@ bool tg_dedup_check(struct tg_dedup *d, const uint8_t id[16], int64_t now_s)
 
 bool tg_dedup_is_duplicate(void *dedup, const struct tg_event *ev)
 {
+    if (ev->filtered) /* dropped by [filter]: it has no id, and it goes nowhere */
+        return false;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return tg_dedup_check(dedup, ev->id_bin, ts.tv_sec);

@@ -34,7 +34,8 @@ void tg_dedup_free(struct tg_dedup *d);
  * within the window at time `now_s`; records it otherwise. */
 bool tg_dedup_check(struct tg_dedup *d, const uint8_t id[16], int64_t now_s);
 
-/* pipeline conf.is_duplicate: tg_dedup_check(ev->id, monotonic now). */
+/* pipeline conf.is_duplicate: tg_dedup_check(ev->id, monotonic now); false
+ * for an event a [filter] rule dropped. */
 bool tg_dedup_is_duplicate(void *dedup, const struct tg_event *ev);
 
 void tg_dedup_stats(const struct tg_dedup *d, struct tg_dedup_stats *st);

@@ -168,6 +168,11 @@ static void tg_event_compute_id(struct tg_event *ev)
     ev->id[32] = '\0';
 }
 
+void tg_event_id(struct tg_event *ev)
+{
+    tg_event_compute_id(ev);
+}
+
 void tg_event_finish(struct tg_event *ev)
 {
     tg_event_compute_id(ev);

@@ -114,6 +114,9 @@ struct tg_event {
     size_t nargs;
     int64_t exit_code;
     struct tg_str user_eff_group;
+    /* user.target.*: whom a sudo command runs as (sudo's log line gives it;
+     * for a sudo exec the policy stage reads it from the argv) */
+    struct tg_str user_target_name, user_target_group;
 
     struct tg_str source_ip, source_address;
     int64_t source_port;
@@ -149,6 +152,17 @@ struct tg_event {
      * say; and the trailguard.sudo object (JSON text, parsers/sudo.c) */
     enum tg_decision host_decision;
     struct tg_str sudo_data;
+    /* trailguard.sudo.command: the command a sudo exec or line runs, as sudo
+     * matches it (full path and arguments; the policy stage resolves it) */
+    struct tg_str sudo_command;
+    /* trailguard.user.name_from, trailguard.user.effective.name_from: where
+     * user.name / user.effective.name came from when the record gave only
+     * the id (the policy snapshot's file:line, policy.c) */
+    struct tg_str user_name_from, user_eff_name_from;
+    /* event.hash (hex) of the record as received, and trailguard.mask and
+     * trailguard.filter (JSON object texts), when [filter] masked the event
+     * or a sample rule kept it (core/sieve.h) */
+    struct tg_str hash, mask_data, filter_data;
     struct tg_input_meta input;
     enum tg_parse_status parse_status;
     struct tg_str parse_error; /* reasons, "; "-joined, for partial/unparsed */
@@ -156,13 +170,15 @@ struct tg_event {
     /* pipeline bookkeeping (not serialized) */
     const struct tg_parse_ctx *parser; /* how to parse it (the intake sets it); NULL: default */
     uint64_t spool_seq;                /* position in the spool, 0 when not spooled */
-    bool truncated;             /* the source cut the record (size limit): parse marks it partial */
-    struct tg_str id_salt;      /* the record's position in its source (file identity and offset),
-                                   part of event.id, so equal lines at different places stay
-                                   distinct; arena */
-    bool duplicate;             /* dropped by dedup: not written to sinks */
-    uint8_t sinks_done;         /* replayed: bit i set = sink i confirmed it in an earlier run */
-    struct tg_buf json;         /* the serialized event, without the trailing newline */
+    bool truncated;        /* the source cut the record (size limit): parse marks it partial */
+    struct tg_str id_salt; /* the record's position in its source (file identity and offset),
+                              part of event.id, so equal lines at different places stay
+                              distinct; arena */
+    bool duplicate;        /* dropped by dedup: not written to sinks */
+    bool filtered;         /* dropped by a [filter] rule: not written to sinks, still
+                              confirmed (core/sieve.h) */
+    uint8_t sinks_done;    /* replayed: bit i set = sink i confirmed it in an earlier run */
+    struct tg_buf json;    /* the serialized event, without the trailing newline */
     struct tg_event_pool *pool; /* the memory it lives in, or NULL: its own (the heap) */
 };
 
@@ -193,6 +209,16 @@ void tg_event_partial(struct tg_event *ev, const char *reason);
 
 /* Compute event.id (SPEC.md section 3) and serialize ev->json.  Worker thread. */
 void tg_event_finish(struct tg_event *ev);
+/* Only compute event.id (tg_event_finish's first half), for a stage that
+ * needs the id before the event is serialized.  Worker thread. */
+void tg_event_id(struct tg_event *ev);
+
+/* process.name: the last component of process.executable, else of the
+ * first argument; TG_STR_NULL when the record has neither.  Any thread. */
+struct tg_str tg_event_process_name(const struct tg_event *ev);
+
+/* The ECS version whose field names and types the events follow. */
+#define TG_ECS_VERSION "8.11.0"
 
 /* Serialize ev into ev->json (event_json.c); part of tg_event_finish, exposed
  * for benchmarks.  Worker thread. */

@@ -8,7 +8,17 @@
  * mark the event partial with the reason.  An internal record's data object
  * (parsers/internal.c checked it) is written raw as trailguard.<its name>,
  * before trailguard.input.
+ *
+ * Field names are ECS 8.11's (TG_ECS_VERSION, in ecs.version); what ECS
+ * has no field for is under trailguard.*, at the path ECS would put it
+ * (trailguard.db.*, trailguard.process.tty.name), so that no name can
+ * clash with ECS now or later (README's table of custom fields;
+ * tests/ecs/fields.py checks every name against ECS's list and the
+ * index templates in deploy/).  event.module is the part of event.dataset
+ * before its first dot.
  */
+#include <string.h>
+
 #include "core/event.h"
 #include "core/json.h"
 
@@ -31,6 +41,20 @@ static const char *const tg_check_name[] = {[TG_CHECK_NONE] = NULL,
                                             [TG_CHECK_SUDO] = "sudo",
                                             [TG_CHECK_HBAC_SUDO] = "hbac+sudo"};
 
+static struct tg_str tg_basename(struct tg_str path)
+{
+    const char *slash = path.len ? memrchr(path.p, '/', path.len) : NULL;
+    return slash ? tg_str_make(slash + 1, path.len - (size_t)(slash + 1 - path.p)) : path;
+}
+
+struct tg_str tg_event_process_name(const struct tg_event *ev)
+{
+    struct tg_str n = ev->executable.p ? tg_basename(ev->executable)
+                      : ev->nargs      ? tg_basename(ev->args[0])
+                                       : TG_STR_NULL;
+    return n.len ? n : TG_STR_NULL;
+}
+
 void tg_event_serialize(struct tg_event *ev)
 {
     struct tg_jw w;
@@ -46,20 +70,26 @@ void tg_event_serialize(struct tg_event *ev)
     tg_buf_reserve(out, 512 + ev->original.len * 2);
     tg_jw_begin(&w, out);
     tg_jw_time(&w, "@timestamp", ts);
+    tg_jw_open(&w, "ecs");
+    tg_jw_cstr(&w, "version", TG_ECS_VERSION);
+    tg_jw_close(&w);
 
     tg_jw_open(&w, "event");
     tg_jw_cstr(&w, "id", ev->id);
     tg_jw_cstr(&w, "kind", "event");
-    if (ev->dataset == TG_DS_INTERNAL && ev->dataset_name.p)
-        tg_jw_str(&w, "dataset", ev->dataset_name, &fl);
-    else
-        tg_jw_cstr(&w, "dataset", tg_dataset_name[ev->dataset]);
+    struct tg_str dataset = ev->dataset == TG_DS_INTERNAL && ev->dataset_name.p
+                                ? ev->dataset_name
+                                : tg_str_c(tg_dataset_name[ev->dataset]);
+    const char *dot = memchr(dataset.p, '.', dataset.len);
+    tg_jw_str(&w, "module", dot ? tg_str_make(dataset.p, (size_t)(dot - dataset.p)) : dataset, &fl);
+    tg_jw_str(&w, "dataset", dataset, &fl);
     tg_jw_str_array(&w, "category", ev->category);
     tg_jw_str_array(&w, "type", ev->type);
     tg_jw_str(&w, "action", ev->action, &fl);
     tg_jw_cstr(&w, "outcome", tg_outcome_name[ev->outcome]);
     tg_jw_time(&w, "ingested", ev->ingested);
     tg_jw_str(&w, "original", ev->original, &orig_fl);
+    tg_jw_str(&w, "hash", ev->hash, NULL);
     tg_jw_close(&w);
 
     tg_jw_open(&w, "host");
@@ -77,21 +107,26 @@ void tg_event_serialize(struct tg_event *ev)
     tg_jw_str(&w, "name", ev->user_eff_group, &fl);
     tg_jw_close(&w);
     tg_jw_close(&w);
+    tg_jw_open(&w, "target");
+    tg_jw_str(&w, "name", ev->user_target_name, &fl);
+    tg_jw_open(&w, "group");
+    tg_jw_str(&w, "name", ev->user_target_group, &fl);
+    tg_jw_close(&w);
+    tg_jw_close(&w);
     tg_jw_close(&w);
 
     tg_jw_open(&w, "process");
     tg_jw_int(&w, "pid", ev->pid);
+    tg_jw_str(&w, "name", tg_event_process_name(ev), &fl);
     tg_jw_open(&w, "parent");
     tg_jw_int(&w, "pid", ev->ppid);
     tg_jw_close(&w);
     tg_jw_str(&w, "executable", ev->executable, &fl);
     tg_jw_str(&w, "command_line", ev->command_line, &fl);
     tg_jw_str_list(&w, "args", ev->args, ev->nargs, &fl);
+    tg_jw_int(&w, "args_count", ev->nargs ? (int64_t)ev->nargs : TG_NUM_NONE);
     tg_jw_int(&w, "exit_code", ev->exit_code);
     tg_jw_str(&w, "working_directory", ev->working_directory, &fl);
-    tg_jw_open(&w, "tty");
-    tg_jw_str(&w, "name", ev->tty, &fl);
-    tg_jw_close(&w);
     tg_jw_open(&w, "session_leader");
     tg_jw_int(&w, "pid", ev->session_leader_pid);
     tg_jw_close(&w);
@@ -105,16 +140,6 @@ void tg_event_serialize(struct tg_event *ev)
     tg_jw_str(&w, "ip", ev->source_ip, &fl);
     tg_jw_int(&w, "port", ev->source_port);
     tg_jw_str(&w, "address", ev->source_address, &fl);
-    tg_jw_close(&w);
-
-    tg_jw_open(&w, "db");
-    tg_jw_str(&w, "name", ev->db_name, &fl);
-    tg_jw_str(&w, "statement", ev->db_statement, &fl);
-    tg_jw_str(&w, "operation", ev->db_operation, &fl);
-    tg_jw_str(&w, "connection_id", ev->db_connection_id, &fl);
-    tg_jw_int(&w, "status", ev->db_status);
-    tg_jw_str(&w, "os_user", ev->db_os_user, &fl);
-    tg_jw_str(&w, "connection_type", ev->db_connection_type, &fl);
     tg_jw_close(&w);
 
     tg_jw_open(&w, "log");
@@ -154,7 +179,32 @@ void tg_event_serialize(struct tg_event *ev)
         }
         tg_jw_close(&w);
     }
-    tg_jw_raw(&w, "sudo", ev->sudo_data);
+    tg_jw_open(&w, "sudo");
+    tg_jw_str(&w, "command", ev->sudo_command, &fl);
+    tg_jw_members(&w, ev->sudo_data);
+    tg_jw_close(&w);
+    tg_jw_open(&w, "db");
+    tg_jw_str(&w, "name", ev->db_name, &fl);
+    tg_jw_str(&w, "statement", ev->db_statement, &fl);
+    tg_jw_str(&w, "operation", ev->db_operation, &fl);
+    tg_jw_str(&w, "connection_id", ev->db_connection_id, &fl);
+    tg_jw_int(&w, "status", ev->db_status);
+    tg_jw_str(&w, "os_user", ev->db_os_user, &fl);
+    tg_jw_str(&w, "connection_type", ev->db_connection_type, &fl);
+    tg_jw_close(&w);
+    tg_jw_open(&w, "process");
+    tg_jw_open(&w, "tty");
+    tg_jw_str(&w, "name", ev->tty, &fl);
+    tg_jw_close(&w);
+    tg_jw_close(&w);
+    tg_jw_open(&w, "user");
+    tg_jw_str(&w, "name_from", ev->user_name_from, NULL);
+    tg_jw_open(&w, "effective");
+    tg_jw_str(&w, "name_from", ev->user_eff_name_from, NULL);
+    tg_jw_close(&w);
+    tg_jw_close(&w);
+    tg_jw_raw(&w, "mask", ev->mask_data);
+    tg_jw_raw(&w, "filter", ev->filter_data);
     tg_jw_open(&w, "input");
     tg_jw_cstr(&w, "type", ev->input.type);
     tg_jw_str(&w, "peer", ev->input.peer, NULL);

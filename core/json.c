@@ -339,6 +339,19 @@ void tg_jw_raw_at(struct tg_jw *w, struct tg_str key, struct tg_str json)
     tg_buf_append(w->b, json.p, json.len);
 }
 
+void tg_jw_members(struct tg_jw *w, struct tg_str obj)
+{
+    if (!obj.p || obj.len < 2 || obj.p[0] != '{' || obj.p[obj.len - 1] != '}')
+        return;
+    size_t i = 1;
+    while (i < obj.len - 1 && (obj.p[i] == ' ' || obj.p[i] == '\n'))
+        i++;
+    if (i == obj.len - 1) /* {} */
+        return;
+    tg_jw_sep(w);
+    tg_buf_append(w->b, obj.p + i, obj.len - 1 - i);
+}
+
 void tg_jw_null(struct tg_jw *w, const char *key)
 {
     tg_jw_key(w, key);

@@ -65,6 +65,11 @@ void tg_jw_raw(struct tg_jw *w, const char *key, struct tg_str json);
  * e.g. an internal record's dataset); the caller keeps keys of one object
  * distinct.  Skipped when key or json is absent. */
 void tg_jw_raw_at(struct tg_jw *w, struct tg_str key, struct tg_str json);
+/* The members of `obj`, the JSON text of an object ("{...}"), written into
+ * the innermost declared object after those written so far (so a raw
+ * object and fields of our own share one object); the caller keeps the
+ * keys distinct.  Skipped when absent or empty. */
+void tg_jw_members(struct tg_jw *w, struct tg_str obj);
 /* A NULL-terminated array of static strings; skipped when empty. */
 void tg_jw_str_array(struct tg_jw *w, const char *key, const char *const *v);
 /* An array of n strings (escaped as tg_json_str, flags ORed in); skipped

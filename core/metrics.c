@@ -6,10 +6,15 @@
  * each has a row in tg_counter_rows/tg_gauge_rows giving its family name,
  * one label (or none) and help text.  Rows of one family are adjacent, so
  * the renderer writes # HELP / # TYPE once per family.  The snapshot id is
- * a string (an info metric); it lives under a mutex.
+ * a string (an info metric); it lives under a mutex.  Inputs register
+ * their counters once (tg_metrics_input: a fixed table, appended to under a
+ * mutex and published by its count, never freed, so a renderer never sees
+ * a stopped input's memory go); a listener's sessions are counted at scrape
+ * time from /proc (core/sockinfo.h), as librelp reports no sessions.
  *
  * The HTTP server is libmicrohttpd with its own polling thread; it only
- * renders into a fresh buffer per request.  The summary line comes from a
+ * renders into a fresh buffer per request.  /healthz and /readyz are
+ * answered by core/health.c when the caller hands one in.  The summary line comes from a
  * small thread sleeping on a condition variable, so stop() wakes it at once.
  */
 #include <errno.h>
@@ -28,15 +33,19 @@
 
 #include <microhttpd.h>
 
+#include "core/buildinfo.h"
 #include "core/errors.h"
+#include "core/health.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/metrics.h"
+#include "core/sockinfo.h"
 
 struct tg_metric_row {
     const char *family; /* without the trailguard_ prefix and _total suffix */
     const char *label;  /* label="value", or NULL */
     const char *help;
+    bool optional; /* gauges: not exposed until set */
 };
 
 static const struct tg_metric_row tg_counter_rows[TG_C_COUNT_] = {
@@ -95,8 +104,17 @@ static const struct tg_metric_row tg_gauge_rows[TG_G_COUNT_] = {
                            "in its resident size (the part of the active segment written since "
                            "its last release, and the confirmation bitmaps); page cache, not "
                            "heap"},
+    [TG_G_SPOOL_MAX_BYTES] = {"spool_max_bytes", NULL,
+                              "spool capacity (spool_max_bytes): at spool_bytes near it the "
+                              "inputs are blocked"},
     [TG_G_SNAPSHOT_LOADED] = {"policy_snapshot_loaded_timestamp_seconds", NULL,
                               "unix time the current policy snapshot was loaded"},
+    [TG_G_START_TIME] = {"start_time_seconds", NULL,
+                         "unix time the collector started (uptime: time() - this)"},
+    [TG_G_STORE_HEAD_AGE] = {"store_head_age_seconds", "sink=\"file\"",
+                             "seconds since the file store last stored a flush (chain.head "
+                             "written)",
+                             true},
 };
 
 /* Counters are sharded: each thread adds to its own shard (a cache line of
@@ -110,6 +128,16 @@ static struct tg_counter_shard tg_counters[TG_METRIC_SHARDS];
 static atomic_uint tg_next_shard;
 static _Thread_local unsigned tg_shard = UINT_MAX;
 static atomic_int_fast64_t tg_gauges[TG_G_COUNT_];
+static atomic_bool tg_gauge_isset[TG_G_COUNT_];
+
+#define TG_METRICS_MAX_INPUTS 64
+static struct tg_metrics_input {
+    char label[64];
+    uint16_t port;
+    struct tg_input_counters c;
+} tg_inputs[TG_METRICS_MAX_INPUTS];
+static atomic_size_t tg_ninputs; /* entries below are complete */
+static pthread_mutex_t tg_inputs_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t tg_snapshot_mu = PTHREAD_MUTEX_INITIALIZER;
 static char *tg_snapshot_id;
 
@@ -131,6 +159,41 @@ uint64_t tg_metrics_get(enum tg_counter c)
 void tg_metrics_set(enum tg_gauge g, int64_t v)
 {
     atomic_store_explicit(&tg_gauges[g], v, memory_order_relaxed);
+    atomic_store_explicit(&tg_gauge_isset[g], true, memory_order_relaxed);
+}
+
+void tg_metrics_unset(enum tg_gauge g)
+{
+    atomic_store_explicit(&tg_gauge_isset[g], false, memory_order_relaxed);
+}
+
+struct tg_input_counters *tg_metrics_input(const char *label, uint16_t port)
+{
+    struct tg_input_counters *c = NULL;
+    pthread_mutex_lock(&tg_inputs_mu);
+    size_t n = atomic_load(&tg_ninputs);
+    for (size_t i = 0; i < n && !c; i++)
+        if (strcmp(tg_inputs[i].label, label) == 0)
+            c = &tg_inputs[i].c;
+    if (!c && n < TG_METRICS_MAX_INPUTS) {
+        snprintf(tg_inputs[n].label, sizeof(tg_inputs[n].label), "%s", label);
+        tg_inputs[n].port = port;
+        c = &tg_inputs[n].c;
+        atomic_store(&tg_ninputs, n + 1); /* publishes the entry to the renderers */
+    } else if (!c) {
+        tg_warn("metrics: more than %d inputs: %s is not counted in /metrics",
+                TG_METRICS_MAX_INPUTS, label);
+    }
+    pthread_mutex_unlock(&tg_inputs_mu);
+    return c;
+}
+
+void tg_metrics_input_add(struct tg_input_counters *c, uint64_t n)
+{
+    if (!c)
+        return;
+    atomic_fetch_add_explicit(&c->records, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->bytes, n, memory_order_relaxed);
 }
 
 int64_t tg_metrics_gauge(enum tg_gauge g)
@@ -201,6 +264,8 @@ static void tg_metrics_rows(struct tg_buf *out, const struct tg_metric_row *rows
 {
     for (size_t i = 0; i < n; i++) {
         const char *suffix = counter ? "_total" : "";
+        if (!counter && rows[i].optional && !atomic_load(&tg_gauge_isset[i]))
+            continue;
         if (i == 0 || strcmp(rows[i].family, rows[i - 1].family) != 0) {
             char name[128];
             snprintf(name, sizeof(name), "%s%s", rows[i].family, suffix);
@@ -229,6 +294,64 @@ static void tg_metrics_sink_family(struct tg_buf *out, struct tg_pipeline *p, co
     }
 }
 
+/* One sample name{input="LABEL"} v. */
+static void tg_metrics_input_sample(struct tg_buf *out, const char *name,
+                                    const struct tg_metrics_input *in, uint64_t v)
+{
+    tg_buf_printf(out, "trailguard_%s{input=\"", name);
+    tg_metrics_label(out, in->label);
+    tg_buf_printf(out, "\"} %" PRIu64 "\n", v);
+}
+
+/* The inputs' records, bytes and (for listeners) sessions. */
+static void tg_metrics_inputs(struct tg_buf *out)
+{
+    size_t n = atomic_load(&tg_ninputs), nports = 0;
+    if (!n)
+        return;
+    tg_metrics_family(out, "input_records_total", "counter",
+                      "records each input received (and stored in the spool)");
+    for (size_t i = 0; i < n; i++)
+        tg_metrics_input_sample(out, "input_records_total", &tg_inputs[i],
+                                (uint64_t)atomic_load(&tg_inputs[i].c.records));
+    tg_metrics_family(out, "input_bytes_total", "counter",
+                      "bytes of the records each input received");
+    for (size_t i = 0; i < n; i++) {
+        tg_metrics_input_sample(out, "input_bytes_total", &tg_inputs[i],
+                                (uint64_t)atomic_load(&tg_inputs[i].c.bytes));
+        nports += tg_inputs[i].port != 0;
+    }
+    if (!nports)
+        return;
+    tg_metrics_family(out, "input_sessions", "gauge",
+                      "open sessions (TCP connections) of each listening input");
+    for (size_t i = 0; i < n; i++) {
+        struct tg_sockset set;
+        if (!tg_inputs[i].port || tg_sock_find(tg_inputs[i].port, TG_TCP_ESTABLISHED, &set) != 0)
+            continue;
+        long held = tg_sock_held(0, &set);
+        free(set.inode);
+        tg_metrics_input_sample(out, "input_sessions", &tg_inputs[i],
+                                held < 0 ? 0 : (uint64_t)held);
+    }
+}
+
+/* trailguard_build_info{version=...,librelp=...} 1 */
+static void tg_metrics_build_info(struct tg_buf *out)
+{
+    size_t n;
+    const struct tg_build_item *bi = tg_buildinfo(&n);
+    tg_metrics_family(out, "build_info", "gauge",
+                      "the version, build features and linked library versions (labels; value 1)");
+    tg_buf_puts(out, "trailguard_build_info{");
+    for (size_t i = 0; i < n; i++) {
+        tg_buf_printf(out, "%s%s=\"", i ? "," : "", bi[i].label);
+        tg_metrics_label(out, bi[i].value);
+        tg_buf_putc(out, '"');
+    }
+    tg_buf_puts(out, "} 1\n");
+}
+
 void tg_metrics_render(struct tg_pipeline *p, struct tg_buf *out)
 {
     struct tg_pipeline_stats st = {0};
@@ -244,6 +367,8 @@ void tg_metrics_render(struct tg_pipeline *p, struct tg_buf *out)
     }
     tg_metrics_rows(out, tg_counter_rows, TG_C_COUNT_, true);
     tg_metrics_rows(out, tg_gauge_rows, TG_G_COUNT_, false);
+    tg_metrics_build_info(out);
+    tg_metrics_inputs(out);
     pthread_mutex_lock(&tg_snapshot_mu);
     if (tg_snapshot_id) {
         tg_metrics_family(out, "policy_snapshot_info", "gauge",
@@ -342,9 +467,16 @@ static enum MHD_Result tg_metrics_handler(void *cls, struct MHD_Connection *conn
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
         code = MHD_HTTP_METHOD_NOT_ALLOWED;
         tg_buf_puts(&body, "only GET is supported\n");
+    } else if (m->conf.health && strcmp(url, "/healthz") == 0) {
+        type = "text/plain; charset=utf-8";
+        code = tg_health_live(m->conf.health, &body) ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE;
+    } else if (m->conf.health && strcmp(url, "/readyz") == 0) {
+        type = "text/plain; charset=utf-8";
+        code = tg_health_ready(m->conf.health, &body) ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE;
     } else if (strcmp(url, "/metrics") != 0) {
         code = MHD_HTTP_NOT_FOUND;
-        tg_buf_puts(&body, "not found: metrics are at /metrics\n");
+        tg_buf_puts(&body, m->conf.health ? "not found: see /metrics, /healthz, /readyz\n"
+                                          : "not found: metrics are at /metrics\n");
     } else {
         if (m->conf.refresh)
             m->conf.refresh(m->conf.refresh_ctx);
@@ -367,6 +499,8 @@ static void tg_metrics_log_summary(struct tg_metrics_server *m)
     if (m->conf.refresh)
         m->conf.refresh(m->conf.refresh_ctx);
     tg_metrics_summary(m->conf.pipe, &line);
+    if (m->conf.summary)
+        m->conf.summary(m->conf.render_ctx, &line);
     tg_info("summary: %s", tg_buf_cstr(&line));
     tg_buf_free(&line);
 }
@@ -461,6 +595,7 @@ int tg_metrics_start(const struct tg_metrics_conf *conf, struct tg_metrics_serve
 {
     struct tg_metrics_server *m = tg_xcalloc(1, sizeof(*m));
     m->conf = *conf;
+    tg_metrics_set(TG_G_START_TIME, (int64_t)time(NULL));
     m->conf.listen = NULL; /* not kept: the caller's string */
     pthread_mutex_init(&m->mu, NULL);
     pthread_cond_init(&m->cv, NULL);

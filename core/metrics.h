@@ -13,6 +13,7 @@
 #ifndef TG_METRICS_H
 #define TG_METRICS_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "core/buf.h"
@@ -44,11 +45,15 @@ enum tg_counter {
     TG_C_COUNT_
 };
 
-/* Gauges: set to the current value by their owner. */
+/* Gauges: set to the current value by their owner.  The optional ones are
+ * not exposed until they are set (tg_metrics_unset hides one again). */
 enum tg_gauge {
     TG_G_SPOOL_BYTES = 0, /* spool size on disk (the spool sets it) */
     TG_G_SPOOL_MAPPED,    /* bytes of spool files mapped into the process (resident) */
+    TG_G_SPOOL_MAX_BYTES, /* spool_max_bytes */
     TG_G_SNAPSHOT_LOADED, /* unix time the policy snapshot was loaded */
+    TG_G_START_TIME,      /* unix time the collector started (tg_metrics_start) */
+    TG_G_STORE_HEAD_AGE,  /* optional: seconds since the file store's last flush */
     TG_G_COUNT_
 };
 
@@ -57,7 +62,26 @@ void tg_metrics_inc(enum tg_counter c, uint64_t n);
 uint64_t tg_metrics_get(enum tg_counter c);
 /* Set a gauge.  Any thread. */
 void tg_metrics_set(enum tg_gauge g, int64_t v);
+void tg_metrics_unset(enum tg_gauge g);
 int64_t tg_metrics_gauge(enum tg_gauge g);
+
+/* Counters of one input, exposed with label input="LABEL". */
+struct tg_input_counters {
+    atomic_uint_fast64_t records, bytes;
+};
+/*
+ * The counters of the input `label` (its section, e.g. "input.relp" or
+ * "input.relp.tls", or "omprog"), created at the first call and kept for
+ * the life of the process (an input started again continues its counts).
+ * port: the TCP port it listens on, whose established connections held by
+ * this process /metrics counts as its sessions; 0 for none.  At most 64
+ * inputs; past that NULL is returned and logged once, and the caller
+ * counts elsewhere.  The intake calls it for each source that names a row
+ * (ingest/intake.h) and counts there.  Any thread.
+ */
+struct tg_input_counters *tg_metrics_input(const char *label, uint16_t port);
+/* Count one record of n bytes on c (NULL: nothing).  Any thread. */
+void tg_metrics_input_add(struct tg_input_counters *c, uint64_t n);
 /* Record the policy snapshot in use (id copied).  The load time is set to
  * loaded_unix only when the id differs from the one recorded before, so a
  * caller may report the current snapshot on every refresh.  NULL forgets
@@ -79,6 +103,7 @@ void tg_metrics_render(struct tg_pipeline *p, struct tg_buf *out);
 void tg_metrics_summary(struct tg_pipeline *p, struct tg_buf *out);
 
 struct tg_metrics_server;
+struct tg_health;
 
 struct tg_metrics_conf {
     const char *listen;       /* "host:port"; NULL or "" serves nothing */
@@ -92,10 +117,16 @@ struct tg_metrics_conf {
      * with labels of their own (e.g. one series per origin host); may be NULL. */
     void (*render)(void *ctx, struct tg_buf *out);
     void *render_ctx;
+    /* Called (summary thread) after the summary line's totals, to append a
+     * part of its own (e.g. the [filter] rules' counts); may be NULL.  It
+     * uses render_ctx. */
+    void (*summary)(void *ctx, struct tg_buf *line);
+    struct tg_health *health; /* /healthz and /readyz (core/health.h); NULL: 404 */
 };
 
 /*
- * Serve GET /metrics and log the summary line per `conf` (copied).  0, or
+ * Serve GET /metrics (and /healthz, /readyz) and log the summary line per
+ * `conf` (copied); sets the start-time gauge.  0, or
  * TG_EIO when the address cannot be bound (logged with the address and
  * what to do).  Main thread.
  */

@@ -77,11 +77,12 @@ struct tg_sink {
     atomic_uint_fast64_t delivered, failed, retried; /* counters for metrics */
 };
 
-/* Should sink s write ev?  Not if dedup dropped it, nor if a replayed record
- * was confirmed by this sink in an earlier run (ev->sinks_done). */
+/* Should sink s write ev?  Not if dedup or a [filter] rule dropped it, nor
+ * if a replayed record was confirmed by this sink in an earlier run
+ * (ev->sinks_done). */
 static inline bool tg_sink_wants(const struct tg_sink *s, const struct tg_event *ev)
 {
-    return !ev->duplicate && !(ev->sinks_done >> s->index & 1u);
+    return !ev->duplicate && !ev->filtered && !(ev->sinks_done >> s->index & 1u);
 }
 
 /* True once shutdown (tg_pipeline_drain) has begun, while the last batches still

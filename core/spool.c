@@ -1291,6 +1291,7 @@ void tg_spool_stats(struct tg_spool *sp, struct tg_spool_stats *st)
     st->mapped = sp->active && sp->amap ? sp->active->bytes - sp->released : 0;
     for (size_t i = 0; i < sp->nsegs; i++)
         st->mapped += sp->segs[i]->ack ? tg_ack_size(sp->nsinks) : 0;
+    st->full = sp->full_logged;
     pthread_mutex_unlock(&sp->mu);
 }
 

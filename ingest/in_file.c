@@ -454,39 +454,60 @@ static void *tg_file_main(void *arg)
     return NULL;
 }
 
-static int tg_file_check(const void *section)
+/* A path that names a directory is never followed: a problem through ck
+ * (s may be NULL in log mode), 0 or TG_ECONFIG. */
+static int tg_file_check_dir(struct tg_findings *ck, const struct tg_section *s, const char *path)
 {
-    const struct tg_file_conf *c = section;
     struct stat st;
-    if (stat(c->path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        tg_err("[input.file%s%s] path: %s is a directory; give the log file in it",
-               c->name && c->name[0] ? "." : "", c->name ? c->name : "", c->path);
-        return TG_ECONFIG;
-    }
-    return 0;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return 0;
+    tg_check_problem(ck, s, "path",
+                     "%s is not a regular file but a directory; give the log file in it", path);
+    return TG_ECONFIG;
+}
+
+/* `trailguard check`: the path readable (one that does not exist yet is a
+ * note: the follower waits for it). */
+static void tg_file_check(struct tg_findings *ck, const struct tg_section *s)
+{
+    const char *path = tg_config_str(s, "path");
+    if (!path)
+        return;
+    if (access(path, F_OK) != 0 && errno == ENOENT)
+        tg_check_note(ck, s, "path", "%s does not exist yet; it is followed once it appears", path);
+    else if (tg_file_check_dir(ck, s, path) == 0)
+        tg_check_readable(ck, s, "path", path, "a file");
 }
 
 static int tg_file_start(struct tg_input *in, const void *section)
 {
     const struct tg_file_conf *conf = section;
     const struct tg_collector_conf *cc = tg_config_get(in->config, "collector");
-    if (tg_file_check(conf) != 0)
+    char *label = tg_xasprintf("[input.file%s%s] %s", conf->name && conf->name[0] ? "." : "",
+                               conf->name ? conf->name : "", conf->path);
+    struct tg_findings ck = {.label = label}; /* log mode */
+    if (tg_file_check_dir(&ck, NULL, conf->path) != 0) {
+        free(label);
         return TG_ECONFIG;
+    }
     struct tg_file_input *f = tg_xcalloc(1, sizeof(*f));
     f->conf = conf;
     f->cur.fd = f->old.fd = -1;
     f->buf = tg_xmalloc(TG_FILE_CHUNK);
-    f->label = tg_xasprintf("[input.file%s%s] %s", conf->name && conf->name[0] ? "." : "",
-                            conf->name ? conf->name : "", conf->path);
+    f->label = label;
     f->pos_path = tg_xasprintf("%s/file-%08lx.pos", cc->spool_dir,
                                crc32(0L, (const Bytef *)conf->path, (uInt)strlen(conf->path)));
     f->rotated_path = tg_xasprintf("%s.1", conf->path);
     f->saved_ino = UINT64_MAX;
+    char mlabel[80];
+    snprintf(mlabel, sizeof(mlabel), "input.file%s%s", conf->name && conf->name[0] ? "." : "",
+             conf->name ? conf->name : "");
     struct tg_intake_src_conf ic = {
         .ops = &tg_in_file,
         .label = f->label,
         .format = conf->format ? (enum tg_format)tg_config_choice(tg_format_names, conf->format)
-                               : TG_FMT_AUTO};
+                               : TG_FMT_AUTO,
+        .metrics_label = mlabel};
     f->src = tg_intake_src_new(in->intake, &ic);
     pthread_create(&f->thread, NULL, tg_file_main, f);
     pthread_setname_np(f->thread, "tg-in-file");

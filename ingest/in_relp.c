@@ -264,25 +264,26 @@ static void tg_relp_label(const struct tg_relp_conf *conf, char *out, size_t n)
              conf->name ? conf->name : "", conf->listen);
 }
 
-/* The TLS files readable: here, not in the section check, because `ingest
- * -c` and `policy check -c` load the same file and need not read the
- * listener's key.  0 or TG_EIO (logged). */
-static int tg_relp_check(const void *section)
+/* The TLS files readable (with tls on), reported through ck: here, not in
+ * the section check, because `ingest -c` and `policy check -c` load the
+ * same file and need not read the listener's key. */
+static void tg_relp_check_tls(struct tg_findings *ck, const struct tg_section *s,
+                              const struct tg_relp_conf *conf)
 {
-    const struct tg_relp_conf *conf = section;
-    char label[96];
-    tg_relp_label(conf, label, sizeof(label));
     const struct {
         const char *key, *path;
     } files[] = {
         {"tls_ca", conf->tls_ca}, {"tls_cert", conf->tls_cert}, {"tls_key", conf->tls_key}};
     for (size_t i = 0; conf->tls && i < 3; i++)
-        if (access(files[i].path, R_OK) != 0) {
-            tg_err("%s: %s: cannot read %s: %s; give a PEM file the collector can read", label,
-                   files[i].key, files[i].path, strerror(errno));
-            return TG_EIO;
-        }
-    return 0;
+        if (files[i].path)
+            tg_check_readable(ck, s, files[i].key, files[i].path, "a PEM file");
+}
+
+/* `trailguard check`: the listen address bindable, the TLS files readable. */
+static void tg_relp_check(struct tg_findings *ck, const struct tg_section *s)
+{
+    tg_check_listen(ck, s, "listen");
+    tg_relp_check_tls(ck, s, s->data);
 }
 
 /* Can host:port be bound by a socket that shares it with no one?  0, or
@@ -376,11 +377,15 @@ static int tg_relp_start(struct tg_input *in, const void *section)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGUSR2, &sa, NULL);
 
-    if (tg_relp_check(conf) != 0)
-        return TG_EIO;
     struct tg_relp_listener *l = tg_xcalloc(1, sizeof(*l));
     l->conf = conf;
     tg_relp_label(conf, l->label, sizeof(l->label));
+    struct tg_findings ck = {.label = l->label}; /* log mode */
+    tg_relp_check_tls(&ck, NULL, conf);
+    if (ck.problems) {
+        free(l);
+        return TG_EIO;
+    }
     char *host, *port;
     tg_split_addr(conf->listen, &host, &port);
     int rc = conf->engines > 1 ? tg_relp_probe(l, host, port) : 0;
@@ -389,10 +394,16 @@ static int tg_relp_start(struct tg_input *in, const void *section)
         rc = tg_relp_engine_new(l, &l->e[made++], host, port);
     if (rc != 0)
         goto fail;
+    char mlabel[80];
+    snprintf(mlabel, sizeof(mlabel), "input.relp%s%s", conf->name && conf->name[0] ? "." : "",
+             conf->name ? conf->name : "");
+    /* the engines of one listener count into the same series */
     struct tg_intake_src_conf ic = {.ops = &tg_in_relp,
                                     .label = l->label,
                                     .max_record = conf->max_message,
-                                    .format = TG_FMT_AUTO};
+                                    .format = TG_FMT_AUTO,
+                                    .metrics_label = mlabel,
+                                    .metrics_port = (uint16_t)atoi(port)};
     for (; l->n < made; l->n++) {
         struct tg_relp_engine *e = &l->e[l->n];
         e->src = tg_intake_src_new(in->intake, &ic);

@@ -12,6 +12,9 @@
  *
  * The list of sources (for tg_intake_flush) is guarded by a mutex; a
  * source's counters are atomics (read by the main thread for its summary).
+ * Its records and bytes are counted once, here, in its row of /metrics
+ * when it has one (core/metrics.h: the row outlives it, so a renderer never
+ * reads freed memory), else in the source itself.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -23,6 +26,7 @@
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/metrics.h"
 #include "ingest/intake.h"
 #include "ingest/lines.h"
 #include "parsers/framer.h"
@@ -47,7 +51,11 @@ struct tg_intake_src {
     enum tg_format format;
     struct tg_source *batch;
     uint64_t last_seq; /* its last spooled record */
-    atomic_uint_fast64_t records, bytes, truncated, skipped, spool_retries;
+    /* records and bytes: its row of /metrics, or `own` when it has none;
+     * base: the row's counts when this source began */
+    struct tg_input_counters own, *count;
+    uint64_t base_records, base_bytes;
+    atomic_uint_fast64_t truncated, skipped, spool_retries;
     struct tg_intake_src *next;
 };
 
@@ -209,8 +217,7 @@ static int tg_intake_store(struct tg_intake_src *s, struct tg_str peer, struct t
     }
     if (done_sink < TG_SPOOL_MAX_SINKS)
         done = 1u << done_sink;
-    atomic_fetch_add(&s->records, 1);
-    atomic_fetch_add(&s->bytes, n);
+    tg_metrics_input_add(s->count, n);
     if (cut)
         atomic_fetch_add(&s->truncated, 1);
     if (!(flags & TG_INTAKE_LATER))
@@ -243,6 +250,11 @@ struct tg_intake_src *tg_intake_src_new(struct tg_intake *in, const struct tg_in
     s->max = c->max_record > 0 && (uint64_t)c->max_record < TG_RECORD_MAX ? (size_t)c->max_record
                                                                           : TG_RECORD_MAX;
     s->format = c->format;
+    s->count = c->metrics_label ? tg_metrics_input(c->metrics_label, c->metrics_port) : NULL;
+    if (!s->count)
+        s->count = &s->own;
+    s->base_records = atomic_load(&s->count->records);
+    s->base_bytes = atomic_load(&s->count->bytes);
     s->batch = tg_pipeline_source(in->pipe);
     pthread_mutex_lock(&in->mu);
     s->next = in->srcs;
@@ -296,8 +308,8 @@ int tg_intake_sync(struct tg_intake_src *s)
 
 void tg_intake_src_stats(const struct tg_intake_src *s, struct tg_intake_stats *st)
 {
-    st->records = atomic_load(&s->records);
-    st->bytes = atomic_load(&s->bytes);
+    st->records = atomic_load(&s->count->records) - s->base_records;
+    st->bytes = atomic_load(&s->count->bytes) - s->base_bytes;
     st->truncated = atomic_load(&s->truncated);
     st->skipped = atomic_load(&s->skipped);
     st->spool_retries = atomic_load(&s->spool_retries);

@@ -85,6 +85,12 @@ struct tg_intake_src_conf {
     const char *label;               /* names it in messages, e.g. "[input.relp] :2514" */
     int64_t max_record;              /* its limit; 0 (or above TG_RECORD_MAX): TG_RECORD_MAX */
     enum tg_format format;           /* how its records are parsed */
+    /* its records and bytes in /metrics as input="METRICS_LABEL" (its
+     * section, e.g. "input.relp.tls", or "omprog"; core/metrics.h), with
+     * the sessions on metrics_port when it listens (0: none).  NULL: not in
+     * /metrics (`ingest`, tests). */
+    const char *metrics_label;
+    uint16_t metrics_port;
 };
 
 /* A source's handle (label copied).  Main thread, before it feeds. */
@@ -130,6 +136,8 @@ int tg_intake_sync(struct tg_intake_src *s);
 struct tg_intake_stats {
     uint64_t records, bytes, truncated, skipped, spool_retries;
 };
+/* What source s took since tg_intake_src_new (its /metrics counters go on
+ * across a restart of the same input; these do not).  Any thread. */
 void tg_intake_src_stats(const struct tg_intake_src *s, struct tg_intake_stats *st);
 
 /* --- streams: the bytes of one file (one inode) or of stdin, in order */

@@ -19,6 +19,7 @@
 #ifndef TG_SOURCE_H
 #define TG_SOURCE_H
 
+#include "core/check.h"
 #include "core/config.h"
 #include "core/spool.h"
 
@@ -31,11 +32,12 @@ struct tg_source_ops {
     /* [input.NAME] with its options table (defaults, validation, `help
      * config`), or NULL when no section configures it */
     const struct tg_section_def *section;
-    /* Check the instance's section (`conf`) without starting anything --
-     * files it needs readable, ... -- as `trailguard check` will: 0 or
-     * TG_ECONFIG / TG_EIO with the problem logged (key and path).  May be
+    /* `trailguard check`: look at what the instance's section `s` names --
+     * files it needs readable, its listen address -- without starting
+     * anything, reporting each problem or note through core/check.h
+     * (tg_check_problem, tg_check_note), as start-up would find it.  May be
      * NULL (the section's own check covers it). */
-    int (*check)(const void *conf);
+    void (*check)(struct tg_findings *ck, const struct tg_section *s);
     /* Start receiving: set in->ctx up and feed in->intake.  0, TG_EIO
      * (cannot listen, cannot read) or TG_ECONFIG, logged. */
     int (*start)(struct tg_input *in, const void *conf);

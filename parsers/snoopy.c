@@ -19,8 +19,9 @@
  * Debian's "uid:%{username}(%{uid})" puts a '(' right after such a value).
  * An error value is kept as the field's value; filling the event turns it
  * into an absent field and a reason naming the datasource.  Values are
- * slices of the record: nothing is copied and nothing is allocated except
- * the reasons of a partial event.
+ * slices of the record: nothing is copied, and only the array of
+ * process.args (the words of the command line, see tg_sargs) and the
+ * reasons of a partial event are allocated.
  *
  * Formats are tried in order (the configured one, then snoopy's built-in
  * defaults); the first that matches the whole record wins.  If none does,
@@ -568,6 +569,28 @@ static void tg_stime(struct tg_event *ev, const struct tg_sscan *s)
     }
 }
 
+/* process.args: snoopy joins the argv with single spaces (its cmdline
+ * datasource), so the words of the command line are the arguments as far
+ * as the record tells: an argument that held a space reads as two, and
+ * empty arguments are empty words.  Slices of the command line. */
+static void tg_sargs(struct tg_event *ev, struct tg_str cmd)
+{
+    if (!cmd.len)
+        return;
+    size_t n = 1;
+    for (size_t i = 0; i < cmd.len; i++)
+        n += cmd.p[i] == ' ';
+    struct tg_str *a = tg_arena_alloc(&ev->arena, n * sizeof(*a));
+    const char *p = cmd.p, *e = cmd.p + cmd.len;
+    for (size_t k = 0; k < n; k++) {
+        const char *sp = k + 1 < n ? memchr(p, ' ', (size_t)(e - p)) : e;
+        a[k] = tg_str_make(p, (size_t)(sp - p));
+        p = sp + 1;
+    }
+    ev->args = a;
+    ev->nargs = n;
+}
+
 #define TG_SNOOPY_VALUE_MAX 2047 /* SNOOPY_DATASOURCE_MESSAGE_MAX_SIZE - 1 */
 
 static void tg_sfill(struct tg_event *ev, const struct tg_snoopy_fmt *f, const struct tg_sscan *s)
@@ -610,6 +633,7 @@ static void tg_sfill(struct tg_event *ev, const struct tg_snoopy_fmt *f, const s
     ev->session_leader_pid = tg_snum(ev, v[S_SID], "sid");
     ev->executable = tg_sstr(ev, v[S_FILENAME], "filename");
     ev->command_line = tg_sstr(ev, v[S_CMDLINE], "cmdline");
+    tg_sargs(ev, ev->command_line);
     ev->working_directory = tg_sstr(ev, v[S_CWD], "cwd");
     struct tg_str tty = tg_sstr(ev, v[S_TTY], "tty");
     if (tty.len > 5 && memcmp(tty.p, "/dev/", 5) == 0)

@@ -335,6 +335,8 @@ int tg_sudo_parse(struct tg_event *ev, struct tg_str body)
     ev->user_name = l.user;
     ev->user_eff_name = l.val[K_USER];
     ev->user_eff_group = l.val[K_GROUP];
+    ev->user_target_name = l.val[K_USER]; /* whom the command runs as: also user.target */
+    ev->user_target_group = l.val[K_GROUP];
     ev->working_directory = l.val[K_PWD].p ? l.val[K_PWD] : l.val[K_CWD];
     ev->tty = l.val[K_TTY];
     ev->command_line = l.val[K_CMD];

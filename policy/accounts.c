@@ -11,10 +11,18 @@
  * is reported with file:line and the snapshot does not load, since the
  * account or membership it held would be missing.  Single-threaded
  * (snapshot load).
+ *
+ * A passwd file whose first line is "# host: NAME [NAME...]" (names
+ * separated by blanks or commas) is the local passwd of those hosts
+ * (model.h, struct tg_local_passwd): its accounts resolve the uids of
+ * their records only, and are not users of the snapshot.  A group file with
+ * such a line is not used (reported), since local groups say nothing about
+ * the directory's.
  */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/mem.h"
 #include "policy/model.h"
@@ -96,6 +104,59 @@ const char *tg_accounts_kind(const char *text, size_t len)
     return NULL;
 }
 
+/* The hosts named by a "# host: ..." first line, as one slice (empty: none). */
+static struct tg_str tg_accounts_hosts(const char *text, size_t len)
+{
+    size_t i = 0;
+    while (i < len && (text[i] == '\n' || text[i] == '\r' || text[i] == ' ' || text[i] == '\t'))
+        i++;
+    if (i >= len || text[i] != '#')
+        return TG_STR_NULL;
+    i++;
+    while (i < len && (text[i] == ' ' || text[i] == '\t'))
+        i++;
+    if (len - i < 5 || strncasecmp(text + i, "host:", 5) != 0)
+        return TG_STR_NULL;
+    i += 5;
+    const char *nl = memchr(text + i, '\n', len - i);
+    size_t end = nl ? (size_t)(nl - text) : len;
+    return tg_str_make(text + i, end - i);
+}
+
+/* Register the local passwd table `idx` under every host it names (and the
+ * short form of a dotted name, unless another file has it). */
+static void tg_accounts_scope(struct tg_snapshot_data *d, const char *file, struct tg_str hosts,
+                              uint32_t idx)
+{
+    size_t i = 0, named = 0;
+    while (i < hosts.len) {
+        while (i < hosts.len && strchr(" \t,\r", hosts.p[i]))
+            i++;
+        size_t st = i;
+        while (i < hosts.len && !strchr(" \t,\r", hosts.p[i]))
+            i++;
+        if (i == st)
+            continue;
+        named++;
+        const char *h = tg_snap_strdup(d, hosts.p + st, i - st);
+        uint32_t had = tg_strmap_put(&d->local_by_host, h, i - st, idx);
+        if (had != idx) {
+            tg_snap_problem(d, file, 1, true,
+                            "host %s already has a local passwd file (%s); only that one is "
+                            "used for it",
+                            h, d->locals[had].file);
+            continue;
+        }
+        const char *dot = strchr(h, '.');
+        if (dot && dot > h)
+            tg_strmap_put(&d->local_by_host, h, (size_t)(dot - h), idx);
+    }
+    if (!named)
+        tg_snap_problem(d, file, 1, false,
+                        "\"# host:\" names no host; give the host names this passwd file is "
+                        "from, e.g. \"# host: web1.example.com\"");
+}
+
 static int64_t tg_num_of(struct tg_str s)
 {
     return tg_is_num(s) ? strtoll(s.p, NULL, 10) : -1;
@@ -161,6 +222,20 @@ void tg_accounts_load(struct tg_snapshot_data *d, const char *file, const char *
     size_t pos = 0;
     int no = 0;
     struct tg_str l, f[8];
+    struct tg_str hosts = strcmp(kind, "netgroup") ? tg_accounts_hosts(text, len) : TG_STR_NULL;
+    struct tg_local_passwd *local = NULL;
+    if (hosts.p && strcmp(kind, "group") == 0) {
+        tg_snap_problem(d, file, 1, true,
+                        "a host's own group file is not used (its groups say nothing about the "
+                        "directory's); remove the \"# host:\" line to load it for every host");
+        return;
+    }
+    if (hosts.p) {
+        d->locals = tg_xgrow(d->locals, d->nlocals, &d->caplocals, sizeof(*d->locals), 4);
+        local = &d->locals[d->nlocals];
+        *local = (struct tg_local_passwd){.file = file};
+        tg_accounts_scope(d, file, hosts, (uint32_t)d->nlocals++);
+    }
     while (tg_next_line(text, len, &pos, &l, &no)) {
         if (tg_skip_line(l))
             continue;
@@ -177,6 +252,12 @@ void tg_accounts_load(struct tg_snapshot_data *d, const char *file, const char *
                            "the file again (getent %s)",
                            kind, pw ? "name:x:uid:gid:gecos:home:shell" : "name:x:gid:member,...",
                            kind);
+            continue;
+        }
+        if (local) { /* a host's own account: for its uid only */
+            local->v = tg_xgrow(local->v, local->n, &local->cap, sizeof(*local->v), 16);
+            local->v[local->n++] =
+                (struct tg_local_user){tg_num_of(f[2]), tg_snap_strdup(d, f[0].p, f[0].len), no};
             continue;
         }
         enum tg_ns ns = pw ? TG_NS_USER : TG_NS_GROUP;

@@ -161,6 +161,31 @@ struct tg_sudo_spec {
     size_t nprivs, capprivs;
 };
 
+/* ---- a host's own accounts ----
+ * A passwd file whose first line is "# host: NAME [NAME...]" holds the
+ * local accounts of those hosts (their /etc/passwd, `getent passwd -s
+ * files`): a uid a record of one of them names is looked up there first,
+ * as NSS does with "passwd: files sss", then among the directory's users.
+ * Its accounts are not users of the snapshot: the policy knows only the
+ * directory's (and unscoped passwd files'), so a local account is judged
+ * as one the snapshot does not know. */
+struct tg_local_user {
+    int64_t uid;
+    const char *name;
+    int line;
+};
+
+struct tg_local_passwd {
+    const char *file;
+    struct tg_local_user *v;
+    size_t n, cap;
+};
+
+struct tg_uid_user {
+    int64_t uid;
+    uint32_t user; /* entity id; the first user defined with the uid */
+};
+
 /* A problem found while loading: "file:line: message". */
 struct tg_problem {
     const char *file;
@@ -201,6 +226,11 @@ struct tg_snapshot_data {
     struct tg_strmap host_short; /* short name -> host id (TG_STRMAP_NONE - 1: ambiguous) */
     char *secure_path;
     char *runas_default;
+    struct tg_local_passwd *locals; /* host-scoped passwd files */
+    size_t nlocals, caplocals;
+    struct tg_strmap local_by_host; /* host name (and its short name) -> index into locals */
+    struct tg_uid_user *uid_users;  /* defined users with a uid, sorted by uid */
+    size_t nuid_users;
 
     struct tg_problem *problems;
     size_t nproblems, capproblems;

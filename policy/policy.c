@@ -244,6 +244,10 @@ static void tg_sudo_decide(const struct tg_snapshot *s, const struct tg_policy_c
 {
     struct tg_sudo_ask canon = *ask, *a = &canon;
     canon.host = tg_canon_host(s, ask->host);
+    snprintf(v->target, sizeof(v->target), "%s", a->runas);
+    snprintf(v->target_group, sizeof(v->target_group), "%s", a->group ? a->group : "");
+    snprintf(v->command, sizeof(v->command), "%s%s%s", a->cmnd, a->args ? " " : "",
+             a->args ? a->args : "");
     char what[600];
     int n =
         snprintf(what, sizeof(what), "'%s%s%s' as %s%s%s", a->cmnd, a->args ? " " : "",
@@ -824,12 +828,23 @@ static void tg_policy_decide(struct tg_policy *p, const struct tg_snapshot *s, s
              "that grants them.");
         return;
     }
+    int64_t uid = tg_str_digits(ev->user_id);
+    if (!user && uid >= 0) { /* snoopy's upstream format logs only the uid */
+        user = tg_snapshot_uid_name(s, host, uid, NULL, NULL);
+        if (!user) {
+            tg_v(v, TG_DECISION_NOT_APPLICABLE, TG_CHECK_NONE, NULL,
+                 "The record names only uid %lld, which no account of policy snapshot %s has%s%s, "
+                 "so its access cannot be judged; export the account (or the host's passwd "
+                 "file, with a first line \"# host: NAME\") into the snapshot.",
+                 (long long)uid, s->id, host ? " on " : "", host ? host : "");
+            return;
+        }
+    }
     if (!user || !host) {
         tg_v(v, TG_DECISION_NOT_APPLICABLE, TG_CHECK_NONE, NULL,
              "The record names no %s, so the policy cannot be applied.", !user ? "user" : "host");
         return;
     }
-    int64_t uid = tg_str_digits(ev->user_id);
     if (connect) {
         if (!tg_account_gate(s, &p->conf, user, uid, v))
             tg_verdict_hbac(s, &p->conf, user, host, p->conf.db_service, v);
@@ -857,6 +872,28 @@ static void tg_policy_decide_event(void *ctx, const struct tg_snapshot *s, struc
     tg_policy_decide(c->p, s, c->ev, v);
 }
 
+/* The snapshot's name for a user the record names by id only, and where
+ * it is defined ("FILE:LINE", the file's name in the snapshot). */
+static void tg_policy_name(struct tg_event *ev, const struct tg_snapshot *s, struct tg_str id,
+                           struct tg_str *name, struct tg_str *from)
+{
+    int64_t uid = tg_str_digits(id);
+    if (name->p || uid < 0)
+        return;
+    const char *file = NULL, *host = tg_cstr(ev, ev->host_name);
+    int line = 0;
+    const char *n = tg_snapshot_uid_name(s, host, uid, &file, &line);
+    if (!n)
+        return;
+    *name = tg_event_strdup(ev, n, strlen(n));
+    const char *base = file ? strrchr(file, '/') : NULL;
+    base = base ? base + 1 : file ? file : "?";
+    char where[300];
+    int len = snprintf(where, sizeof(where), "%s:%d", base, line);
+    *from =
+        tg_event_strdup(ev, where, (size_t)len < sizeof(where) ? (size_t)len : sizeof(where) - 1);
+}
+
 void tg_policy_evaluate(struct tg_policy *p, struct tg_event *ev)
 {
     if (!p || (!p->conf.snapshot_dir && !p->hist))
@@ -866,14 +903,23 @@ void tg_policy_evaluate(struct tg_policy *p, struct tg_event *ev)
     struct tg_time t = tg_event_time(ev);
     tg_policy_judge(p, t.sec * 1000000 + t.nsec / 1000, tg_policy_decide_event, &c, &j);
     const struct tg_verdict *v = &j.v;
-    if (j.judged)
+    if (j.judged) {
         ev->policy.snapshot = tg_event_strdup(ev, j.judged->id, strlen(j.judged->id));
+        tg_policy_name(ev, j.judged, ev->user_id, &ev->user_name, &ev->user_name_from);
+        tg_policy_name(ev, j.judged, ev->user_eff_id, &ev->user_eff_name, &ev->user_eff_name_from);
+    }
     if (j.in_force)
         ev->policy.in_force = tg_event_strdup(ev, j.in_force->id, strlen(j.in_force->id));
     ev->policy.decision = v->decision;
     ev->policy.check = v->check;
     ev->policy.rule = v->rule ? tg_event_strdup(ev, v->rule, strlen(v->rule)) : TG_STR_NULL;
     ev->policy.reason = tg_event_strdup(ev, v->reason, strlen(v->reason));
+    if (v->command[0]) /* a sudo command was judged: what it ran, as whom */
+        ev->sudo_command = tg_event_strdup(ev, v->command, strlen(v->command));
+    if (v->target[0] && !ev->user_target_name.p)
+        ev->user_target_name = tg_event_strdup(ev, v->target, strlen(v->target));
+    if (v->target_group[0] && !ev->user_target_group.p)
+        ev->user_target_group = tg_event_strdup(ev, v->target_group, strlen(v->target_group));
     /* drift: the host said otherwise (only on a line read whole: a cut
      * command is not the one the host decided on) */
     bool decided = v->decision == TG_DECISION_ALLOW || v->decision == TG_DECISION_DENY;

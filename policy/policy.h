@@ -52,6 +52,11 @@ struct tg_verdict {
     enum tg_check check;
     const char *rule; /* NULL: no deciding rule */
     char reason[1024];
+    /* A sudo command that was checked against the sudo rules: whom it runs
+     * as, the group given with -g, and the command as sudo matched it (full
+     * path, then the arguments); empty strings otherwise.  The pipeline
+     * puts them into user.target.* and trailguard.sudo.command. */
+    char target[256], target_group[256], command[4096];
 };
 
 struct tg_policy;

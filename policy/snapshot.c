@@ -459,6 +459,26 @@ static void tg_short_hosts(struct tg_snapshot_data *d)
     }
 }
 
+static int tg_uid_cmp(const void *a, const void *b)
+{
+    const struct tg_uid_user *x = a, *y = b;
+    if (x->uid != y->uid)
+        return x->uid < y->uid ? -1 : 1;
+    return x->user < y->user ? -1 : x->user > y->user; /* the first defined wins */
+}
+
+/* Defined users by uid, for records that name a user by uid only. */
+static void tg_uid_index(struct tg_snapshot_data *d)
+{
+    const struct tg_nstable *t = &d->ns[TG_NS_USER];
+    d->uid_users = tg_xmalloc((t->n + 1) * sizeof(*d->uid_users));
+    for (uint32_t i = 0; i < t->n; i++)
+        if (t->v[i].file && t->v[i].uid >= 0)
+            d->uid_users[d->nuid_users++] = (struct tg_uid_user){t->v[i].uid, i};
+    if (d->nuid_users > 1)
+        qsort(d->uid_users, d->nuid_users, sizeof(*d->uid_users), tg_uid_cmp);
+}
+
 static void tg_snapshot_data_free(struct tg_snapshot_data *d)
 {
     for (int ns = 0; ns < TG_NS_COUNT; ns++) {
@@ -517,6 +537,11 @@ static void tg_snapshot_data_free(struct tg_snapshot_data *d)
     free(d->sudo_by_group.rules);
     free(d->sudo_always);
     free(d->gid_groups);
+    for (size_t i = 0; i < d->nlocals; i++)
+        free(d->locals[i].v);
+    free(d->locals);
+    tg_strmap_free(&d->local_by_host);
+    free(d->uid_users);
     free(d->file_kinds);
     free(d->file_names);
     tg_arena_free(&d->arena);
@@ -547,6 +572,7 @@ int tg_snapshot_read(const char *dir, struct tg_snapshot **out, char **err)
     for (int ns = 0; ns < TG_NS_COUNT; ns++)
         tg_strmap_init(&d->ns[ns].map);
     tg_strmap_init(&d->cmd_paths);
+    tg_strmap_init(&d->local_by_host);
     tg_files_id(f, n, s->id);
     d->nfiles = n;
     d->file_kinds = tg_xcalloc(n + 1, sizeof(char *));
@@ -580,6 +606,7 @@ int tg_snapshot_read(const char *dir, struct tg_snapshot **out, char **err)
     tg_hbac_index(d);
     tg_sudo_index(d);
     tg_short_hosts(d);
+    tg_uid_index(d);
     d->users_defined = tg_defined(&d->ns[TG_NS_USER]);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     s->load_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -645,11 +672,50 @@ const struct tg_entity *tg_snapshot_entity(const struct tg_snapshot *s, enum tg_
 
 const struct tg_entity *tg_snapshot_user_by_uid(const struct tg_snapshot *s, int64_t uid)
 {
-    const struct tg_nstable *t = &s->d.ns[TG_NS_USER];
-    for (uint32_t i = 0; i < t->n; i++)
-        if (t->v[i].uid == uid && t->v[i].file)
-            return &t->v[i];
-    return NULL;
+    const struct tg_snapshot_data *d = &s->d;
+    size_t lo = 0, hi = d->nuid_users;
+    while (lo < hi) { /* the first entry with this uid */
+        size_t mid = (lo + hi) / 2;
+        if (d->uid_users[mid].uid < uid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < d->nuid_users && d->uid_users[lo].uid == uid
+               ? &d->ns[TG_NS_USER].v[d->uid_users[lo].user]
+               : NULL;
+}
+
+const char *tg_snapshot_uid_name(const struct tg_snapshot *s, const char *host, int64_t uid,
+                                 const char **file, int *line)
+{
+    const struct tg_snapshot_data *d = &s->d;
+    uint32_t k = TG_STRMAP_NONE;
+    if (host && d->nlocals) {
+        k = tg_strmap_get(&d->local_by_host, host, strlen(host));
+        const char *dot = strchr(host, '.');
+        if (k == TG_STRMAP_NONE && dot && dot > host)
+            k = tg_strmap_get(&d->local_by_host, host, (size_t)(dot - host));
+    }
+    if (k != TG_STRMAP_NONE) {
+        const struct tg_local_passwd *lp = &d->locals[k];
+        for (size_t i = 0; i < lp->n; i++)
+            if (lp->v[i].uid == uid) {
+                if (file)
+                    *file = lp->file;
+                if (line)
+                    *line = lp->v[i].line;
+                return lp->v[i].name;
+            }
+    }
+    const struct tg_entity *e = uid >= 0 ? tg_snapshot_user_by_uid(s, uid) : NULL;
+    if (!e)
+        return NULL;
+    if (file)
+        *file = e->file;
+    if (line)
+        *line = e->line;
+    return e->name;
 }
 
 size_t tg_snapshot_report(const struct tg_snapshot *s, FILE *out)
@@ -666,6 +732,24 @@ size_t tg_snapshot_report(const struct tg_snapshot *s, FILE *out)
             tg_defined(&d->ns[TG_NS_HOST]), tg_defined(&d->ns[TG_NS_HOSTGROUP]),
             tg_defined(&d->ns[TG_NS_SERVICE]), tg_defined(&d->ns[TG_NS_SVCGROUP]),
             tg_defined(&d->ns[TG_NS_NETGROUP]));
+    if (d->nlocals) {
+        fprintf(out, "host passwd files %zu:", d->nlocals);
+        for (size_t i = 0; i < d->nlocals; i++) {
+            const char *b = strrchr(d->locals[i].file, '/');
+            fprintf(out, "%s %s (", i ? "," : "", b ? b + 1 : d->locals[i].file);
+            bool first = true;
+            for (size_t k = 0; k < d->local_by_host.cap; k++) {
+                const struct tg_strmap_slot *sl = &d->local_by_host.slots[k];
+                if (sl->key && sl->value == i &&
+                    strlen(sl->key) == sl->len) { /* the names given, not their short forms */
+                    fprintf(out, "%s%s", first ? "" : " ", sl->key);
+                    first = false;
+                }
+            }
+            fputc(')', out);
+        }
+        fputc('\n', out);
+    }
     fprintf(out, "HBAC rules %zu: %zu enabled allow, %zu disabled, %zu not of type allow\n",
             d->nhbac, d->hbac_enabled, d->hbac_disabled, d->hbac_nonallow);
     fprintf(out, "sudo rules %zu: %zu sudoers (JSON) user specs, %zu sudoRole, %zu ipaSudoRule\n",

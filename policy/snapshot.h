@@ -78,8 +78,17 @@ size_t tg_snapshot_report(const struct tg_snapshot *s, FILE *out);
 /* Look up an entity by name (case-insensitive); NULL if unknown. */
 const struct tg_entity *tg_snapshot_entity(const struct tg_snapshot *s, enum tg_ns ns,
                                            const char *name, size_t len);
-/* The user defined with this uid (the first one), or NULL.  A scan: for
- * records that name a user by uid only. */
+/* The user defined with this uid (the first one), or NULL (a binary
+ * search).  Any thread. */
 const struct tg_entity *tg_snapshot_user_by_uid(const struct tg_snapshot *s, int64_t uid);
+/* Who uid is on host, for records that name a user by uid only: the
+ * account of the host's own passwd file when the snapshot has one for it
+ * (a "# host:" first line, model.h; host matched as given, then by its
+ * short name), else the snapshot's user with that uid.  Returns the name
+ * (the snapshot's string) or NULL, and where it is defined in *file (the
+ * path as loaded) and *line; file and line may be NULL.  host may be NULL.
+ * Any thread. */
+const char *tg_snapshot_uid_name(const struct tg_snapshot *s, const char *host, int64_t uid,
+                                 const char **file, int *line);
 
 #endif

@@ -4,10 +4,11 @@
 
 TG_BUILD_DEPS="build-essential autoconf automake pkg-config
   librelp-dev librdkafka-dev libjson-c-dev libpcre2-dev zlib1g-dev libdeflate-dev libzstd-dev libssl-dev
-  libinih-dev libmicrohttpd-dev libcmocka-dev"
+  libinih-dev libmicrohttpd-dev libcmocka-dev libsystemd-dev"
 # Real peers and oracles the tests run against, and the tools they use.
 TG_TEST_DEPS="rsyslog rsyslog-relp snoopy sudo libipa-hbac-dev kcat jq python3 curl
-  openssl gzip zstd clang libclang-rt-14-dev clang-format"
+  openssl gzip zstd clang libclang-rt-14-dev clang-format prometheus man-db groff-base systemd
+  chromium poppler-utils"
 
 tg_install_deps() {
     local missing="" p

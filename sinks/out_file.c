@@ -36,6 +36,19 @@
  * query and verify read it about 25% faster than gzip: README
  * "Compression" has the numbers.
  *
+ * Members: a member holds at most TG_FILE_MEMBER_RECORDS (1024) records and
+ * TG_FILE_MEMBER_RAW (1 MiB) of NDJSON, so that a query skips (by time and
+ * by the skip index, skipidx.h, built as records are added and stored as
+ * the entry's ext bytes under the seal) in steps of about a second of a
+ * busy collector.  A flush that holds more writes several members and syncs
+ * once, after the last: the members before it are written as the pending
+ * records reach the bound (without a sync, and chain.head follows only
+ * after the sync).  Measured (200,000 snoopy events): members of 1024
+ * records compress to 99% of the ratio of 4 MiB ones (14.0 vs 14.2), and
+ * their sidecar entries (fingerprints and skip index) are 8.7% of the data
+ * (6.5% with the fingerprints alone); on the 3M-event store of
+ * tests/bench/bench_query.sh a rare user's 78 events are found in 0.05 s.
+ *
  * Rotation: a segment is closed (its .idx written) when it reaches
  * rotate_bytes of compressed data, or rotate_seconds after it was opened;
  * the next flush opens segment N+1 lazily, so an idle sink creates no empty
@@ -110,10 +123,15 @@
 #include "sinks/checkpoint.h"
 #include "sinks/segment.h"
 #include "sinks/sinks.h"
+#include "sinks/skipidx.h"
 
-#define TG_FILE_FLUSH_RAW    (4u << 20) /* flush once this much NDJSON is pending */
-#define TG_FILE_RETRY_MAX_MS 1000
-#define TG_FILE_LOG_EVERY_MS 30000
+#define TG_FILE_FLUSH_RAW (4u << 20) /* flush once this much NDJSON is pending */
+/* A member holds at most this many records and bytes of NDJSON (see
+ * "Members" above). */
+#define TG_FILE_MEMBER_RECORDS 1024
+#define TG_FILE_MEMBER_RAW     (1u << 20)
+#define TG_FILE_RETRY_MAX_MS   1000
+#define TG_FILE_LOG_EVERY_MS   30000
 
 struct tg_file_sink_conf {
     char *dir;
@@ -212,10 +230,16 @@ struct tg_file_sink {
     struct tg_seg_index ix;
     int64_t seg_opened_ms;
 
-    /* the pending member; kind: the data file kind of new segments */
+    /* the pending member, and its skip index (ext: built once per member,
+     * kept for retries); kind: the data file kind of new segments */
     struct tg_seg_packer *pk;
     enum tg_seg_kind kind;
-    struct tg_buf raw, gz, entry, seal;
+    struct tg_buf raw, gz, entry, seal, ext;
+    struct tg_skipidx sx;
+    bool ext_ready;
+    bool unsynced;     /* members written since the last sync (cut mid-flush) */
+    bool broken;       /* a batch was taken in only in part: nothing more is confirmed */
+    uint64_t pend_raw; /* NDJSON bytes added since the last flush */
     uint32_t *fp;
     size_t nfp, capfp;
     int64_t pmin, pmax;
@@ -517,11 +541,15 @@ static void tg_file_add(struct tg_file_sink *fs, const char *json, size_t len)
     fs->fp[fs->nfp++] = tg_seg_fingerprint(json, len);
     tg_chain_add(&fs->chain, json, len);
     tg_seg_time_span(json, len, &fs->pmin, &fs->pmax);
+    tg_skipidx_add(&fs->sx, json, len);
+    fs->pend_raw += len + 1;
 }
 
-/* Write the pending member and its sidecar entry.  0 or TG_EIO (errno),
- * after undoing any partial write. */
-static int tg_file_write_member(struct tg_sink *s, struct tg_file_sink *fs)
+/* Write the pending member and its sidecar entry; with `sync`, sync both
+ * files and then update chain.head (without, chain.head waits for the sync
+ * that ends the flush).  0 or TG_EIO (errno), after undoing any partial
+ * write. */
+static int tg_file_write_member(struct tg_sink *s, struct tg_file_sink *fs, bool sync)
 {
     /* chain.head is written in place; until it has its bytes once (it could
      * not get them on a full disk) no data goes ahead of it */
@@ -530,18 +558,25 @@ static int tg_file_write_member(struct tg_sink *s, struct tg_file_sink *fs)
     if (fs->seg_fd < 0 && tg_file_segment_open(fs) != 0)
         return TG_EIO;
     tg_seg_pack(fs->pk, fs->raw.data, fs->raw.len, &fs->gz);
+    if (!fs->ext_ready) { /* the skip index, once: a retry reuses it */
+        fs->ext.len = 0;
+        tg_skipidx_finish(&fs->sx, &fs->ext);
+        fs->ext_ready = true;
+    }
     struct tg_seg_member m = {.records = (uint32_t)fs->nfp,
                               .start_offset = fs->seg_off,
                               .end_offset = fs->seg_off + fs->gz.len,
                               .min_ns = fs->pmin,
-                              .max_ns = fs->pmax};
-    tg_seg_seal_message(&fs->seal, &fs->hdr, fs->ix.members, fs->disk_count, &m, fs->fp, NULL);
+                              .max_ns = fs->pmax,
+                              .ext_len = (uint32_t)fs->ext.len};
+    tg_seg_seal_message(&fs->seal, &fs->hdr, fs->ix.members, fs->disk_count, &m, fs->fp,
+                        fs->ext.data);
     tg_chain_seal(&fs->chain, fs->seal.data, fs->seal.len, m.link);
     fs->entry.len = 0;
-    tg_seg_member_encode(&fs->entry, &m, fs->fp, NULL);
+    tg_seg_member_encode(&fs->entry, &m, fs->fp, fs->ext.data);
     if (tg_pwrite_all(fs->seg_fd, fs->gz.data, fs->gz.len, fs->seg_off) != 0 ||
         tg_pwrite_all(fs->chain_fd, fs->entry.data, fs->entry.len, fs->chain_off) != 0 ||
-        (fs->fsync_mode != TG_FSYNC_NEVER &&
+        (sync && fs->fsync_mode != TG_FSYNC_NEVER &&
          (fdatasync(fs->seg_fd) != 0 || fdatasync(fs->chain_fd) != 0))) {
         int e = errno;
         /* shrinking frees space, so this works on a full disk too */
@@ -565,21 +600,43 @@ static int tg_file_write_member(struct tg_sink *s, struct tg_file_sink *fs)
     memcpy(fs->disk_link, m.link, TG_LINK_LEN);
     fs->disk_count = fs->chain.count;
     fs->disk_members++;
-    tg_file_head_write(s, fs);
+    fs->ext_ready = false;
+    fs->unsynced = !sync;
+    if (sync)
+        tg_file_head_write(s, fs);
+    return 0;
+}
+
+/* Write the pending member (if any) and start the next one; `sync` as for
+ * tg_file_write_member.  0 or TG_EIO. */
+static int tg_file_member_out(struct tg_sink *s, struct tg_file_sink *fs, bool sync)
+{
+    if (fs->nfp == 0)
+        return 0;
+    if (tg_file_write_member(s, fs, sync) != 0)
+        return TG_EIO;
+    fs->raw.len = 0;
+    fs->nfp = 0;
+    fs->pmin = INT64_MAX;
+    fs->pmax = INT64_MIN;
     return 0;
 }
 
 /* Write what is pending and confirm it.  0 or TG_EIO (nothing confirmed). */
 static int tg_file_flush(struct tg_sink *s, struct tg_file_sink *fs)
 {
-    if (fs->nfp > 0) {
-        if (tg_file_write_member(s, fs) != 0)
+    if (fs->broken)
+        return TG_EIO;
+    if (tg_file_member_out(s, fs, true) != 0)
+        return TG_EIO;
+    if (fs->unsynced) { /* members cut before, nothing pending after them */
+        if (fs->fsync_mode != TG_FSYNC_NEVER &&
+            (fdatasync(fs->seg_fd) != 0 || fdatasync(fs->chain_fd) != 0))
             return TG_EIO;
-        fs->raw.len = 0;
-        fs->nfp = 0;
-        fs->pmin = INT64_MAX;
-        fs->pmax = INT64_MIN;
+        fs->unsynced = false;
+        tg_file_head_write(s, fs);
     }
+    fs->pend_raw = 0;
     atomic_fetch_add(&s->delivered, fs->pend_events);
     for (size_t i = 0; i < fs->npend; i++)
         tg_batch_done(s, fs->pend[i]);
@@ -590,12 +647,16 @@ static int tg_file_flush(struct tg_sink *s, struct tg_file_sink *fs)
     return 0;
 }
 
-/* Flush, retrying through a failing disk until it works or shutdown began. */
-static int tg_file_flush_retry(struct tg_sink *s, struct tg_file_sink *fs)
+/* Flush (or, with `cut`, only write the pending member without syncing or
+ * confirming), retrying through a failing disk until it works or shutdown
+ * began. */
+static int tg_file_retry(struct tg_sink *s, struct tg_file_sink *fs, bool cut)
 {
     int64_t backoff = 50;
     for (;;) {
-        if (tg_file_flush(s, fs) == 0) {
+        if (fs->broken)
+            return TG_EIO;
+        if ((cut ? tg_file_member_out(s, fs, false) : tg_file_flush(s, fs)) == 0) {
             if (fs->failing)
                 tg_info("file sink: writing to %s again after %" PRId64 " s", fs->conf->dir,
                         (tg_now_ms() - fs->fail_since_ms) / 1000);
@@ -726,7 +787,7 @@ int tg_out_file_prune(struct tg_sink *s, int64_t before_ns, int64_t max_bytes, c
     tg_file_add(fs, line.data, line.len);
     if (fs->npend == 0)
         fs->first_pend_ms = tg_now_ms();
-    if (tg_file_flush_retry(s, fs) != 0 || tg_file_sync_all(s, fs) != 0) {
+    if (tg_file_retry(s, fs, false) != 0 || tg_file_sync_all(s, fs) != 0) {
         rc = TG_EIO;
     } else {
         tg_file_publish(s, fs, &cp);
@@ -1112,6 +1173,7 @@ static int tg_file_open(struct tg_sink *s, const void *conf)
     fs->dir_fd = fs->lock_fd = fs->head_fd = fs->seg_fd = fs->chain_fd = -1;
     fs->pmin = INT64_MAX;
     fs->pmax = INT64_MIN;
+    tg_skipidx_init(&fs->sx);
     char *err = NULL, *lpath = NULL;
     int rc = TG_EIO;
     uint8_t key[TG_LINK_LEN];
@@ -1180,6 +1242,7 @@ fail:
     free(err);
     free(lpath);
     tg_sign_key_free(fs->sign_key);
+    tg_skipidx_free(&fs->sx);
     if (fs->chain.md)
         tg_chain_free(&fs->chain);
     if (fs->head_fd >= 0)
@@ -1195,24 +1258,35 @@ fail:
 static bool tg_file_due(const struct tg_file_sink *fs)
 {
     return fs->npend > 0 &&
-           (fs->fsync_mode == TG_FSYNC_ALWAYS || fs->raw.len >= TG_FILE_FLUSH_RAW ||
+           (fs->fsync_mode == TG_FSYNC_ALWAYS || fs->pend_raw >= TG_FILE_FLUSH_RAW ||
             tg_now_ms() - fs->first_pend_ms >= fs->fsync_ms);
 }
 
 static int tg_file_write(struct tg_sink *s, struct tg_batch *b)
 {
     struct tg_file_sink *fs = s->ctx;
-    for (size_t i = 0; i < b->n; i++) {
-        if (tg_sink_wants(s, b->ev[i])) {
-            tg_file_add(fs, b->ev[i]->json.data, b->ev[i]->json.len);
-            fs->pend_events++;
-        }
-    }
-    fs->pend = tg_xgrow(fs->pend, fs->npend, &fs->cappend, sizeof(*fs->pend), 64);
+    int rc = 0;
     if (fs->npend == 0)
         fs->first_pend_ms = tg_now_ms();
+    for (size_t i = 0; i < b->n && rc == 0; i++) {
+        const struct tg_event *ev = b->ev[i];
+        if (!tg_sink_wants(s, ev))
+            continue;
+        if (fs->nfp > 0 &&
+            (fs->nfp >= TG_FILE_MEMBER_RECORDS ||
+             fs->raw.len + ev->json.len + 1 > TG_FILE_MEMBER_RAW) &&
+            (rc = tg_file_retry(s, fs, true)) != 0) {
+            fs->broken = true; /* shutdown began on a failing disk: the batch stays unconfirmed */
+            break;
+        }
+        tg_file_add(fs, ev->json.data, ev->json.len);
+        fs->pend_events++;
+    }
+    fs->pend = tg_xgrow(fs->pend, fs->npend, &fs->cappend, sizeof(*fs->pend), 64);
     fs->pend[fs->npend++] = b;
-    return tg_file_due(fs) ? tg_file_flush_retry(s, fs) : 0;
+    if (rc != 0)
+        return rc;
+    return tg_file_due(fs) ? tg_file_retry(s, fs, false) : 0;
 }
 
 static int tg_file_tick(struct tg_sink *s)
@@ -1220,7 +1294,7 @@ static int tg_file_tick(struct tg_sink *s)
     struct tg_file_sink *fs = s->ctx;
     int rc = 0;
     if (fs->npend > 0) /* idle: see "When to flush" */
-        rc = tg_file_flush_retry(s, fs);
+        rc = tg_file_retry(s, fs, false);
     if (rc != 0)
         return rc;
     int64_t now = tg_now_ms();
@@ -1237,7 +1311,7 @@ static int tg_file_tick(struct tg_sink *s)
 static void tg_file_close(struct tg_sink *s)
 {
     struct tg_file_sink *fs = s->ctx;
-    if (tg_file_flush_retry(s, fs) == 0) {
+    if (tg_file_retry(s, fs, false) == 0) {
         if (fs->seg_fd >= 0)
             tg_file_segment_close(s, fs, "shutdown");
         else if (fs->disk_count != fs->cp_records)
@@ -1260,6 +1334,8 @@ static void tg_file_close(struct tg_sink *s)
     tg_buf_free(&fs->gz);
     tg_buf_free(&fs->entry);
     tg_buf_free(&fs->seal);
+    tg_buf_free(&fs->ext);
+    tg_skipidx_free(&fs->sx);
     free(fs->fp);
     free(fs->pend);
     free(fs->host);

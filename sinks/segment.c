@@ -44,6 +44,14 @@ char *tg_seg_path(const char *dir, uint64_t seq, enum tg_seg_kind kind)
     return tg_xasprintf("%s/%s", dir, tg_seg_name(seq, kind, name));
 }
 
+enum tg_seg_kind tg_seg_data_kind_in(const char *dir, uint64_t seq)
+{
+    char *p = tg_seg_path(dir, seq, TG_SEG_ZST);
+    bool zst = access(p, F_OK) == 0;
+    free(p);
+    return zst ? TG_SEG_ZST : TG_SEG_GZ;
+}
+
 static int tg_seg_entry_cmp(const void *a, const void *b)
 {
     const struct tg_seg_entry *x = a, *y = b;
@@ -382,21 +390,37 @@ int tg_sidecar_cursor_next(struct tg_sidecar_cursor *c, struct tg_seg_member *m)
     return 1;
 }
 
+int tg_sidecar_entry_detail(int fd, const struct tg_seg_member *m, uint32_t *fp, void *ext)
+{
+    size_t n = 4 * (size_t)m->records;
+    uint64_t pos = m->entry_pos + TG_SEG_ENTRY_LEN;
+    int rc = 0;
+    if (fp) {
+        uint8_t *d = tg_xmalloc(n + 1);
+        rc = pread(fd, d, n, (off_t)pos) == (ssize_t)n ? 0 : TG_EIO;
+        for (uint32_t i = 0; rc == 0 && i < m->records; i++)
+            fp[i] = tg_get32(d + 4 * (size_t)i);
+        free(d);
+    }
+    if (rc == 0 && ext && m->ext_len &&
+        pread(fd, ext, m->ext_len, (off_t)(pos + n)) != (ssize_t)m->ext_len)
+        rc = TG_EIO;
+    return rc;
+}
+
 int tg_sidecar_cursor_detail(struct tg_sidecar_cursor *c, const struct tg_seg_member *m,
                              uint32_t *fp, void *ext)
 {
-    size_t n = 4 * (size_t)m->records;
-    uint8_t *d = tg_xmalloc(n + m->ext_len + 1);
-    ssize_t got = pread(c->fd, d, n + m->ext_len, (off_t)c->fp_pos);
-    int rc = got == (ssize_t)(n + m->ext_len) ? 0 : TG_EIO;
-    if (rc == 0) {
-        for (uint32_t i = 0; i < m->records; i++)
-            fp[i] = tg_get32(d + 4 * (size_t)i);
-        if (m->ext_len)
-            memcpy(ext, d + n, m->ext_len);
-    }
-    free(d);
-    return rc;
+    return tg_sidecar_entry_detail(c->fd, m, fp, ext);
+}
+
+int tg_sidecar_cursor_refresh(struct tg_sidecar_cursor *c)
+{
+    struct stat st;
+    if (fstat(c->fd, &st) != 0)
+        return TG_EIO;
+    c->size = (uint64_t)st.st_size;
+    return 0;
 }
 
 void tg_sidecar_cursor_close(struct tg_sidecar_cursor *c)
@@ -675,6 +699,87 @@ void tg_seg_pack(struct tg_seg_packer *p, const void *raw, size_t len, struct tg
     out->len = libdeflate_gzip_compress(p->gz, raw, len, out->data, bound);
     if (out->len == 0)
         abort(); /* the bound guarantees room */
+}
+
+/* --- one member whole */
+struct tg_seg_inflater {
+    struct libdeflate_decompressor *d;
+    ZSTD_DCtx *zs;
+    struct tg_buf gz;
+};
+
+struct tg_seg_inflater *tg_seg_inflater_new(void)
+{
+    struct tg_seg_inflater *z = tg_xcalloc(1, sizeof(*z));
+    z->d = libdeflate_alloc_decompressor();
+    z->zs = ZSTD_createDCtx();
+    if (!z->d || !z->zs)
+        abort(); /* only fails for lack of memory */
+    return z;
+}
+
+void tg_seg_inflater_free(struct tg_seg_inflater *z)
+{
+    if (!z)
+        return;
+    libdeflate_free_decompressor(z->d);
+    ZSTD_freeDCtx(z->zs);
+    tg_buf_free(&z->gz);
+    free(z);
+}
+
+/* One zstd frame of exactly n bytes at p, into out.  0 or TG_ECORRUPT. */
+static int tg_seg_zstd_frame(struct tg_seg_inflater *z, const uint8_t *p, size_t n,
+                             struct tg_buf *out)
+{
+    if (n < 4 || tg_get32(p) != ZSTD_MAGICNUMBER || ZSTD_findFrameCompressedSize(p, n) != n)
+        return TG_ECORRUPT; /* not one frame of this length (or a skippable one) */
+    unsigned long long size = ZSTD_getFrameContentSize(p, n);
+    if (size == ZSTD_CONTENTSIZE_UNKNOWN || size == ZSTD_CONTENTSIZE_ERROR ||
+        size > TG_SEG_MEMBER_MAX_RAW)
+        return TG_ECORRUPT; /* the writer always records the size */
+    tg_buf_reserve(out, (size_t)size + 1);
+    size_t got = ZSTD_decompressDCtx(z->zs, out->data, (size_t)size + 1, p, n);
+    if (ZSTD_isError(got) || got != size)
+        return TG_ECORRUPT;
+    out->len = got;
+    return 0;
+}
+
+int tg_seg_member_read(struct tg_seg_inflater *z, int fd, enum tg_seg_kind kind, uint64_t start,
+                       uint64_t end, struct tg_buf *out)
+{
+    out->len = 0;
+    /* no gzip member is shorter than 18 bytes, no zstd frame than 9 */
+    if (end < start + (kind == TG_SEG_ZST ? 9 : 18) || end - start > TG_SEG_MEMBER_MAX_RAW)
+        return TG_ECORRUPT;
+    size_t n = (size_t)(end - start);
+    z->gz.len = 0;
+    uint8_t *p = (uint8_t *)tg_buf_reserve(&z->gz, n);
+    size_t got = 0;
+    while (got < n) {
+        ssize_t k = pread(fd, p + got, n - got, (off_t)(start + got));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            return TG_EIO;
+        if (k == 0)
+            return TG_ETRUNC;
+        got += (size_t)k;
+    }
+    if (kind == TG_SEG_ZST)
+        return tg_seg_zstd_frame(z, p, n, out);
+    uint32_t isize = tg_get32(p + n - 4); /* the gzip trailer: the size mod 2^32 */
+    if (isize > TG_SEG_MEMBER_MAX_RAW)
+        return TG_ECORRUPT;
+    tg_buf_reserve(out, (size_t)isize + 1);
+    size_t in_used = 0, out_len = 0;
+    enum libdeflate_result r =
+        libdeflate_gzip_decompress_ex(z->d, p, n, out->data, isize, &in_used, &out_len);
+    if (r != LIBDEFLATE_SUCCESS || in_used != n || out_len != isize)
+        return TG_ECORRUPT;
+    out->len = out_len;
+    return 0;
 }
 
 /* --- reader */

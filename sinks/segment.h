@@ -31,7 +31,7 @@
  *                                 u32 ext length | u32 0 | link[32] after the
  *                                 member's seal | u32 CRC-32 of each record,
  *                                 `records` times | ext bytes (a member's
- *                                 skip index; none yet)
+ *                                 skip index, sinks/skipidx.h)
  *                               A shorter tail is a torn write (crash).
  *   seg-NNNNNNNNNN.idx        written when the segment is closed: one JSON
  *                             object summing the sidecar up (records,
@@ -102,6 +102,11 @@ static inline enum tg_seg_kind tg_seg_data_kind(const struct tg_seg_entry *e)
 {
     return e->has[TG_SEG_ZST] ? TG_SEG_ZST : TG_SEG_GZ;
 }
+
+/* The kind of segment seq's data file in dir, as tg_seg_data_kind: the
+ * .ndjson.zst when it exists, else the .ndjson.gz (also when neither does:
+ * the writer creates it right after the sidecar). */
+enum tg_seg_kind tg_seg_data_kind_in(const char *dir, uint64_t seq);
 
 /* List the segments of `dir` sorted by number.  0 (caller frees *out), or
  * TG_EIO with errno set. */
@@ -188,6 +193,12 @@ int tg_sidecar_cursor_next(struct tg_sidecar_cursor *c, struct tg_seg_member *m)
  * into fp (m->records) and ext (m->ext_len).  0 or TG_EIO. */
 int tg_sidecar_cursor_detail(struct tg_sidecar_cursor *c, const struct tg_seg_member *m,
                              uint32_t *fp, void *ext);
+/* The same for any entry m returned by a cursor on the sidecar open as fd
+ * (pread: any thread may call it); fp or ext may be NULL to skip them. */
+int tg_sidecar_entry_detail(int fd, const struct tg_seg_member *m, uint32_t *fp, void *ext);
+/* Take in what the writer appended since the cursor was opened (a reader
+ * following a live segment).  0 or TG_EIO. */
+int tg_sidecar_cursor_refresh(struct tg_sidecar_cursor *c);
 void tg_sidecar_cursor_close(struct tg_sidecar_cursor *c);
 
 /* The fingerprint of a record (without its LF). */
@@ -238,6 +249,27 @@ void tg_seg_packer_free(struct tg_seg_packer *p);
 /* Compress [raw, raw+len) into out (replacing its contents): one complete
  * member.  Never fails (aborts on OOM). */
 void tg_seg_pack(struct tg_seg_packer *p, const void *raw, size_t len, struct tg_buf *out);
+
+/* --- reading one member whole (the readers' fast path) */
+/* The most NDJSON one member may decompress to: the writer's members are
+ * bounded far below it (out_file.c), so more is damage. */
+#define TG_SEG_MEMBER_MAX_RAW (256u << 20)
+struct tg_seg_inflater; /* per thread: the decompressors and a buffer */
+struct tg_seg_inflater *tg_seg_inflater_new(void);
+void tg_seg_inflater_free(struct tg_seg_inflater *z);
+/*
+ * Read the member [start, end) of the data file of `kind` (TG_SEG_GZ or
+ * TG_SEG_ZST) open as fd (pread: threads may share fd) and decompress it
+ * into out (replacing its contents).  The bytes must be exactly one
+ * complete member whose checks pass: a gzip member's CRC and size
+ * (libdeflate, the writer's library: about 4 times zlib's speed), or one
+ * zstd frame (no skippable frame) with its content size and checksum.
+ * This and tg_seg_pack are the places that know how a member is
+ * compressed.  0, TG_ETRUNC (the file ends before `end`), TG_ECORRUPT (not
+ * one valid member of that length), or TG_EIO (errno).
+ */
+int tg_seg_member_read(struct tg_seg_inflater *z, int fd, enum tg_seg_kind kind, uint64_t start,
+                       uint64_t end, struct tg_buf *out);
 
 /* --- reading a segment's events */
 enum tg_seg_item {

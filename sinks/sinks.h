@@ -5,6 +5,8 @@
 #ifndef TG_SINKS_H
 #define TG_SINKS_H
 
+#include <stdint.h>
+
 #include "core/config.h"
 #include "core/pipeline.h"
 
@@ -15,6 +17,9 @@ extern const struct tg_section_def tg_kafka_section; /* [sink.kafka] */
 /* The file store (out_file.c): [sink.file]; format in sinks/segment.h. */
 extern const struct tg_sink_ops tg_out_file;
 extern const struct tg_section_def tg_sink_file_section;
+/* Seconds since the file store in `dir` last stored a flush, or -1 when it
+ * has stored none (store_head.c).  Any thread; only reads. */
+int64_t tg_store_head_age(const char *dir);
 /*
  * Retention on an open file sink s (its thread, or a sink opened on its own
  * by `trailguard prune`): remove the oldest closed segments whose newest

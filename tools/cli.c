@@ -9,26 +9,34 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "buildconf.h"
-#include "core/config.h"
+#include "core/buildinfo.h"
 #include "core/errors.h"
 #include "tools/commands.h"
+#include "tools/manual.h"
 #include "tools/registry.h"
 
 static int tg_cmd_help(int argc, char **argv);
 
 static const char tg_help_usage[] =
-    "usage: trailguard help [COMMAND|config]\n"
+    "usage: trailguard help [COMMAND|config [SECTION]]\n"
+    "       trailguard help --man 1|5\n"
+    "       trailguard help --completion\n"
     "\n"
-    "Show the help of COMMAND, or with `config` every configuration section and key.\n";
+    "Show the help of COMMAND, or with `config` every configuration section and key\n"
+    "(or those of SECTION, e.g. input.relp).  --man writes the manual page\n"
+    "trailguard(1) or trailguard.conf(5) in roff, --completion the bash completion\n"
+    "script: `make install` installs what they print.\n";
 
 const struct tg_command tg_commands[] = {
     {"serve", tg_cmd_serve, "the collector daemon: RELP and file inputs -> spool -> sinks",
      tg_serve_usage},
     {"omprog", tg_cmd_omprog, "run as rsyslog's omprog output program (stdin, confirmations)",
      tg_omprog_usage},
+    {"check", tg_cmd_check, "check a configuration (keys, files, snapshot, ports) without starting",
+     tg_check_usage},
     {"ingest", tg_cmd_ingest, "read records from files or stdin, write events as NDJSON",
      tg_ingest_usage},
     {"policy", tg_cmd_policy, "explain a policy verdict (check) or inspect a snapshot (lint)",
@@ -37,6 +45,8 @@ const struct tg_command tg_commands[] = {
      tg_query_usage},
     {"export", tg_cmd_export, "export a time range of the file store with a checksummed manifest",
      tg_export_usage},
+    {"report", tg_cmd_report, "an HTML audit report of a time range of the file store, verified",
+     tg_report_usage},
     {"verify", tg_cmd_verify, "check the file store's hash chain for tampering", tg_verify_usage},
     {"prune", tg_cmd_prune, "remove old segments of the file store, leaving a signed prune point",
      tg_prune_usage},
@@ -97,15 +107,30 @@ static int tg_cmd_help(int argc, char **argv)
         tg_main_usage(stdout);
         return TG_EXIT_OK;
     }
-    if (argc > 2)
-        return tg_usage_error("help", "give one COMMAND (or config), not %d words", argc - 1);
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(tg_help_usage, stdout);
+    if (strcmp(argv[1], "config") == 0 && argc <= 3) {
+        if (argc == 2)
+            printf("trailguard configuration reference (INI; unknown keys are an error)\n\n");
+        if (tg_registry_print_reference(argc == 3 ? argv[2] : NULL) != 0)
+            return tg_usage_error("help",
+                                  "unknown section '%s'; `trailguard help config` lists "
+                                  "them",
+                                  argv[2]);
         return TG_EXIT_OK;
     }
-    if (strcmp(argv[1], "config") == 0) {
-        printf("trailguard configuration reference (INI; unknown keys are an error)\n\n");
-        tg_registry_print_reference();
+    if (strcmp(argv[1], "--man") == 0 && argc == 3) {
+        if (tg_manual_page(stdout, atoi(argv[2])) != 0)
+            return tg_usage_error("help", "--man takes 1 (trailguard) or 5 (trailguard.conf)");
+        return TG_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--completion") == 0 && argc == 2) {
+        tg_manual_completion(stdout);
+        return TG_EXIT_OK;
+    }
+    if (argc > 2)
+        return tg_usage_error("help", "give one COMMAND (or config [SECTION]), not %d words",
+                              argc - 1);
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(tg_help_usage, stdout);
         return TG_EXIT_OK;
     }
     const struct tg_command *c = tg_find_command(argv[1]);
@@ -122,7 +147,7 @@ int tg_cli_main(int argc, char **argv)
         return TG_EXIT_USAGE;
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-        printf("trailguard %s\n", PACKAGE_VERSION);
+        tg_buildinfo_print(stdout);
         return TG_EXIT_OK;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

@@ -25,6 +25,8 @@ int tg_cmd_query(int argc, char **argv); /* tools/query.c */
 extern const char tg_query_usage[];
 int tg_cmd_export(int argc, char **argv); /* tools/export.c */
 extern const char tg_export_usage[];
+int tg_cmd_report(int argc, char **argv); /* tools/report.c */
+extern const char tg_report_usage[];
 int tg_cmd_verify(int argc, char **argv); /* tools/verify.c */
 extern const char tg_verify_usage[];
 int tg_cmd_prune(int argc, char **argv); /* tools/prune.c */
@@ -35,6 +37,11 @@ int tg_cmd_serve(int argc, char **argv);
 extern const char tg_serve_usage[];
 int tg_cmd_omprog(int argc, char **argv);
 extern const char tg_omprog_usage[];
+int tg_cmd_check(int argc, char **argv); /* tools/check.c */
+extern const char tg_check_usage[];
+/* `check -c path` (and `serve --check`): print the findings and a last
+ * line; returns the exit status (0 good, 2 problems). */
+int tg_check_config(const char *path);
 
 /* `serve` after its options: run the collector with `config_path` (NULL:
  * the built-in configuration) and, for tests, `extra_sink` after the

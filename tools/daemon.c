@@ -25,6 +25,7 @@
 #include "ingest/in_internal.h"
 #include "policy/policy.h"
 #include "policy/snapshot.h"
+#include "sinks/sinks.h"
 #include "tools/daemon.h"
 #include "tools/registry.h"
 
@@ -32,8 +33,8 @@
 #define TG_DAEMON_MAX_HOSTS    65536
 #define TG_DAEMON_HOSTWATCH_MS 1000
 
-/* Metrics refresh (HTTP or summary thread): gauges owned by the spool and
- * the policy stage. */
+/* Metrics refresh (HTTP or summary thread): gauges owned by the spool, the
+ * policy stage and the file store. */
 static void tg_daemon_refresh_metrics(void *ctx)
 {
     struct tg_daemon *d = ctx;
@@ -41,6 +42,16 @@ static void tg_daemon_refresh_metrics(void *ctx)
     tg_spool_stats(d->spool, &ss);
     tg_metrics_set(TG_G_SPOOL_BYTES, (int64_t)ss.bytes);
     tg_metrics_set(TG_G_SPOOL_MAPPED, (int64_t)ss.mapped);
+    tg_metrics_set(TG_G_SPOOL_MAX_BYTES, d->cc->spool_max_bytes);
+    const struct tg_section *store = NULL;
+    for (size_t i = 0; i < d->cfg->n; i++)
+        if (d->cfg->sections[i].def == &tg_sink_file_section)
+            store = &d->cfg->sections[i];
+    int64_t age = store ? tg_store_head_age(tg_config_str(store, "dir")) : -1;
+    if (age >= 0)
+        tg_metrics_set(TG_G_STORE_HEAD_AGE, age);
+    else
+        tg_metrics_unset(TG_G_STORE_HEAD_AGE);
     struct tg_snapshot *snap = d->chain.policy ? tg_policy_acquire(d->chain.policy) : NULL;
     if (snap) { /* a new id: its load time is now (about: within one refresh) */
         tg_metrics_set_snapshot(snap->id, (int64_t)time(NULL));
@@ -76,11 +87,20 @@ static void tg_daemon_host_change(void *ctx, const struct tg_host_change *c)
     tg_buf_free(&data);
 }
 
-/* /metrics: the per-host series. */
+/* /metrics: the series with labels of their own (per origin host, per
+ * [filter] rule). */
 static void tg_daemon_render_hosts(void *ctx, struct tg_buf *out)
 {
     const struct tg_daemon *d = ctx;
     tg_hostwatch_render(d->chain.hosts, out);
+    tg_sieve_render(d->chain.sieve, out);
+}
+
+/* The summary line: what the [filter] rules did. */
+static void tg_daemon_summary(void *ctx, struct tg_buf *line)
+{
+    const struct tg_daemon *d = ctx;
+    tg_sieve_summary(d->chain.sieve, line);
 }
 
 /* Free what tg_daemon_open set up; the pipeline is drained or never ran. */
@@ -88,6 +108,7 @@ static void tg_daemon_release(struct tg_daemon *d)
 {
     tg_hostwatch_free(d->chain.hosts);
     tg_metrics_stop(d->metrics);
+    tg_health_free(d->health);
     if (d->internal.ctx)
         d->internal.ops->finish(&d->internal);
     tg_intake_free(d->intake);
@@ -95,6 +116,7 @@ static void tg_daemon_release(struct tg_daemon *d)
     tg_dedup_free(d->dedup);
     tg_spool_close(d->spool);
     tg_policy_free(d->chain.policy);
+    tg_sieve_free(d->chain.sieve);
     tg_config_free(d->cfg);
 }
 
@@ -111,6 +133,13 @@ int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path
     d->cc = tg_config_get(d->cfg, "collector");
     d->chain.policy = tg_policy_open(tg_config_get(d->cfg, "policy"), NULL, TG_POLICY_RECORD);
     d->chain.hosts = tg_hostwatch_new(d->cc->silence_seconds, TG_DAEMON_MAX_HOSTS);
+    char *ferr = NULL;
+    if (tg_sieve_new(d->cfg, &d->chain.sieve, &ferr) != 0) {
+        tg_err("%s: %s", cmd, ferr);
+        free(ferr);
+        tg_daemon_release(d);
+        return TG_EXIT_USAGE;
+    }
     if (d->cc->dedup_window > 0)
         d->dedup = tg_dedup_new(d->cc->dedup_window, 0);
     struct tg_pipeline_conf pc = {
@@ -171,13 +200,20 @@ int tg_daemon_open(struct tg_daemon *d, const char *cmd, const char *config_path
     }
     /* /metrics and the per-minute summary line.  rsyslog may run several
      * omprog children: there a busy metrics port only loses /metrics. */
+    struct tg_health_conf hc = {.pipe = d->pipe,
+                                .spool = d->spool,
+                                .spool_max_bytes = d->cc->spool_max_bytes,
+                                .sink_failing_s = d->cc->sink_failing_seconds};
+    d->health = tg_health_new(&hc);
     struct tg_metrics_conf mc = {.listen = d->cc->metrics_listen,
                                  .pipe = d->pipe,
                                  .summary_interval_s = 60,
                                  .refresh = tg_daemon_refresh_metrics,
                                  .refresh_ctx = d,
                                  .render = tg_daemon_render_hosts,
-                                 .render_ctx = d};
+                                 .render_ctx = d,
+                                 .summary = tg_daemon_summary,
+                                 .health = d->health};
     if (tg_metrics_start(&mc, &d->metrics) != 0) {
         if (strcmp(cmd, "omprog") != 0) {
             d->internal.ops->stop(&d->internal);

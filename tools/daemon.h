@@ -15,6 +15,7 @@
 #include "core/collector_conf.h"
 #include "core/config.h"
 #include "core/dedup.h"
+#include "core/health.h"
 #include "core/metrics.h"
 #include "core/pipeline.h"
 #include "core/spool.h"
@@ -33,6 +34,7 @@ struct tg_daemon {
     struct tg_intake *intake;
     struct tg_input internal; /* the internal source: sinks' announced records */
     struct tg_metrics_server *metrics;
+    struct tg_health *health; /* /healthz, /readyz: the caller says when it listens and is ready */
     uint64_t replayed;
 };
 
@@ -41,7 +43,8 @@ struct tg_daemon {
  * when that is NULL too), build the pipeline with the configured sinks (and
  * `extra_sink` after them, for tests: e.g. one that announces internal
  * records; NULL: none), open the spool, the intake and the internal source,
- * start the pipeline and /metrics.  Returns an exit code: 0, TG_EXIT_USAGE
+ * start the pipeline and /metrics (with /healthz and /readyz: the caller
+ * marks d->health listening and ready).  Returns an exit code: 0, TG_EXIT_USAGE
  * (config) or TG_EXIT_RUNTIME (spool or sink cannot be opened); on failure
  * everything is released.
  */

@@ -22,7 +22,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <json-c/json.h>
 
 #include "core/buf.h"
 #include "core/errors.h"
@@ -66,20 +65,21 @@ struct tg_export_ctx {
     uint64_t events, scanned;
     char **snaps;
     size_t nsnaps;
-    void *tok; /* json_tokener, reused */
+    struct tg_rctx rc;
 };
 
 /* store_verify's on_record: a verified record; export it if it matches. */
 static bool tg_export_record(void *arg, struct tg_str line, bool has_time, int64_t ns)
 {
     struct tg_export_ctx *x = arg;
-    struct tg_record rec = {.line = line, .has_time = has_time, .ns = ns, .tok = x->tok};
+    (void)has_time;
+    (void)ns; /* the record reads its own time */
+    struct tg_record rec;
     struct tg_record *r = &rec;
+    tg_record_init(r, &x->rc, line);
     x->scanned++;
-    if (!tg_filter_match(x->f, r)) {
-        tg_record_release(r);
+    if (!tg_filter_match(r))
         return true;
-    }
     tg_out_record(&x->out, r);
     x->events++;
     const char *snap = tg_record_field(r, "trailguard.policy.snapshot");
@@ -93,7 +93,6 @@ static bool tg_export_record(void *arg, struct tg_str line, bool has_time, int64
             x->snaps[x->nsnaps] = NULL;
         }
     }
-    tg_record_release(r);
     return true;
 }
 
@@ -230,6 +229,7 @@ int tg_cmd_export(int argc, char **argv)
     struct option *longopts = tg_filter_options(own);
     struct tg_filter f = {0};
     struct tg_export_ctx x = {.f = &f};
+    bool rc_ready = false;
     const char *out = NULL, *key_path = NULL, *cp_path = NULL, *pub_path = NULL;
     char *mpath = NULL, *adir = NULL, *aout = NULL;
     int fmt = -1, c, exit_code = TG_EXIT_OK;
@@ -293,8 +293,12 @@ int tg_cmd_export(int argc, char **argv)
                                    missing);
         goto out;
     }
-    if ((exit_code = tg_filter_done(&f, "export")) != 0)
+    if ((exit_code = tg_filter_done(&f, "export")) != 0 ||
+        (exit_code = tg_out_fields(&x.out, &f, NULL, "export")) != 0)
         goto out;
+    tg_fields_add(&f.fields, "trailguard.policy.snapshot");
+    tg_rctx_init(&x.rc, &f);
+    rc_ready = true;
     if (strcmp(out, "-") == 0) {
         exit_code = tg_usage_error("export", "--out -: give a file path (the manifest is "
                                              "written beside it, as PATH.manifest.json)");
@@ -311,7 +315,6 @@ int tg_cmd_export(int argc, char **argv)
         exit_code = TG_EXIT_RUNTIME;
         goto out;
     }
-    x.tok = json_tokener_new_ex(64);
     tg_out_begin(&x.out, of, (enum tg_out_format)fmt);
     int vrc = tg_store_verify(dir, &o, &rep);
     tg_out_end(&x.out);
@@ -367,8 +370,8 @@ out:
     OPENSSL_cleanse(key, sizeof(key));
     if (of)
         fclose(of);
-    if (x.tok)
-        json_tokener_free(x.tok);
+    if (rc_ready)
+        tg_rctx_free(&x.rc);
     for (size_t i = 0; i < x.nsnaps; i++)
         free(x.snaps[i]);
     free(x.snaps);

@@ -147,6 +147,14 @@ int tg_cmd_ingest(int argc, char **argv)
         return TG_EXIT_USAGE;
     const struct tg_collector_conf *cc = tg_config_get(cfg, "collector");
     struct tg_process chain = {.policy = tg_policy_new(tg_config_get(cfg, "policy"), snapshot)};
+    char *ferr = NULL;
+    if (tg_sieve_new(cfg, &chain.sieve, &ferr) != 0) {
+        fprintf(stderr, "trailguard ingest: %s\n", ferr);
+        free(ferr);
+        tg_policy_free(chain.policy);
+        tg_config_free(cfg);
+        return TG_EXIT_USAGE;
+    }
     struct tg_pipeline_conf pc = {
         .workers = (int)cc->workers, .process = tg_process_event, .process_ctx = &chain};
     struct tg_pipeline *p = tg_pipeline_new(&pc);
@@ -207,6 +215,13 @@ int tg_cmd_ingest(int argc, char **argv)
                 files == 1 ? "" : "s", (unsigned long long)(fs.truncated + ss.truncated),
                 (unsigned long long)(fs.skipped + ss.skipped), (unsigned long long)failed,
                 failed == 1 ? "" : "s");
+    if (!quiet && tg_sieve_dropped(chain.sieve)) { /* never silently */
+        struct tg_buf line = TG_BUF_INIT;
+        tg_sieve_summary(chain.sieve, &line);
+        fprintf(stderr, "trailguard ingest: %llu events dropped by [filter] rules;%s\n",
+                (unsigned long long)tg_sieve_dropped(chain.sieve), tg_buf_cstr(&line));
+        tg_buf_free(&line);
+    }
     if (failed)
         exit_code = TG_EXIT_RUNTIME;
     struct tg_pipeline_stats ps;
@@ -222,6 +237,7 @@ out:
     tg_intake_free(intake);
     tg_pipeline_free(p);
     tg_policy_free(chain.policy);
+    tg_sieve_free(chain.sieve);
     tg_config_free(cfg);
     return exit_code;
 }

@@ -158,7 +158,9 @@ static void tg_omprog_on_term(int sig)
 
 static void *tg_omprog_replay(void *daemon)
 {
-    tg_daemon_replay(daemon);
+    struct tg_daemon *d = daemon;
+    tg_daemon_replay(d);
+    tg_health_set_ready(d->health); /* /readyz */
     return NULL;
 }
 
@@ -246,8 +248,10 @@ int tg_cmd_omprog(int argc, char **argv)
     int code = tg_daemon_open(&o.d, "omprog", config_path, NULL, NULL);
     if (code != TG_EXIT_OK)
         return code;
-    struct tg_intake_src_conf ic = {.ops = &tg_in_omprog, .label = "omprog"};
+    struct tg_intake_src_conf ic = {
+        .ops = &tg_in_omprog, .label = "omprog", .metrics_label = "omprog"};
     o.src = tg_intake_src_new(o.d.intake, &ic);
+    tg_health_set_listening(o.d.health); /* stdin is its input */
     /* rsyslog waits confirmTimeout (10 s) for the first OK: a large spool
      * is replayed beside the protocol, not before it */
     pthread_t replayer;

@@ -8,6 +8,7 @@
 #include <pthread.h>
 
 #include "core/collector_conf.h"
+#include "core/sieve.h"
 #include "ingest/source.h"
 #include "parsers/parse.h"
 #include "policy/policy.h"
@@ -31,7 +32,7 @@ static const struct tg_sink_ops *const tg_sinks[] = {
 #define TG_NSOURCES (sizeof(tg_sources) / sizeof(tg_sources[0]))
 #define TG_NSINKS   (sizeof(tg_sinks) / sizeof(tg_sinks[0]))
 
-static const struct tg_section_def *tg_sections[3 + TG_NSOURCES + TG_NSINKS];
+static const struct tg_section_def *tg_sections[4 + TG_NSOURCES + TG_NSINKS];
 static size_t tg_nsections;
 static pthread_once_t tg_sections_once = PTHREAD_ONCE_INIT;
 
@@ -44,6 +45,7 @@ static void tg_sections_build(void)
             tg_sections[n++] = tg_sources[i]->section;
     tg_sections[n++] = &tg_parsers_section;
     tg_sections[n++] = &tg_policy_section;
+    tg_sections[n++] = &tg_sieve_section;
     for (size_t i = 0; i < TG_NSINKS; i++)
         if (tg_sinks[i]->section)
             tg_sections[n++] = tg_sinks[i]->section;
@@ -71,11 +73,11 @@ int tg_registry_load_config_string(const char *name, const char *text, struct tg
     return tg_config_load_string(name, text, defs, n, out);
 }
 
-void tg_registry_print_reference(void)
+int tg_registry_print_reference(const char *only)
 {
     size_t n;
     const struct tg_section_def *const *defs = tg_registry_sections(&n);
-    tg_config_print_reference(defs, n);
+    return tg_config_print_reference(defs, n, only);
 }
 
 const struct tg_source_ops *const *tg_registry_sources(size_t *n)

@@ -23,8 +23,9 @@ const struct tg_section_def *const *tg_registry_sections(size_t *n);
  * (path NULL: the built-in defaults).  0 or TG_ECONFIG (printed). */
 int tg_registry_load_config(const char *path, struct tg_config **out);
 int tg_registry_load_config_string(const char *name, const char *text, struct tg_config **out);
-/* `trailguard help config`: every section and key, with defaults. */
-void tg_registry_print_reference(void);
+/* `trailguard help config [SECTION]`: every section (or the one named
+ * `only`) and its keys, with defaults.  0, or TG_ENOENT: no such section. */
+int tg_registry_print_reference(const char *only);
 /* Every source (for a replayed record's input type, by its spool code). */
 const struct tg_source_ops *const *tg_registry_sources(size_t *n);
 /* The source a section configures ([input.relp] -> relp), or NULL. */

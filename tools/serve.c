@@ -14,6 +14,12 @@
  * short timer keeps latency low).  SIGTERM/SIGINT: stop the sources, drain
  * the pipeline, exit 0.  SIGHUP: tg_serve_on_hup() (policy reload, file
  * reopen).  /metrics is started by the shared daemon set-up (daemon.c).
+ *
+ * Under systemd (Type=notify): READY=1 once every listener is bound and the
+ * spool is replayed (the same moment /readyz turns 200), RELOADING=1 around
+ * a SIGHUP, STOPPING=1 when draining, a STATUS= line with the totals every
+ * minute, and WATCHDOG=1 from this loop when the unit sets WatchdogSec=
+ * (core/notify.h).  The loop also samples the sinks for /healthz.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -28,6 +34,7 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/notify.h"
 #include "ingest/intake.h"
 #include "ingest/source.h"
 #include "policy/policy.h"
@@ -38,9 +45,12 @@
 #define TG_SERVE_FLUSH_MS 5
 /* How often serve checks whether the policy snapshot directory changed. */
 #define TG_SERVE_POLICY_CHECK_S 30
+/* How often the health probe samples the sinks, and systemd gets a STATUS= line. */
+#define TG_SERVE_HEALTH_MS 1000
+#define TG_SERVE_STATUS_S  60
 
 const char tg_serve_usage[] =
-    "usage: trailguard serve [-c FILE]\n"
+    "usage: trailguard serve [-c FILE] [--check]\n"
     "\n"
     "Run the collector in the foreground: RELP listeners ([input.relp...]) and\n"
     "followed files ([input.file...]) -> spool -> parse -> policy -> sinks.\n"
@@ -51,6 +61,7 @@ const char tg_serve_usage[] =
     "                      Without it: listen on 127.0.0.1:2514, spool in\n"
     "                      ./trailguard-data/spool, the file store in\n"
     "                      ./trailguard-data/events (query it with `trailguard query`).\n"
+    "      --check         check the configuration and exit, as `trailguard check`\n"
     "\n"
     "Signals: TERM/INT drain and exit 0; HUP reopens files (and reloads the policy).\n"
     "Exit status: 0 stopped by a signal, 2 usage or configuration error,\n"
@@ -106,6 +117,37 @@ static int tg_serve_start_inputs(struct tg_serve *s)
     return 0;
 }
 
+/* systemd's STATUS= line: what runs and the totals so far. */
+static void tg_serve_status(struct tg_serve *s, bool ready)
+{
+    struct tg_pipeline_stats ps;
+    struct tg_spool_stats ss;
+    tg_pipeline_stats(s->d.pipe, &ps);
+    tg_spool_stats(s->d.spool, &ss);
+    size_t nrelp = 0, nfiles = 0;
+    for (size_t i = 0; i < s->ninputs; i++) {
+        nrelp += s->inputs[i].ops == &tg_in_relp;
+        nfiles += s->inputs[i].ops == &tg_in_file;
+    }
+    char status[256];
+    snprintf(status, sizeof(status),
+             "running: %zu RELP listener%s, %zu followed file%s; %llu events in, spool %llu "
+             "bytes",
+             nrelp, nrelp == 1 ? "" : "s", nfiles, nfiles == 1 ? "" : "s",
+             (unsigned long long)ps.events_in, (unsigned long long)ss.bytes);
+    if (ready)
+        tg_notify_ready(status);
+    else
+        tg_notify_status("%s", status);
+}
+
+static int64_t tg_serve_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void tg_serve_stop_inputs(struct tg_serve *s)
 {
     tg_daemon_stopping(&s->d);
@@ -136,12 +178,18 @@ int tg_serve_run(const char *config_path, const struct tg_sink_ops *extra_sink)
 
     struct tg_serve s;
     memset(&s, 0, sizeof(s));
+    tg_notify_init();
+    tg_notify_status("starting: opening the spool and the sinks");
     int code = tg_daemon_open(&s.d, "serve", config_path, tg_serve_builtin, extra_sink);
     if (code != TG_EXIT_OK)
         return code;
+    tg_notify_status("starting: replaying the spool");
     tg_daemon_replay(&s.d); /* before the sources: replayed records go first */
     code = tg_serve_start_inputs(&s);
     if (code == TG_EXIT_OK) {
+        tg_health_set_listening(s.d.health);
+        tg_health_set_ready(s.d.health);
+        tg_serve_status(&s, true); /* READY=1: the listeners are bound */
         tg_info("serve: running (pid %ld)", (long)getpid());
         struct timespec tick = {0, TG_SERVE_FLUSH_MS * 1000000L};
         unsigned long ticks = 0;
@@ -149,11 +197,20 @@ int tg_serve_run(const char *config_path, const struct tg_sink_ops *extra_sink)
             int sig = sigtimedwait(&sigs, NULL, &tick);
             if (sig == SIGTERM || sig == SIGINT) {
                 tg_info("serve: %s: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+                tg_notify_stopping("stopping: draining the pipeline into the sinks");
                 break;
             }
-            if (sig == SIGHUP)
+            if (sig == SIGHUP) {
+                tg_notify_reloading();
                 tg_serve_on_hup(&s);
-            if (++ticks % (TG_SERVE_POLICY_CHECK_S * 1000 / TG_SERVE_FLUSH_MS) == 0)
+                tg_serve_status(&s, true);
+            }
+            tg_notify_tick(tg_serve_now_ms());
+            if (++ticks % (TG_SERVE_HEALTH_MS / TG_SERVE_FLUSH_MS) == 0)
+                tg_health_sample(s.d.health);
+            if (ticks % (TG_SERVE_STATUS_S * 1000 / TG_SERVE_FLUSH_MS) == 0)
+                tg_serve_status(&s, false);
+            if (ticks % (TG_SERVE_POLICY_CHECK_S * 1000 / TG_SERVE_FLUSH_MS) == 0)
                 tg_policy_reload_if_changed(s.d.chain.policy);
             tg_intake_flush(s.d.intake);
         }
@@ -166,15 +223,20 @@ int tg_serve_run(const char *config_path, const struct tg_sink_ops *extra_sink)
 int tg_cmd_serve(int argc, char **argv)
 {
     static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"check", no_argument, NULL, 'C'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     const char *config_path = NULL;
+    bool check = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":c:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'c':
             config_path = optarg;
+            break;
+        case 'C':
+            check = true;
             break;
         case 'h':
             fputs(tg_serve_usage, stdout);
@@ -185,5 +247,8 @@ int tg_cmd_serve(int argc, char **argv)
     }
     if (optind < argc)
         return tg_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+    if (check)
+        return config_path ? tg_check_config(config_path)
+                           : tg_usage_error("serve", "--check needs the configuration: -c FILE");
     return tg_serve_run(config_path, NULL);
 }

@@ -1,17 +1,17 @@
 /*
- * store_read.c - filters, streaming scan and output formats shared by
- * `query` and `export`.  See store_read.h.
+ * store_read.c - filters, record fields and output formats shared by
+ * `query`, `export` and `report`.  See store_read.h.
  *
- * Cost model: the time filter is checked on the raw line (the writer puts
- * "@timestamp" first, so it is a prefix parse) and only records that pass
- * it and need a field (another filter, table or CSV output) are parsed with
- * json-c, reusing one tokener.  NDJSON output writes the stored line as is.
- * Each member read is held until it checks out against its sidecar entry
- * (count, end offset, fingerprints, its links and seal: a SHA-256 or HMAC
- * per record), so query returns only records verify would vouch for.  A
- * keyed chain's links need the key (query --key; the key is evolved over
- * the records skipped, one SHA-256 of 32 bytes each); without it, query says
- * so and checks the fingerprints only.
+ * Cost model: a record is tested on its raw line first -- the time prefix
+ * (the writer puts "@timestamp" first), then, for each filter value, the
+ * JSON text it must appear as: a field value V appears as the quoted,
+ * escaped "V" (escaped by the writer's own tg_json_str, so the bytes are
+ * the writer's; ignoring ASCII case where the filter does), a --word as its
+ * letters, a --grep regex as the longest literal every match of it holds
+ * (when the regex makes one certain).  Only a line holding them all is read
+ * (core/json_scan.h, no allocation) to confirm; output formats read the
+ * fields they print the same way.  A line the writer made holds the quoted
+ * value whenever the field has it, so the raw test never refuses a match.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <errno.h>
@@ -22,11 +22,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
 #include <pcre2.h>
 
 #include "core/errors.h"
 #include "core/event.h"
+#include "core/json.h"
 #include "core/mem.h"
 #include "core/timeutil.h"
 #include "sinks/segment.h"
@@ -37,22 +37,28 @@ enum {
     TG_OPT_SINCE = 1000,
     TG_OPT_UNTIL,
     TG_OPT_USER,
+    TG_OPT_EUSER,
     TG_OPT_HOST,
+    TG_OPT_EXECUTABLE,
     TG_OPT_ACTION,
     TG_OPT_DATASET,
     TG_OPT_DECISION,
     TG_OPT_GREP,
+    TG_OPT_WORD,
 };
 
 const struct option tg_filter_longopts[TG_FILTER_NOPTS] = {
     {"since", required_argument, NULL, TG_OPT_SINCE},
     {"until", required_argument, NULL, TG_OPT_UNTIL},
     {"user", required_argument, NULL, TG_OPT_USER},
+    {"euser", required_argument, NULL, TG_OPT_EUSER},
     {"host", required_argument, NULL, TG_OPT_HOST},
+    {"executable", required_argument, NULL, TG_OPT_EXECUTABLE},
     {"action", required_argument, NULL, TG_OPT_ACTION},
     {"dataset", required_argument, NULL, TG_OPT_DATASET},
     {"decision", required_argument, NULL, TG_OPT_DECISION},
     {"grep", required_argument, NULL, TG_OPT_GREP},
+    {"word", required_argument, NULL, TG_OPT_WORD},
 };
 
 struct option *tg_filter_options(const struct option *own)
@@ -92,9 +98,26 @@ int tg_filter_option(struct tg_filter *f, int c, const char *arg, const char *cm
     case TG_OPT_USER:
         f->user = arg;
         return 0;
+    case TG_OPT_EUSER:
+        f->euser = arg;
+        return 0;
     case TG_OPT_HOST:
         f->host = arg;
         return 0;
+    case TG_OPT_EXECUTABLE:
+        f->executable = arg;
+        return 0;
+    case TG_OPT_WORD: {
+        size_t pos = 0, wn;
+        const char *w;
+        if (!tg_skip_word_next(arg, strlen(arg), &pos, &w, &wn) || w != arg || wn != strlen(arg))
+            return tg_usage_error(cmd,
+                                  "--word '%s': give one word (letters, digits, _); use --grep "
+                                  "for other text",
+                                  arg);
+        f->word = arg;
+        return 0;
+    }
     case TG_OPT_ACTION:
         f->action = arg;
         return 0;
@@ -119,12 +142,9 @@ int tg_filter_option(struct tg_filter *f, int c, const char *arg, const char *cm
                                   (const char *)msg);
         }
         pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* optional: falls back to the interpreter */
-        if (f->grep) {
-            pcre2_match_data_free(f->grep_match);
+        if (f->grep)
             pcre2_code_free(f->grep);
-        }
         f->grep = re;
-        f->grep_match = pcre2_match_data_create_from_pattern(re, NULL);
         f->grep_arg = arg;
         return 0;
     }
@@ -133,384 +153,343 @@ int tg_filter_option(struct tg_filter *f, int c, const char *arg, const char *cm
     }
 }
 
-int tg_filter_done(const struct tg_filter *f, const char *cmd)
+/* --- fields */
+int tg_fields_find(const struct tg_fields *fl, const char *path)
+{
+    for (size_t i = 0; i < fl->n; i++)
+        if (strcmp(fl->name[i], path) == 0)
+            return (int)i;
+    return -1;
+}
+
+int tg_fields_add(struct tg_fields *fl, const char *path)
+{
+    int i = tg_fields_find(fl, path);
+    if (i >= 0 || fl->n == TG_JSCAN_MAX_PATHS)
+        return i;
+    struct tg_fields next = *fl;
+    next.name[next.n++] = path;
+    if (tg_jscan_init(&next.js, next.name, next.n) != 0)
+        return -1; /* too deep a path: read on its own */
+    *fl = next;
+    return (int)fl->n - 1;
+}
+
+static const struct {
+    const char *name, *path;
+} tg_aliases[] = {
+    {"time", "@timestamp"},
+    {"user", "user.name"},
+    {"euser", "user.effective.name"},
+    {"host", "host.name"},
+    {"action", "event.action"},
+    {"dataset", "event.dataset"},
+    {"decision", "trailguard.policy.decision"},
+    {"reason", "trailguard.policy.reason"},
+    {"rule", "trailguard.policy.rule"},
+    {"executable", "process.executable"},
+    {"command", "process.command_line"},
+    {"statement", "trailguard.db.statement"},
+    {"id", "event.id"},
+    {"outcome", "event.outcome"},
+    {"day", TG_FIELD_DAY},
+    {"hour", TG_FIELD_HOUR},
+};
+
+const char *tg_field_alias(const char *name)
+{
+    for (size_t i = 0; i < sizeof(tg_aliases) / sizeof(tg_aliases[0]); i++)
+        if (strcmp(tg_aliases[i].name, name) == 0)
+            return tg_aliases[i].path;
+    return NULL;
+}
+
+/* --- filters */
+/*
+ * A literal that every match of the regex `re` contains, if the pattern
+ * makes one certain: the longest run of plain characters outside groups
+ * and classes, in a pattern without alternation or inline options (a
+ * character followed by ?, * or { is not certain, one followed by + is but
+ * ends the run).  Conservative: anything unusual (an escape of a letter or
+ * digit, a byte >= 0x80) gives none.  The run's characters are ones the
+ * JSON writer copies as they are, so the line holds them too.
+ */
+static bool tg_grep_literal(const char *re, size_t *at, size_t *len)
+{
+    if (strchr(re, '|') || strstr(re, "(?") || strstr(re, "(*"))
+        return false;
+    size_t best = 0, best_at = 0, run = 0, run_at = 0, n = strlen(re);
+    int depth = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)re[i];
+        bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                     (c >= 0x20 && c < 0x7f && !strchr("\\^$.|?*+()[]{}\"", c));
+        if (depth == 0 && plain) {
+            if (run == 0)
+                run_at = i;
+            run++;
+            char q = i + 1 < n ? re[i + 1] : '\0';
+            if (q == '?' || q == '*' || q == '{') {
+                run--; /* optional: not certain */
+            } else if (q != '+') {
+                if (run > best) {
+                    best = run;
+                    best_at = run_at;
+                }
+                continue;
+            }
+            if (run > best) {
+                best = run;
+                best_at = run_at;
+            }
+            run = 0;
+            continue;
+        }
+        if (run > best) {
+            best = run;
+            best_at = run_at;
+        }
+        run = 0;
+        if (c >= 0x80)
+            return false;
+        if (c == '\\') {
+            unsigned char e = (unsigned char)re[i + 1];
+            if (e == '\0' || (e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') ||
+                (e >= '0' && e <= '9') || e >= 0x80)
+                return false;
+            i++; /* an escaped punctuation character: not part of a run (kept simple) */
+        } else if (c == '[') {
+            size_t j = i + 1;
+            if (j < n && re[j] == '^')
+                j++;
+            if (j < n && re[j] == ']')
+                j++;
+            while (j < n && re[j] != ']')
+                j += re[j] == '\\' ? 2 : 1;
+            i = j;
+        } else if (c == '(') {
+            depth++;
+        } else if (c == ')') {
+            depth--;
+        }
+    }
+    *at = best_at;
+    *len = best;
+    return best >= 3;
+}
+
+static void tg_filter_eq_add(struct tg_filter *f, enum tg_skip_field field, const char *value)
+{
+    if (!value)
+        return;
+    struct tg_filter_eq *e = &f->eq[f->neq++];
+    e->field = field;
+    e->value = value;
+    e->idx = tg_fields_add(&f->fields, tg_skip_path[field]);
+    tg_skip_probe_init(&e->pr, field, value, strlen(value));
+    struct tg_buf q = TG_BUF_INIT;
+    tg_json_str(&q, value, strlen(value), NULL); /* the writer's own quoting */
+    tg_needle_init(&e->nd, q.data, q.len, tg_skip_fold[field]);
+    tg_buf_free(&q);
+}
+
+int tg_filter_done(struct tg_filter *f, const char *cmd)
 {
     if (f->since_set && f->until_set && f->since_ns >= f->until_ns)
         return tg_usage_error(cmd, "--since %s is not before --until %s: no event can match",
                               f->since_arg, f->until_arg);
+    tg_filter_eq_add(f, TG_SKIP_USER, f->user);
+    tg_filter_eq_add(f, TG_SKIP_EUSER, f->euser);
+    tg_filter_eq_add(f, TG_SKIP_HOST, f->host);
+    tg_filter_eq_add(f, TG_SKIP_EXE, f->executable);
+    tg_filter_eq_add(f, TG_SKIP_DATASET, f->dataset);
+    tg_filter_eq_add(f, TG_SKIP_ACTION, f->action);
+    tg_filter_eq_add(f, TG_SKIP_DECISION, f->decision);
+    f->cmd_idx = tg_fields_add(&f->fields, tg_skip_word_paths[0]);
+    f->stmt_idx = tg_fields_add(&f->fields, tg_skip_word_paths[1]);
+    if (f->word) {
+        tg_skip_probe_init(&f->word_pr, TG_SKIP_WORD, f->word, strlen(f->word));
+        tg_needle_init(&f->word_nd, f->word, strlen(f->word), true);
+    }
+    size_t at, len;
+    if (f->grep_arg && tg_grep_literal(f->grep_arg, &at, &len)) {
+        tg_needle_init(&f->grep_nd, f->grep_arg + at, len, false);
+        f->grep_lit = true;
+    }
     return 0;
 }
 
 void tg_filter_free(struct tg_filter *f)
 {
-    if (f->grep) {
-        pcre2_match_data_free(f->grep_match);
+    if (f->grep)
         pcre2_code_free(f->grep);
-    }
-    f->grep = f->grep_match = NULL;
+    f->grep = NULL;
+    for (size_t i = 0; i < f->neq; i++)
+        tg_needle_free(&f->eq[i].nd);
+    f->neq = 0;
+    if (f->word)
+        tg_needle_free(&f->word_nd);
+    if (f->grep_lit)
+        tg_needle_free(&f->grep_nd);
+    f->grep_lit = false;
 }
 
-static bool tg_filter_needs_fields(const struct tg_filter *f)
+bool tg_filter_has_fields(const struct tg_filter *f)
 {
-    return f->user || f->host || f->action || f->dataset || f->decision || f->grep;
+    return f->neq > 0 || f->word || f->grep;
+}
+
+bool tg_filter_member_may_match(const struct tg_filter *f, const void *ext, size_t len)
+{
+    for (size_t i = 0; i < f->neq; i++)
+        if (!tg_skipidx_may_hold(ext, len, &f->eq[i].pr))
+            return false;
+    return !f->word || tg_skipidx_may_hold(ext, len, &f->word_pr);
 }
 
 /* --- records */
+void tg_rctx_init(struct tg_rctx *c, const struct tg_filter *f)
+{
+    memset(c, 0, sizeof(*c));
+    c->f = f;
+    if (f->grep)
+        c->grep_md = pcre2_match_data_create_from_pattern(f->grep, NULL);
+}
+
+void tg_rctx_free(struct tg_rctx *c)
+{
+    if (c->grep_md)
+        pcre2_match_data_free(c->grep_md);
+    tg_buf_free(&c->text);
+    tg_buf_free(&c->tmp);
+}
+
+void tg_record_init(struct tg_record *r, struct tg_rctx *c, struct tg_str line)
+{
+    r->line = line;
+    r->c = c;
+    r->scanned = false;
+    r->has_time = tg_seg_record_time(line.p, line.len, &r->ns) == 0;
+    /* room for every text of the record up front: a pointer handed out
+     * stays valid while the others are decoded (decoding never grows a
+     * string; the slack is for day/hour and paths read alone) */
+    c->text.len = 0;
+    tg_buf_reserve(&c->text, 2 * line.len + 4096);
+}
+
+/* Room for n more bytes without moving the texts handed out? */
+static bool tg_record_room(const struct tg_record *r, size_t n)
+{
+    return r->c->text.cap - r->c->text.len > n;
+}
+
+const struct tg_jval *tg_record_val(struct tg_record *r, int idx)
+{
+    if (!r->scanned) {
+        const struct tg_fields *fl = &r->c->f->fields;
+        tg_jscan_run(&fl->js, r->line.p, r->line.len, r->v);
+        for (size_t i = 0; i < fl->n; i++)
+            r->off[i] = -2;
+        r->scanned = true;
+    }
+    return &r->v[idx];
+}
+
+const char *tg_record_get(struct tg_record *r, int idx, size_t *len)
+{
+    const struct tg_jval *v = tg_record_val(r, idx);
+    if (r->off[idx] == -2) {
+        long at = tg_jval_text(v, &r->c->text);
+        r->off[idx] = at;
+        if (at >= 0)
+            tg_buf_putc(&r->c->text, '\0'); /* the length is kept apart: see below */
+    }
+    if (r->off[idx] < 0)
+        return NULL;
+    const char *p = r->c->text.data + r->off[idx];
+    if (len)
+        *len = v->escaped ? strlen(p) : v->n; /* a decoded NUL ends the text */
+    return p;
+}
+
+/* "day" / "hour" of the record's time. */
+static const char *tg_record_period(struct tg_record *r, bool hour)
+{
+    if (!r->has_time || !tg_record_room(r, 16))
+        return NULL;
+    char ts[32];
+    int64_t sec = r->ns / 1000000000 - (r->ns % 1000000000 < 0);
+    tg_time_format(ts, (struct tg_time){sec, 0, 0});
+    size_t at = r->c->text.len;
+    tg_buf_append(&r->c->text, ts, hour ? 13 : 10);
+    tg_buf_putc(&r->c->text, '\0');
+    return r->c->text.data + at;
+}
+
 const char *tg_record_field(struct tg_record *r, const char *path)
 {
-    if (!r->parsed) {
-        r->parsed = true;
-        json_tokener_reset(r->tok);
-        r->root = json_tokener_parse_ex(r->tok, r->line.p, (int)r->line.len);
-        r->bad_json = r->root == NULL;
-    }
-    json_object *o = r->root;
-    const char *p = path;
-    while (o && *p) {
-        const char *dot = strchr(p, '.');
-        size_t n = dot ? (size_t)(dot - p) : strlen(p);
-        char key[64];
-        if (n >= sizeof(key))
-            return NULL;
-        memcpy(key, p, n);
-        key[n] = '\0';
-        if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, key, &o))
-            return NULL;
-        p += n + (dot ? 1 : 0);
-    }
-    if (!o || json_object_is_type(o, json_type_null))
+    if (strcmp(path, TG_FIELD_DAY) == 0 || strcmp(path, TG_FIELD_HOUR) == 0)
+        return tg_record_period(r, path[1] == 'h');
+    int idx = tg_fields_find(&r->c->f->fields, path);
+    if (idx >= 0)
+        return tg_record_get(r, idx, NULL);
+    /* not one of the fields compiled for the command: read it alone */
+    struct tg_jscan js;
+    struct tg_jval v;
+    if (tg_jscan_init(&js, &path, 1) != 0 || tg_jscan_run(&js, r->line.p, r->line.len, &v) != 0 ||
+        !tg_record_room(r, v.n + 2))
         return NULL;
-    return json_object_get_string(o);
+    long at = tg_jval_text(&v, &r->c->text);
+    if (at < 0)
+        return NULL;
+    tg_buf_putc(&r->c->text, '\0');
+    return r->c->text.data + at;
 }
 
-void tg_record_release(struct tg_record *r)
+static bool tg_grep_text(struct tg_record *r, int idx)
 {
-    if (r->root)
-        json_object_put(r->root);
-    r->root = NULL;
+    size_t n;
+    const char *s = tg_record_get(r, idx, &n);
+    return s && pcre2_match(r->c->f->grep, (PCRE2_SPTR)s, n, 0, 0, r->c->grep_md, NULL) >= 0;
 }
 
-static bool tg_eq(const char *v, const char *want)
+static bool tg_word_in(struct tg_record *r, int idx)
 {
-    return v && strcmp(v, want) == 0;
+    size_t n, pos = 0, wn, want = strlen(r->c->f->word);
+    const char *s = tg_record_get(r, idx, &n), *w;
+    while (s && tg_skip_word_next(s, n, &pos, &w, &wn))
+        if (wn == want && strncasecmp(w, r->c->f->word, wn) == 0)
+            return true;
+    return false;
 }
 
-/* Names: as the policy compares them (FreeIPA and sudo ignore case). */
-static bool tg_caseeq(const char *v, const char *want)
+bool tg_filter_match(struct tg_record *r)
 {
-    return v && strcasecmp(v, want) == 0;
-}
-
-static bool tg_grep(const struct tg_filter *f, const char *s)
-{
-    return s && pcre2_match(f->grep, (PCRE2_SPTR)s, PCRE2_ZERO_TERMINATED, 0, 0, f->grep_match,
-                            NULL) >= 0;
-}
-
-bool tg_filter_match(const struct tg_filter *f, struct tg_record *r)
-{
+    const struct tg_filter *f = r->c->f;
     if ((f->since_set || f->until_set) && (!r->has_time || (f->since_set && r->ns < f->since_ns) ||
                                            (f->until_set && r->ns >= f->until_ns)))
         return false;
-    if (!tg_filter_needs_fields(f))
+    if (!tg_filter_has_fields(f))
         return true;
-    if (f->user && !tg_caseeq(tg_record_field(r, "user.name"), f->user))
+    const char *p = r->line.p;
+    size_t n = r->line.len;
+    for (size_t i = 0; i < f->neq; i++)
+        if (!tg_needle_in(&f->eq[i].nd, p, n))
+            return false;
+    if ((f->word && !tg_needle_in(&f->word_nd, p, n)) ||
+        (f->grep_lit && !tg_needle_in(&f->grep_nd, p, n)))
         return false;
-    if (f->host && !tg_caseeq(tg_record_field(r, "host.name"), f->host))
+    for (size_t i = 0; i < f->neq; i++) {
+        const struct tg_filter_eq *e = &f->eq[i];
+        if (!tg_jval_equals(tg_record_val(r, e->idx), e->value, strlen(e->value),
+                            tg_skip_fold[e->field], &r->c->tmp))
+            return false;
+    }
+    if (f->word && !tg_word_in(r, f->cmd_idx) && !tg_word_in(r, f->stmt_idx))
         return false;
-    if (f->action && !tg_eq(tg_record_field(r, "event.action"), f->action))
-        return false;
-    if (f->dataset && !tg_eq(tg_record_field(r, "event.dataset"), f->dataset))
-        return false;
-    if (f->decision && !tg_eq(tg_record_field(r, "trailguard.policy.decision"), f->decision))
-        return false;
-    if (f->grep && !tg_grep(f, tg_record_field(r, "process.command_line")) &&
-        !tg_grep(f, tg_record_field(r, "db.statement")))
+    if (f->grep && !tg_grep_text(r, f->cmd_idx) && !tg_grep_text(r, f->stmt_idx))
         return false;
     return true;
-}
-
-/* --- scan */
-static double tg_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static bool tg_skip_by_index(const char *dir, uint64_t seq, const struct tg_filter *f)
-{
-    if (!f->since_set && !f->until_set)
-        return false;
-    char *p = tg_seg_path(dir, seq, TG_SEG_INDEX);
-    struct tg_seg_index ix;
-    bool have = tg_seg_index_read(p, &ix) == 0;
-    free(p);
-    if (!have)
-        return false;
-    if (ix.records == 0 || ix.min_ns > ix.max_ns)
-        return true; /* no record with a time: none can pass a time filter */
-    return (f->since_set && ix.max_ns < f->since_ns) || (f->until_set && ix.min_ns >= f->until_ns);
-}
-
-struct tg_progress {
-    bool on;
-    double start, next;
-    bool shown;
-};
-
-static void tg_progress(struct tg_progress *p, const struct tg_scan_stats *st, size_t i, size_t n)
-{
-    double now = tg_mono();
-    if (!p->on || now < p->next)
-        return;
-    p->next = now + 0.25;
-    double el = now - p->start;
-    fprintf(stderr, "\r\033[Kscanning segment %zu/%zu: %llu events, %llu matched, %.1f MB/s", i + 1,
-            n, (unsigned long long)st->records, (unsigned long long)st->matched,
-            el > 0 ? (double)st->raw_bytes / 1e6 / el : 0.0);
-    p->shown = true;
-}
-
-/* One scan in progress. */
-struct tg_scan {
-    const char *dir;
-    const struct tg_filter *f;
-    tg_scan_fn fn;
-    void *ctx;
-    struct tg_scan_stats *st;
-    struct tg_progress pg;
-    json_tokener *tok;
-    bool go;
-    size_t seg, nseg;      /* for the progress line */
-    uint64_t raw_base;     /* st->raw_bytes before this segment */
-    struct tg_chain chain; /* to check each member's links (keyed ones: with --key) */
-    bool warned_key;
-    struct tg_buf recs, seal;
-    size_t *roff; /* the member's records in recs */
-    size_t nroff, caproff;
-    uint32_t *fp, *got; /* its fingerprints: listed, and read */
-    size_t capfp;
-    uint8_t *ext;
-    size_t capext;
-};
-
-/*
- * Read member m (the entry `cur` just returned, number `index` of the
- * segment, `first` records of the store before it, `prev` the link before
- * it) from r, which is at its start.  Its records are held until the member
- * checks out -- exactly its record count, ending at its end offset, the
- * fingerprints listed and, for an unkeyed chain, the links and seal -- and
- * only then handed to the filter: a record the chain does not vouch for is
- * never returned.  0, TG_ECORRUPT (it does not check out), TG_ETRUNC (the
- * file ends inside it) or TG_EIO.
- */
-static int tg_scan_member(struct tg_scan *sc, struct tg_sidecar_cursor *cur,
-                          const struct tg_seg_member *m, uint64_t index, uint64_t first,
-                          const uint8_t prev[TG_LINK_LEN], struct tg_seg_reader *r)
-{
-    struct tg_scan_stats *st = sc->st;
-    if (m->records > sc->capfp) {
-        sc->capfp = m->records;
-        sc->fp = tg_xrealloc(sc->fp, sc->capfp * sizeof(*sc->fp));
-        sc->got = tg_xrealloc(sc->got, sc->capfp * sizeof(*sc->got));
-    }
-    if (m->ext_len > sc->capext) {
-        sc->capext = m->ext_len;
-        sc->ext = tg_xrealloc(sc->ext, sc->capext);
-    }
-    if (tg_sidecar_cursor_detail(cur, m, sc->fp, sc->ext) != 0)
-        return TG_EIO;
-    /* a keyed chain's links need the key: without it the fingerprints only */
-    bool links = !cur->hdr.keyed || sc->chain.has_key;
-    sc->chain.keyed = cur->hdr.keyed;
-    if (sc->chain.has_key && first < sc->chain.count)
-        return TG_ECORRUPT; /* the store goes back in the chain: never written so */
-    tg_chain_resume(&sc->chain, prev, first); /* the key evolves forward to record `first` */
-    if (cur->hdr.keyed && !sc->chain.has_key && !sc->warned_key) {
-        sc->warned_key = true;
-        fprintf(stderr,
-                "trailguard: %s holds segments chained with HMAC: without --key their "
-                "records are checked against their fingerprints only (verify --key "
-                "authenticates them)\n",
-                sc->dir);
-    }
-    sc->recs.len = 0;
-    sc->nroff = 0;
-    struct tg_str line;
-    uint32_t n = 0;
-    int rc;
-    while ((rc = tg_seg_reader_next(r, &line)) == TG_SEG_RECORD) {
-        if (n == m->records)
-            return TG_ECORRUPT;
-        sc->got[n++] = tg_seg_fingerprint(line.p, line.len);
-        if (links)
-            tg_chain_add(&sc->chain, line.p, line.len);
-        sc->roff = tg_xgrow(sc->roff, sc->nroff, &sc->caproff, sizeof(*sc->roff), 1024);
-        sc->roff[sc->nroff++] = sc->recs.len;
-        tg_buf_append(&sc->recs, line.p, line.len);
-    }
-    if (rc == TG_SEG_END)
-        return TG_ETRUNC; /* the file ends before the member listed */
-    if (rc != TG_SEG_MEMBER)
-        return rc;
-    if (n != m->records || tg_seg_reader_offset(r) != m->end_offset ||
-        memcmp(sc->fp, sc->got, 4 * (size_t)n) != 0)
-        return TG_ECORRUPT;
-    if (links) {
-        uint8_t link[TG_LINK_LEN];
-        tg_seg_seal_message(&sc->seal, &cur->hdr, index, first, m, sc->fp, sc->ext);
-        tg_chain_seal(&sc->chain, sc->seal.data, sc->seal.len, link);
-        if (memcmp(link, m->link, TG_LINK_LEN) != 0)
-            return TG_ECORRUPT;
-    }
-    for (size_t k = 0; k < sc->nroff && sc->go; k++) {
-        size_t end = k + 1 < sc->nroff ? sc->roff[k + 1] : sc->recs.len;
-        struct tg_record rec = {.line = tg_str_make(sc->recs.data + sc->roff[k], end - sc->roff[k]),
-                                .tok = sc->tok};
-        rec.has_time = tg_seg_record_time(rec.line.p, rec.line.len, &rec.ns) == 0;
-        st->records++;
-        if (tg_filter_match(sc->f, &rec)) {
-            st->matched++;
-            sc->go = sc->fn(sc->ctx, &rec);
-        }
-        tg_record_release(&rec);
-    }
-    st->raw_bytes = sc->raw_base + tg_seg_reader_raw_bytes(r);
-    tg_progress(&sc->pg, st, sc->seg, sc->nseg);
-    return 0;
-}
-
-static bool tg_member_in_range(const struct tg_filter *f, const struct tg_seg_member *m)
-{
-    return m->min_ns <= m->max_ns && !(f->since_set && m->max_ns < f->since_ns) &&
-           !(f->until_set && m->min_ns >= f->until_ns);
-}
-
-/*
- * Read one segment: the members its sidecar (.chain) lists, in order.
- * With a time filter a member whose entry's time range cannot hold a match
- * is skipped by seeking past it (members are independent gzip members or
- * zstd frames; the
- * range is covered by the member's seal, so an altered one is reported by
- * verify).  Whatever the sidecar does not list is never returned: the
- * member being written right now, the unchained leftover of a crash, or
- * records someone added.  0 when the segment was read, else the first
- * error: TG_ECORRUPT (a member does not check out), TG_ETRUNC (a listed
- * member is cut short), TG_EIO (errno), TG_ENOENT (the sidecar cannot be
- * read: errno), TG_EVERSION.
- */
-static int tg_scan_segment(struct tg_scan *sc, uint64_t seq, struct tg_seg_reader *r)
-{
-    struct tg_sidecar_cursor cur = {.fd = -1};
-    char *cpath = tg_seg_path(sc->dir, seq, TG_SEG_CHAIN);
-    int rc = tg_sidecar_cursor_open(cpath, &cur);
-    free(cpath);
-    if (rc != 0)
-        return rc == TG_EVERSION ? rc : TG_ENOENT; /* errno says why */
-    bool by_time = sc->f->since_set || sc->f->until_set;
-    uint64_t at = 0, first = cur.hdr.first_index; /* where the reader is; records before */
-    uint8_t prev[TG_LINK_LEN];
-    memcpy(prev, cur.hdr.prev, TG_LINK_LEN);
-    struct tg_seg_member m;
-    while (sc->go && (rc = tg_sidecar_cursor_next(&cur, &m)) == 1) {
-        if (!by_time || tg_member_in_range(sc->f, &m)) {
-            if (at != m.start_offset && (rc = tg_seg_reader_seek(r, m.start_offset)) != 0)
-                break;
-            if ((rc = tg_scan_member(sc, &cur, &m, cur.index - 1, first, prev, r)) != 0)
-                break;
-            at = m.end_offset;
-        } else {
-            sc->st->members_skipped++;
-        }
-        first += m.records;
-        memcpy(prev, m.link, TG_LINK_LEN);
-    }
-    tg_sidecar_cursor_close(&cur);
-    return rc < 0 ? rc : 0;
-}
-
-int tg_store_scan(const char *dir, const struct tg_filter *f, const uint8_t *key0, bool progress,
-                  tg_scan_fn fn, void *ctx, struct tg_scan_stats *st)
-{
-    memset(st, 0, sizeof(*st));
-    struct tg_seg_entry *v;
-    size_t n;
-    if (tg_seg_list(dir, &v, &n) != 0)
-        return TG_EIO;
-    double t0 = tg_mono();
-    struct tg_scan sc = {.dir = dir,
-                         .f = f,
-                         .fn = fn,
-                         .ctx = ctx,
-                         .st = st,
-                         .pg = {.on = progress && isatty(2), .start = t0, .next = t0 + 1.0},
-                         .tok = json_tokener_new_ex(64),
-                         .go = true,
-                         .nseg = n};
-    tg_chain_init(&sc.chain, key0);
-    for (size_t i = 0; i < n && sc.go; i++) {
-        if (!tg_seg_has_data(&v[i]))
-            continue;
-        st->segments++;
-        if (tg_skip_by_index(dir, v[i].seq, f)) {
-            st->skipped++;
-            continue;
-        }
-        enum tg_seg_kind kind = tg_seg_data_kind(&v[i]);
-        char *path = tg_seg_path(dir, v[i].seq, kind);
-        struct tg_seg_reader *r;
-        if (tg_seg_reader_open(path, kind, &r) != 0) {
-            fprintf(stderr, "trailguard: %s: cannot open: %s; skipped\n", path, strerror(errno));
-            st->damaged++;
-            free(path);
-            continue;
-        }
-        sc.seg = i;
-        sc.raw_base = st->raw_bytes;
-        uint64_t before = st->records;
-        int rc = tg_scan_segment(&sc, v[i].seq, r);
-        if (rc == TG_EVERSION) {
-            st->damaged++;
-            fprintf(stderr,
-                    "trailguard: %s: a segment of store format 1 (an earlier trailguard); "
-                    "skipped: read it with the version that wrote it\n",
-                    path);
-        } else if (rc == TG_ENOENT) {
-            st->damaged++;
-            fprintf(stderr,
-                    "trailguard: %s: its chain (.chain) cannot be read: %s; skipped (run "
-                    "`trailguard verify %s`)\n",
-                    path, strerror(errno), dir);
-        } else if (rc < 0) {
-            st->damaged++;
-            fprintf(stderr,
-                    "trailguard: %s: %s after %llu of its records were read; the rest of it "
-                    "is skipped (run `trailguard verify %s`)\n",
-                    path,
-                    rc == TG_ECORRUPT ? "a member that does not match its chain entry"
-                    : rc == TG_ETRUNC ? "cut short"
-                                      : strerror(errno),
-                    (unsigned long long)(st->records - before), dir);
-        }
-        st->bytes += tg_seg_reader_in_bytes(r);
-        st->raw_bytes = sc.raw_base + tg_seg_reader_raw_bytes(r);
-        tg_seg_reader_close(r);
-        free(path);
-    }
-    if (sc.pg.shown)
-        fputs("\r\033[K", stderr);
-    st->seconds = tg_mono() - t0;
-    free(v);
-    json_tokener_free(sc.tok);
-    tg_chain_free(&sc.chain);
-    tg_buf_free(&sc.recs);
-    tg_buf_free(&sc.seal);
-    free(sc.roff);
-    free(sc.fp);
-    free(sc.got);
-    free(sc.ext);
-    return 0;
 }
 
 /* --- output */
@@ -526,8 +505,8 @@ static const char *const tg_csv_cols[] = {
     "user.name",
     "user.effective.name",
     "process.command_line",
-    "db.name",
-    "db.statement",
+    "trailguard.db.name",
+    "trailguard.db.statement",
     "source.ip",
     "trailguard.policy.decision",
     "trailguard.policy.check",
@@ -552,9 +531,7 @@ static const struct {
 };
 #define TG_TABLE_NCOLS (sizeof(tg_table_cols) / sizeof(tg_table_cols[0]))
 
-/* Append s as a table cell of `width` display columns (one per character;
- * control characters become spaces; a cut is marked with an ellipsis). */
-static void tg_cell(struct tg_buf *b, const char *s, int width, bool pad)
+void tg_table_cell(struct tg_buf *b, const char *s, int width, bool pad)
 {
     const unsigned char *p = (const unsigned char *)(s ? s : "-");
     int col = 0;
@@ -579,7 +556,7 @@ static void tg_cell(struct tg_buf *b, const char *s, int width, bool pad)
         tg_buf_putc(b, ' ');
 }
 
-static void tg_csv_cell(struct tg_buf *b, const char *s)
+void tg_csv_cell(struct tg_buf *b, const char *s)
 {
     if (!s)
         return;
@@ -596,6 +573,80 @@ static void tg_csv_cell(struct tg_buf *b, const char *s)
     tg_buf_putc(b, '"');
 }
 
+/* Compare dotted paths component by component. */
+static int tg_path_cmp(const char *a, const char *b)
+{
+    for (;;) {
+        size_t na = strcspn(a, "."), nb = strcspn(b, ".");
+        size_t n = na < nb ? na : nb;
+        int c = memcmp(a, b, n);
+        if (c || na != nb)
+            return c ? c : na < nb ? -1 : 1;
+        if (!a[na] || !b[nb])
+            return !a[na] && !b[nb] ? 0 : !a[na] ? -1 : 1;
+        a += na + 1;
+        b += nb + 1;
+    }
+}
+
+/* The key column i has in NDJSON: its path, or its name when derived. */
+static const char *tg_out_key(const struct tg_out *o, size_t i)
+{
+    return o->col_idx[i] >= 0 || o->col_path[i][0] != '(' ? o->col_path[i] : o->col_name[i];
+}
+
+int tg_out_fields(struct tg_out *o, struct tg_filter *f, const char *spec, const char *cmd)
+{
+    memset(o, 0, sizeof(*o));
+    if (!spec) {
+        for (size_t i = 0; tg_csv_cols[i]; i++)
+            tg_fields_add(&f->fields, tg_csv_cols[i]);
+        tg_fields_add(&f->fields, "event.original");
+        return 0;
+    }
+    char *copy = tg_xstrdup(spec), *save = NULL;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        while (*t == ' ')
+            t++;
+        if (!*t)
+            continue;
+        const char *path = tg_field_alias(t);
+        if (!path && (strchr(t, ' ') || t[strlen(t) - 1] == '.' || strstr(t, "..") || *t == '.')) {
+            free(copy);
+            return tg_usage_error(cmd, "'%s': not a field: give short names or dotted paths", t);
+        }
+        bool dup = false;
+        for (size_t i = 0; i < o->ncols; i++)
+            dup |= strcmp(o->col_name[i], t) == 0;
+        if (dup)
+            continue;
+        o->col_name = tg_xrealloc(o->col_name, (o->ncols + 1) * sizeof(char *));
+        o->col_path = tg_xrealloc(o->col_path, (o->ncols + 1) * sizeof(char *));
+        o->col_idx = tg_xrealloc(o->col_idx, (o->ncols + 1) * sizeof(int));
+        o->col_order = tg_xrealloc(o->col_order, (o->ncols + 1) * sizeof(size_t));
+        o->col_order[o->ncols] = o->ncols;
+        o->col_name[o->ncols] = tg_xstrdup(t);
+        o->col_path[o->ncols] = path ? path : o->col_name[o->ncols];
+        o->col_idx[o->ncols] =
+            path && path[0] == '(' ? -1 : tg_fields_add(&f->fields, o->col_path[o->ncols]);
+        o->ncols++;
+    }
+    free(copy);
+    if (o->ncols == 0)
+        return tg_usage_error(cmd, "--fields '%s': name at least one field", spec);
+    /* NDJSON nests by path: order the columns so that paths sharing a
+     * prefix are adjacent (insertion sort by components; a handful) */
+    for (size_t i = 1; i < o->ncols; i++)
+        for (size_t j = i; j > 0 && tg_path_cmp(tg_out_key(o, o->col_order[j - 1]),
+                                                tg_out_key(o, o->col_order[j])) > 0;
+             j--) {
+            size_t t = o->col_order[j];
+            o->col_order[j] = o->col_order[j - 1];
+            o->col_order[j - 1] = t;
+        }
+    return 0;
+}
+
 void tg_out_begin(struct tg_out *o, FILE *f, enum tg_out_format fmt)
 {
     o->f = f;
@@ -606,12 +657,29 @@ void tg_out_begin(struct tg_out *o, FILE *f, enum tg_out_format fmt)
     if (fmt == TG_OUT_TABLE && ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
         o->width = ws.ws_col;
     if (fmt == TG_OUT_CSV) {
-        for (size_t i = 0; tg_csv_cols[i]; i++) {
+        size_t n = o->ncols;
+        for (size_t i = 0; n ? i < n : tg_csv_cols[i] != NULL; i++) {
             if (i)
                 tg_buf_putc(&o->line, ',');
-            tg_csv_cell(&o->line, tg_csv_cols[i]);
+            tg_csv_cell(&o->line, n ? o->col_name[i] : tg_csv_cols[i]);
         }
         tg_buf_puts(&o->line, "\r\n");
+    } else if (fmt == TG_OUT_TABLE && o->ncols) {
+        for (size_t i = 0; i < o->ncols; i++) {
+            char title[64];
+            snprintf(title, sizeof(title), "%s", o->col_name[i]);
+            for (char *p = title; *p; p++)
+                *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+            bool last = i + 1 == o->ncols;
+            tg_table_cell(&o->line, title,
+                          last                                   ? 64
+                          : strcmp(o->col_path[i], "@timestamp") ? 16
+                                                                 : 20,
+                          !last);
+            if (!last)
+                tg_buf_putc(&o->line, ' ');
+        }
+        tg_buf_putc(&o->line, '\n');
     } else if (fmt == TG_OUT_TABLE) {
         for (size_t i = 0; i < TG_TABLE_NCOLS; i++) {
             tg_buf_puts(&o->line, tg_table_cols[i].title);
@@ -626,25 +694,134 @@ void tg_out_begin(struct tg_out *o, FILE *f, enum tg_out_format fmt)
         fwrite(o->line.data, 1, o->line.len, o->f);
 }
 
-void tg_out_record(struct tg_out *o, struct tg_record *r)
+/* A time to the second for the table (the full time is in ndjson). */
+static const char *tg_table_time(const char *v, char ts[21])
 {
-    struct tg_buf *b = &o->line;
-    b->len = 0;
+    if (!v || strlen(v) < 19)
+        return v;
+    memcpy(ts, v, 19);
+    memcpy(ts + 19, "Z", 2);
+    return ts;
+}
+
+/* The value of column i of a projection. */
+static const char *tg_out_col(const struct tg_out *o, struct tg_record *r, size_t i)
+{
+    return o->col_idx[i] >= 0 ? tg_record_get(r, o->col_idx[i], NULL)
+                              : tg_record_field(r, o->col_path[i]);
+}
+
+/* NDJSON of a projection: the columns' values in objects nested as their
+ * paths are (user.name -> {"user":{"name":...}}), in the order given;
+ * absent values are left out.  Values are copied as stored. */
+static void tg_out_project(const struct tg_out *o, struct tg_record *r, struct tg_buf *b)
+{
+    tg_buf_putc(b, '{');
+    const char *open[TG_JSCAN_MAX_DEPTH];
+    size_t open_len[TG_JSCAN_MAX_DEPTH], depth = 0;
+    bool first[TG_JSCAN_MAX_DEPTH + 1] = {true};
+    for (size_t oi = 0; oi < o->ncols; oi++) {
+        size_t i = o->col_order[oi];
+        const char *path = tg_out_key(o, i);
+        struct tg_jval v;
+        struct tg_buf *esc = &r->c->tmp;
+        if (o->col_idx[i] >= 0) {
+            v = *tg_record_val(r, o->col_idx[i]);
+        } else { /* derived, or a path read alone: written as a string */
+            const char *t = tg_out_col(o, r, i);
+            esc->len = 0;
+            if (t)
+                tg_json_str(esc, t, strlen(t), NULL);
+            v = (struct tg_jval){t ? TG_JSTRING : TG_JABSENT, esc->data + 1, t ? esc->len - 2 : 0,
+                                 false};
+        }
+        if (v.type == TG_JABSENT)
+            continue;
+        /* the components of path: close what differs, open what is new */
+        const char *comp[TG_JSCAN_MAX_DEPTH + 1];
+        size_t clen[TG_JSCAN_MAX_DEPTH + 1], nc = 0;
+        for (const char *p = path; nc <= TG_JSCAN_MAX_DEPTH;) {
+            const char *dot = strchr(p, '.');
+            comp[nc] = p;
+            clen[nc++] = dot ? (size_t)(dot - p) : strlen(p);
+            if (!dot)
+                break;
+            p = dot + 1;
+        }
+        size_t same = 0;
+        while (same < depth && same + 1 < nc && open_len[same] == clen[same] &&
+               memcmp(open[same], comp[same], clen[same]) == 0)
+            same++;
+        for (; depth > same; depth--)
+            tg_buf_putc(b, '}');
+        for (size_t k = depth; k < nc; k++) {
+            if (!first[k])
+                tg_buf_putc(b, ',');
+            first[k] = false;
+            tg_json_str(b, comp[k], clen[k], NULL);
+            tg_buf_putc(b, ':');
+            if (k + 1 < nc) {
+                tg_buf_putc(b, '{');
+                open[k] = comp[k];
+                open_len[k] = clen[k];
+                first[k + 1] = true;
+                depth = k + 1;
+            }
+        }
+        if (v.type == TG_JSTRING) {
+            tg_buf_putc(b, '"');
+            tg_buf_append(b, v.p, v.n);
+            tg_buf_putc(b, '"');
+        } else {
+            tg_buf_append(b, v.p, v.n);
+        }
+    }
+    for (; depth > 0; depth--)
+        tg_buf_putc(b, '}');
+    tg_buf_putc(b, '}');
+}
+
+void tg_out_render(const struct tg_out *o, struct tg_record *r, struct tg_buf *b)
+{
     switch (o->fmt) {
     case TG_OUT_NDJSON:
-        fwrite(r->line.p, 1, r->line.len, o->f);
-        fputc('\n', o->f);
+        if (o->ncols)
+            tg_out_project(o, r, b);
+        else
+            tg_buf_append(b, r->line.p, r->line.len);
+        tg_buf_putc(b, '\n');
         return;
-    case TG_OUT_CSV:
-        for (size_t i = 0; tg_csv_cols[i]; i++) {
+    case TG_OUT_CSV: {
+        size_t n = o->ncols;
+        for (size_t i = 0; n ? i < n : tg_csv_cols[i] != NULL; i++) {
             if (i)
                 tg_buf_putc(b, ',');
-            tg_csv_cell(b, tg_record_field(r, tg_csv_cols[i]));
+            tg_csv_cell(b, n ? tg_out_col(o, r, i) : tg_record_field(r, tg_csv_cols[i]));
         }
         tg_buf_puts(b, "\r\n");
-        break;
+        return;
+    }
     case TG_OUT_TABLE: {
         int used = 0;
+        char ts[21];
+        if (o->ncols) {
+            for (size_t i = 0; i < o->ncols; i++) {
+                bool time = strcmp(o->col_path[i], "@timestamp") == 0;
+                const char *v = tg_out_col(o, r, i);
+                if (time)
+                    v = tg_table_time(v, ts);
+                int w = time ? 20 : 16;
+                if (i + 1 < o->ncols) {
+                    tg_table_cell(b, v, w, true);
+                    tg_buf_putc(b, ' ');
+                    used += w + 1;
+                } else {
+                    tg_table_cell(b, v, o->width - used > 20 ? o->width - used : 20, false);
+                }
+            }
+            tg_buf_putc(b, '\n');
+            return;
+        }
         for (size_t i = 0; i < TG_TABLE_NCOLS; i++) {
             const char *v;
             if (tg_table_cols[i].field) {
@@ -652,34 +829,43 @@ void tg_out_record(struct tg_out *o, struct tg_record *r)
             } else {
                 v = tg_record_field(r, "process.command_line");
                 if (!v)
-                    v = tg_record_field(r, "db.statement");
+                    v = tg_record_field(r, "trailguard.db.statement");
                 if (!v)
                     v = tg_record_field(r, "event.original");
             }
-            char ts[21];
-            if (i == 0 && v && strlen(v) >= 19) { /* to the second; the full time is in ndjson */
-                memcpy(ts, v, 19);
-                memcpy(ts + 19, "Z", 2);
-                v = ts;
-            }
+            if (i == 0)
+                v = tg_table_time(v, ts);
             int w = tg_table_cols[i].width;
             if (w) {
-                tg_cell(b, v, w, true);
+                tg_table_cell(b, v, w, true);
                 tg_buf_putc(b, ' ');
                 used += w + 1;
             } else {
-                tg_cell(b, v, o->width - used > 20 ? o->width - used : 20, false);
+                tg_table_cell(b, v, o->width - used > 20 ? o->width - used : 20, false);
             }
         }
         tg_buf_putc(b, '\n');
-        break;
+        return;
     }
     }
-    fwrite(b->data, 1, b->len, o->f);
+}
+
+void tg_out_record(struct tg_out *o, struct tg_record *r)
+{
+    o->line.len = 0;
+    tg_out_render(o, r, &o->line);
+    fwrite(o->line.data, 1, o->line.len, o->f);
 }
 
 void tg_out_end(struct tg_out *o)
 {
     fflush(o->f);
     tg_buf_free(&o->line);
+    for (size_t i = 0; i < o->ncols; i++)
+        free((char *)o->col_name[i]);
+    free(o->col_name);
+    free(o->col_path);
+    free(o->col_idx);
+    free(o->col_order);
+    o->ncols = 0;
 }

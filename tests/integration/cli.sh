@@ -19,6 +19,12 @@ check "help ingest shows usage" grep -q 'usage: trailguard ingest' "$TG_TMP/out"
 check_eq "ingest --help exits 0" 0 "$(run ingest --help)"
 check_eq "help config exits 0" 0 "$(run help config)"
 check "help config documents [collector] spool_dir" grep -q 'spool_dir' "$TG_TMP/out"
+check_eq "help config SECTION exits 0" 0 "$(run help config input.relp)"
+check "... and shows only that section" sh -c "grep -q '^\[input.relp\]' '$TG_TMP/out' &&
+    [ \$(grep -c '^\[' '$TG_TMP/out') -eq 1 ]"
+check_eq "help config with an unknown section exits 2" 2 "$(run help config input.smtp)"
+check "... naming it" grep -q "unknown section 'input.smtp'" "$TG_TMP/err"
+check_eq "help --man 3 exits 2" 2 "$(run help --man 3)"
 check_eq "ingest with an unknown option exits 2" 2 "$(run ingest --bogus)"
 check_eq "ingest with a bad --format exits 2" 2 "$(run ingest --format xml /dev/null)"
 

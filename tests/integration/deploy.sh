@@ -1,7 +1,11 @@
 #!/bin/bash
 # deploy.sh - the files in deploy/ are valid for the tools that read them:
 # rsyslogd -N1 accepts the rsyslog snippets (alone and inside Debian's
-# rsyslog.conf) and rejects a typo; systemd-analyze verify accepts the unit;
+# rsyslog.conf) and rejects a typo; `make install DESTDIR=` installs the
+# binary where the installed unit runs it, the unit (systemd-analyze verify
+# accepts it, its man: Documentation resolving), the manual pages (man -l
+# renders them without warnings), the bash completion (it completes) and
+# the example configuration (never over an edited one);
 # trailguard.conf documents every key of `trailguard help config` and no
 # unknown one (demo.conf too); the example policy snapshot is what
 # cvtsudoers makes of its source and loads; export-policy-snapshot.sh builds
@@ -34,13 +38,44 @@ else
     skip "rsyslogd not installed: rsyslog snippets not validated"
 fi
 
-# --- systemd unit (ExecStart pointed at the built binary, which verify requires)
+# --- make install (DESTDIR): what it puts where, and the installed files work
+R=$TG_TMP/root
+if make -s -C "$TG_BUILDDIR" install DESTDIR="$R" >"$TG_TMP/install.out" 2>&1; then
+    ok "make install DESTDIR=... exits 0"
+else
+    not_ok "make install DESTDIR=... exits 0"
+    tail -20 "$TG_TMP/install.out" | sed 's/^/# /'
+fi
+unit=$(find "$R" -name trailguard.service -path '*/systemd/system/*' | head -1)
+man1=$(find "$R" -name trailguard.1 -path '*/man1/*' | head -1)
+man5=$(find "$R" -name trailguard.conf.5 -path '*/man5/*' | head -1)
+comp=$(find "$R" -path '*/bash-completion/completions/trailguard' | head -1)
+conf=$(find "$R" -path '*/trailguard/trailguard.conf' | head -1)
+check "installed: the unit, both manual pages, the completion and the configuration"     test -n "$unit" -a -n "$man1" -a -n "$man5" -a -n "$comp" -a -n "$conf"
+exe=$(sed -n 's/^ExecStart=\([^ ]*\) serve -c \(.*\)$/\1/p' "$unit")
+cfg=$(sed -n 's/^ExecStart=[^ ]* serve -c \(.*\)$/\1/p' "$unit")
+check "the unit runs the binary where make install put it" test -x "$R$exe"
+check "... with the configuration where make install put it" test -f "$R$cfg"
+check_eq "the configuration is the documented example" "" "$(cmp "$D/trailguard.conf" "$R$cfg" 2>&1)"
+check "the unit is Type=notify" grep -qx 'Type=notify' "$unit"
+check "the unit checks the configuration before starting" grep -qx "ExecStartPre=$exe check -c $cfg" "$unit"
+check "... and before reloading, then sends SIGHUP" sh -c \
+    "grep '^ExecReload=' '$unit' | head -1 | grep -qx 'ExecReload=$exe check -c $cfg' &&
+     grep '^ExecReload=' '$unit' | tail -1 | grep -qx 'ExecReload=/bin/kill -HUP \$MAINPID'"
+doc=$(sed -n 's|^Documentation=.* file:\([^ ]*\).*|\1|p' "$unit")
+check "Documentation=file: names the installed README" test -f "$R$doc"
 if command -v systemd-analyze >/dev/null && systemd-analyze --version >/dev/null 2>&1; then
-    sed "s|/usr/bin/trailguard|$TG_BIN|" "$D/trailguard.service" >"$TG_TMP/trailguard.service"
-    systemd-analyze verify --man=no "$TG_TMP/trailguard.service" >"$TG_TMP/verify.out" 2>&1
+    # the installed unit, its paths under the staging root (as verify needs the
+    # binary to exist); --man=yes runs man on each Documentation=man: entry
+    prefix=${exe%/bin/trailguard}
+    sed "s|$prefix/|$R$prefix/|g" "$unit" >"$TG_TMP/trailguard.service"
+    MANPATH=$(dirname "$(dirname "$man1")") systemd-analyze verify --man=yes \
+        "$TG_TMP/trailguard.service" >"$TG_TMP/verify.out" 2>&1
     rc=$?
-    if [ $rc -eq 0 ] && [ ! -s "$TG_TMP/verify.out" ]; then ok "systemd-analyze verify trailguard.service"; else
-        not_ok "systemd-analyze verify trailguard.service"
+    if [ $rc -eq 0 ] && [ ! -s "$TG_TMP/verify.out" ]; then
+        ok "systemd-analyze verify the installed unit (its man: Documentation resolves)"
+    else
+        not_ok "systemd-analyze verify the installed unit (its man: Documentation resolves)"
         sed 's/^/# /' "$TG_TMP/verify.out"
     fi
 else
@@ -48,8 +83,46 @@ else
 fi
 for k in 'ProtectSystem=strict' 'NoNewPrivileges=yes' 'CapabilityBoundingSet=$' 'User=trailguard' \
     'ReadWritePaths=/var/lib/trailguard/spool /var/lib/trailguard/events'; do
-    check "unit sets ${k%\$}" grep -q "^$k" "$D/trailguard.service"
+    check "unit sets ${k%\$}" grep -q "^$k" "$unit"
 done
+if command -v man >/dev/null; then
+    for page in "$man1" "$man5"; do
+        LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l "$page" >"$TG_TMP/page.txt" 2>"$TG_TMP/page.err"
+        check "man -l renders $(basename "$page") without warnings" \
+            sh -c "[ -s '$TG_TMP/page.txt' ] && [ ! -s '$TG_TMP/page.err' ]"
+        sed 's/^/# /' "$TG_TMP/page.err" | head -5
+        cp "$TG_TMP/page.txt" "$TG_TMP/$(basename "$page").txt"
+    done
+    missing=""
+    for c in $("$TG_BIN" --help | awk '/^commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }'); do
+        grep -q "trailguard $c" "$TG_TMP/trailguard.1.txt" || missing="$missing $c"
+    done
+    check_eq "trailguard(1) has every command's help" "" "$missing"
+    missing=""
+    for k in $("$TG_BIN" help config | awk '/^  [a-z_]+ +(string|integer|size|boolean|choice|host:port) /{ print $1 }'); do
+        grep -q "^ *$k = " "$TG_TMP/trailguard.conf.5.txt" || missing="$missing $k"
+    done
+    check_eq "trailguard.conf(5) has every key of help config" "" "$missing"
+else
+    skip "man not installed: manual pages not rendered"
+fi
+# complete WORDS...: what the installed completion offers for the last word
+complete_words() {
+    bash --norc --noprofile -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1));
+        _trailguard; printf "%s\n" "${COMPREPLY[@]}"' _ "$comp" "$@" | sort | tr '\n' ' '
+}
+check "the completion script loads in bash" bash --norc --noprofile -c ". '$comp' && complete -p trailguard"
+check_eq "... completes a command" "serve " "$(complete_words trailguard ser)"
+check_eq "... a command's options" "--check --config " "$(complete_words trailguard serve --c)"
+check_eq "... an option's values" "csv ndjson table " "$(complete_words trailguard query /x --format '')"
+check_eq "... a subcommand" "check history lint " "$(complete_words trailguard policy '')"
+check_eq "... the configuration sections" "input.file input.relp " "$(complete_words trailguard help config in)"
+echo "; edited" >>"$R$cfg"
+make -s -C "$TG_BUILDDIR" install DESTDIR="$R" >/dev/null 2>&1
+check "make install again keeps an edited configuration" grep -q '^; edited' "$R$cfg"
+make -s -C "$TG_BUILDDIR" uninstall DESTDIR="$R" >/dev/null 2>&1
+check "make uninstall removes the binary, keeps the edited configuration" \
+    sh -c "[ ! -e '$R$exe' ] && grep -q '^; edited' '$R$cfg'"
 
 # --- configuration files against the binary's own reference
 "$TG_BIN" help config >"$TG_TMP/ref.txt"

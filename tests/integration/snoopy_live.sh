@@ -40,7 +40,7 @@ check_eq "user and effective user are root (uid 0)" '"root" "0" "root" "0"' \
     "$(ev /bin/echo | jq -r '[.user.name, .user.id, .user.effective.name, .user.effective.id] | map(tojson) | join(" ")')"
 check_eq "working directory with a space" "\"$D/work dir\"" "$(ev /bin/echo | jq -c .process.working_directory)"
 check_eq "action exec, status ok" '"exec" "ok"' "$(ev /bin/echo | jq -r '[.event.action, .trailguard.parse.status] | map(tojson) | join(" ")')"
-check_eq "no tty: the field is absent" null "$(ev /bin/echo | jq -c .process.tty)"
+check_eq "no tty: the field is absent" null "$(ev /bin/echo | jq -c .trailguard.process.tty)"
 check_eq "the session leader pid is a number" '"number"' "$(ev /bin/echo | jq -c '.process.session_leader.pid | type')"
 check_eq "a newline in an argument: one partial event, command line kept whole" '"partial" "/bin/printf %s two\nlines"' \
     "$(ev /bin/printf | jq -r '[.trailguard.parse.status, .process.command_line] | map(tojson) | join(" ")')"

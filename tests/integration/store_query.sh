@@ -31,7 +31,7 @@ compare "--decision not_applicable" '.trailguard.policy.decision == "not_applica
 compare "--user and --decision" '.user.name == "carol" and .trailguard.policy.decision == "deny"' \
     --user carol --decision deny
 compare "--grep over the command line or SQL" \
-    '((.process.command_line // "") | test("^sudo -u")) or ((.db.statement // "") | test("^sudo -u"))' \
+    '((.process.command_line // "") | test("^sudo -u")) or ((.trailguard.db.statement // "") | test("^sudo -u"))' \
     --grep '^sudo -u'
 since=2026-11-24T00:10:00Z until=2026-11-24T00:20:00Z
 # (string order is time order here: these records have whole seconds)

@@ -3,9 +3,10 @@
 for the tamper and fault tests.  It knows store format 2 (sinks/segment.h):
 the chain sidecar's 96-byte header and its member entries ("TGM2", u32
 records, u64 end offset, i64 min/max time, u32 ext length, u32 0, link[32],
-then 4 bytes per record and the ext bytes), and both data files: gzip
-members (.ndjson.gz) and zstd frames (.ndjson.zst, made with the zstd tool,
-with their content size and checksum as the writer makes them).
+then 4 bytes per record and the ext bytes: the member's skip index,
+sinks/skipidx.h, a 12-byte header and a Bloom filter), and both data files:
+gzip members (.ndjson.gz) and zstd frames (.ndjson.zst, made with the zstd
+tool, with their content size and checksum as the writer makes them).
 
 Low-level edits:
   tamper.py members SIDECAR              "index records start end min max" per entry
@@ -43,7 +44,7 @@ def entries(data):
         if pos + size > len(data):
             break
         out.append({"pos": pos, "size": size, "records": recs, "start": start, "end": end,
-                    "min": mn, "max": mx})
+                    "min": mn, "max": mx, "ext": pos + ENTRY + 4 * recs, "ext_len": ext})
         start = end
         pos += size
     return out
@@ -192,6 +193,18 @@ def apply(d, name, seq):
         del s.chain[e["pos"] + ENTRY:e["pos"] + ENTRY + 4]
     elif name == "sidecar-link":
         s.chain[s.ent[1]["pos"] + 40] ^= 1
+    elif name == "index-clear":  # the skip index says "nothing here": hides the member
+        e = s.ent[1]
+        s.chain[e["ext"] + 12:e["ext"] + e["ext_len"]] = bytes(e["ext_len"] - 12)
+    elif name == "index-fill":  # the skip index says "everything here"
+        e = s.ent[1]
+        s.chain[e["ext"] + 12:e["ext"] + e["ext_len"]] = b"\xff" * (e["ext_len"] - 12)
+    elif name == "index-version":  # an index of a version readers do not know
+        s.chain[s.ent[1]["ext"]] = 99
+    elif name == "index-drop":  # the entry without its index (as before issue 13)
+        e = s.ent[1]
+        struct.pack_into("<I", s.chain, e["pos"] + 32, 0)
+        del s.chain[e["ext"]:e["ext"] + e["ext_len"]]
     elif name == "crash-torn-member":  # a member cut short after the last entry
         blob = s.pack(s.records(0)[:3])
         s.data += blob[:len(blob) // 2]

@@ -214,7 +214,7 @@ static void test_unknown_key_lists_valid_keys(void **state)
 {
     expect_error("[collector]\nbogus = 1\n",
                  "valid keys here: spool_dir, workers, fsync, fsync_interval_ms, dedup_window, "
-                 "metrics_listen, spool_max_bytes, queue_max_bytes, silence_seconds\n");
+                 "metrics_listen, spool_max_bytes, queue_max_bytes, silence_seconds, sink_failing_seconds\n");
     expect_error("[input.t]\nbogus = 1\n", "valid keys here: listen, tls, lib.*\n");
 }
 
@@ -274,6 +274,56 @@ static void test_unusable_files(void **state)
     expect_file_error("/proc/self/mem", "/proc/self/mem:1: cannot read the file");
 }
 
+/* `trailguard check`'s load: the configuration is kept despite problems, a
+ * refused value reads as unset, and every key knows its line. */
+static void test_load_all_keeps_the_config(void **state)
+{
+    char path[] = "/tmp/tg-test-config.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    static const char text[] = "[collector]\nworkers = many\nspool_dir = /tmp/s\n"
+                               "[input.relp.a]\nlisten = nohost\ntls = on\n";
+    assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+    close(fd);
+    fflush(stderr);
+    int saved = dup(2);
+    FILE *tmp = tmpfile();
+    dup2(fileno(tmp), 2);
+    struct tg_config *cfg = NULL;
+    int nerr = 0;
+    size_t ndefs;
+    const struct tg_section_def *const *defs = tg_registry_sections(&ndefs);
+    int rc = tg_config_load_all(path, defs, ndefs, &cfg, &nerr);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    fclose(tmp);
+    unlink(path);
+    assert_int_equal(rc, 0);
+    assert_non_null(cfg);
+    assert_true(nerr >= 2); /* workers, listen (and the tls check) */
+    const struct tg_section *col = NULL, *relp = NULL;
+    for (size_t i = 0; i < cfg->n; i++) {
+        if (strcmp(cfg->sections[i].def->name, "collector") == 0)
+            col = &cfg->sections[i];
+        if (strcmp(cfg->sections[i].def->name, "input.relp") == 0)
+            relp = &cfg->sections[i];
+    }
+    assert_non_null(col);
+    assert_non_null(relp);
+    assert_int_equal(col->errors, 1);
+    assert_string_equal(tg_config_str(col, "spool_dir"), "/tmp/s");
+    assert_int_equal(tg_config_line(col, "spool_dir"), 3);
+    assert_int_equal(tg_config_line(col, "workers"), 2);
+    assert_int_equal(tg_config_line(col, "metrics_listen"), 1); /* unset: the header */
+    assert_null(tg_config_str(relp, "listen"));                 /* refused: not the default */
+    assert_true(tg_config_bool(relp, "tls"));
+    assert_int_equal(tg_config_line(relp, "listen"), 5);
+    char label[64];
+    assert_string_equal(tg_config_section_label(relp, label, sizeof(label)), "input.relp.a");
+    tg_config_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +334,7 @@ int main(void)
         cmocka_unit_test(test_check_errors_at_the_key_line),
         cmocka_unit_test(test_file_format_choices),
         cmocka_unit_test(test_unusable_files),
+        cmocka_unit_test(test_load_all_keeps_the_config),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

@@ -4,7 +4,8 @@
  * at the limit; stream records framed, salted with the stream's identity and
  * offset (identical lines stay distinct, the same line at the same place of
  * the same file is the same), the resume offset before what is still held;
- * messages cut at the source's limit and unsalted; and a record replayed
+ * messages cut at the source's limit and unsalted; records and bytes counted
+ * once, in the source's /metrics row when it has one; and a record replayed
  * from the spool becoming the very event it was when it arrived.
  */
 #include <setjmp.h>
@@ -22,6 +23,7 @@
 #include "core/errors.h"
 #include "core/internal_rec.h"
 #include "core/mem.h"
+#include "core/metrics.h"
 #include "core/pipeline.h"
 #include "core/spool.h"
 #include "ingest/in_internal.h"
@@ -285,6 +287,58 @@ static void test_message_limit(void **state)
     cap_reset();
 }
 
+/* The value of the sample `name` in the rendered /metrics, or -1. */
+static long long metric(const char *name)
+{
+    struct tg_buf m = TG_BUF_INIT;
+    tg_metrics_render(NULL, &m);
+    const char *at = strstr(tg_buf_cstr(&m), name);
+    long long v = at ? strtoll(at + strlen(name), NULL, 10) : -1;
+    tg_buf_free(&m);
+    return v;
+}
+
+static void test_counted_once(void **state)
+{
+    /* a source's records and bytes are counted once, by the intake, in its
+     * row of /metrics when it names one; its stats are its own, the row
+     * goes on across a restart of the same input */
+    struct rig r = {0};
+    cap_reset();
+    rig_start(&r, NULL, false);
+    struct tg_intake_src_conf c = {
+        .ops = &tg_in_relp, .max_record = 8, .metrics_label = "input.relp.unit"};
+    struct tg_intake_src *s = tg_intake_src_new(r.in, &c);
+    assert_int_equal(tg_intake_message(s, TG_STR_NULL, "hello", 5, 0), 0);
+    assert_int_equal(tg_intake_message(s, TG_STR_NULL, "123456789", 9, 0), 0); /* cut at 8 */
+    struct tg_intake_stats st;
+    tg_intake_src_stats(s, &st);
+    assert_int_equal(st.records, 2);
+    assert_int_equal(st.bytes, 13);
+    assert_int_equal(metric("trailguard_input_records_total{input=\"input.relp.unit\"} "), 2);
+    assert_int_equal(metric("trailguard_input_bytes_total{input=\"input.relp.unit\"} "), 13);
+    tg_intake_src_free(s);
+    s = tg_intake_src_new(r.in, &c); /* the same input again */
+    struct tg_intake_src *plain =
+        tg_intake_src_new(r.in, &(struct tg_intake_src_conf){.ops = &tg_in_file});
+    assert_int_equal(tg_intake_message(s, TG_STR_NULL, "abc", 3, 0), 0);
+    feed(plain, "7.0", "one\ntwo\n", 64);
+    tg_intake_src_stats(s, &st);
+    assert_int_equal(st.records, 1);
+    assert_int_equal(st.bytes, 3);
+    assert_int_equal(metric("trailguard_input_records_total{input=\"input.relp.unit\"} "), 3);
+    assert_int_equal(metric("trailguard_input_bytes_total{input=\"input.relp.unit\"} "), 16);
+    tg_intake_src_stats(plain, &st); /* no row: counted in the source alone */
+    assert_int_equal(st.records, 2);
+    assert_int_equal(st.bytes, 6);
+    assert_int_equal(metric("input=\"input.file\"} "), -1);
+    tg_intake_src_free(plain);
+    tg_intake_src_free(s);
+    rig_stop(&r);
+    assert_int_equal(cap.n, 5);
+    cap_reset();
+}
+
 static char tmpdir[64];
 
 static void test_replay_same_event(void **state)
@@ -378,7 +432,8 @@ static void test_internal_source(void **state)
     assert_false(cap.wanted[1]);
     assert_string_equal(cap.type[0], "internal");
     const char *j = cap.json[0];
-    assert_non_null(strstr(j, "\"kind\":\"event\",\"dataset\":\"trailguard.health\""));
+    assert_non_null(strstr(
+        j, "\"kind\":\"event\",\"module\":\"trailguard\",\"dataset\":\"trailguard.health\""));
     assert_non_null(strstr(j, "\"action\":\"silence\""));
     assert_non_null(strstr(j, "\"message\":\"Host h1 went silent.\""));
     assert_non_null(strstr(j, "\"trailguard\":{\"health\":{\"host\":\"h1\",\"seconds\":600.0},"
@@ -408,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_same_place_same_id),
         cmocka_unit_test(test_resume_offset),
         cmocka_unit_test(test_message_limit),
+        cmocka_unit_test(test_counted_once),
         cmocka_unit_test(test_replay_same_event),
         cmocka_unit_test(test_internal_source),
         cmocka_unit_test(test_source_codes_unique),

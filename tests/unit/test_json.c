@@ -134,6 +134,40 @@ static void test_lazy_objects(void **state)
     tg_buf_free(&b);
 }
 
+/* A raw object's members join fields of our own in one object. */
+static void test_raw_members(void **state)
+{
+    const struct {
+        const char *raw, *want;
+    } cases[] = {
+        {"{\"a\":1,\"b\":\"x\"}", "{\"o\":{\"mine\":\"m\",\"a\":1,\"b\":\"x\"}}"},
+        {"{}", "{\"o\":{\"mine\":\"m\"}}"},
+        {NULL, "{\"o\":{\"mine\":\"m\"}}"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct tg_buf b = TG_BUF_INIT;
+        struct tg_jw w;
+        tg_jw_begin(&w, &b);
+        tg_jw_open(&w, "o");
+        tg_jw_cstr(&w, "mine", "m");
+        tg_jw_members(&w, cases[i].raw ? tg_str_c(cases[i].raw) : TG_STR_NULL);
+        tg_jw_close(&w);
+        tg_jw_end(&w);
+        assert_string_equal(tg_buf_cstr(&b), cases[i].want);
+        tg_buf_free(&b);
+    }
+    /* alone in a lazily opened object: the object appears */
+    struct tg_buf b = TG_BUF_INIT;
+    struct tg_jw w;
+    tg_jw_begin(&w, &b);
+    tg_jw_open(&w, "o");
+    tg_jw_members(&w, tg_str_c("{\"a\":true}"));
+    tg_jw_close(&w);
+    tg_jw_end(&w);
+    assert_string_equal(tg_buf_cstr(&b), "{\"o\":{\"a\":true}}");
+    tg_buf_free(&b);
+}
+
 static void test_time_format(void **state)
 {
     char out[32];
@@ -196,6 +230,7 @@ int main(void)
         cmocka_unit_test(test_invalid_utf8_replaced),
         cmocka_unit_test(test_random_bytes_always_valid_json),
         cmocka_unit_test(test_lazy_objects),
+        cmocka_unit_test(test_raw_members),
         cmocka_unit_test(test_time_format),
         cmocka_unit_test(test_event_serialization),
     };

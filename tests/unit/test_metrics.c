@@ -153,12 +153,45 @@ static void test_http_with_refresh(void **state)
     tg_metrics_stop(m);
 }
 
+/* Inputs registered once and counted under their label (escaped); an
+ * optional gauge appears only once set; the build info is one sample. */
+static void test_inputs_optional_build_info(void **state)
+{
+    struct tg_input_counters *a = tg_metrics_input("input.relp.\"x\"", 0);
+    assert_non_null(a);
+    assert_ptr_equal(tg_metrics_input("input.relp.\"x\"", 0), a); /* the same entry again */
+    tg_metrics_input_add(a, 100);
+    tg_metrics_input_add(a, 20);
+    tg_metrics_input_add(NULL, 5); /* an input past the table: nothing, no crash */
+    struct tg_buf b = TG_BUF_INIT;
+    tg_metrics_render(NULL, &b);
+    const char *t = tg_buf_cstr(&b);
+    assert_non_null(
+        strstr(t, "trailguard_input_records_total{input=\"input.relp.\\\"x\\\"\"} 2\n"));
+    assert_non_null(
+        strstr(t, "trailguard_input_bytes_total{input=\"input.relp.\\\"x\\\"\"} 120\n"));
+    assert_null(strstr(t, "input_sessions")); /* no listening input */
+    assert_null(strstr(t, "store_head_age_seconds"));
+    assert_int_equal(occurrences(t, "trailguard_build_info{version=\""), 1);
+    tg_metrics_set(TG_G_STORE_HEAD_AGE, 7);
+    b.len = 0;
+    tg_metrics_render(NULL, &b);
+    assert_non_null(
+        strstr(tg_buf_cstr(&b), "trailguard_store_head_age_seconds{sink=\"file\"} 7\n"));
+    tg_metrics_unset(TG_G_STORE_HEAD_AGE);
+    b.len = 0;
+    tg_metrics_render(NULL, &b);
+    assert_null(strstr(tg_buf_cstr(&b), "store_head_age_seconds"));
+    tg_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_count_and_render),
         cmocka_unit_test(test_bad_listen_address),
         cmocka_unit_test(test_http_with_refresh),
+        cmocka_unit_test(test_inputs_optional_build_info),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

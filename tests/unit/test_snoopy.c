@@ -306,6 +306,40 @@ static void test_pid_from_syslog_procid(void **state)
     tg_snoopy_free(withpid);
 }
 
+/* process.args: the command line split at single spaces, as snoopy joined
+ * the argv (an argument that held a space is two words; empty arguments are
+ * empty words); nothing for a record without a command line. */
+static void test_args_from_cmdline(void **state)
+{
+    static const struct {
+        const char *rec;
+        size_t n;
+        const char *args[5];
+    } cases[] = {
+        {"[uid:0 sid:1 tty:(none) cwd:/ filename:/usr/bin/ls]: ls -la /tmp",
+         3,
+         {"ls", "-la", "/tmp"}},
+        {"[uid:0 sid:1 tty:(none) cwd:/ filename:/bin/echo]: /bin/echo  x ",
+         4,
+         {"/bin/echo", "", "x", ""}},
+        {"[uid:0 sid:1 tty:(none) cwd:/ filename:/bin/true]: /bin/true", 1, {"/bin/true"}},
+        {"[uid:0 sid:1 tty:(none) cwd:/ filename:/bin/true]: ", 0, {NULL}},
+    };
+    struct tg_snoopy_fmt *f;
+    char *err = NULL;
+    assert_int_equal(tg_snoopy_compile(TG_SNOOPY_FMT_UPSTREAM, &f, &err), 0);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct tg_event *ev = tg_event_new(cases[i].rec, strlen(cases[i].rec), NULL, tg_time_now());
+        const struct tg_snoopy_fmt *one[1] = {f};
+        assert_int_equal(tg_snoopy_parse(one, 1, ev, ev->original), 0);
+        assert_int_equal(ev->nargs, cases[i].n);
+        for (size_t k = 0; k < cases[i].n; k++)
+            assert_true(tg_str_eq(ev->args[k], cases[i].args[k]));
+        tg_event_free(ev);
+    }
+    tg_snoopy_free(f);
+}
+
 static void test_scan_timestamps(void **state)
 {
     int rc;
@@ -331,6 +365,7 @@ int main(void)
         cmocka_unit_test(test_scan_login_and_real_user),
         cmocka_unit_test(test_scan_unresolvable_users),
         cmocka_unit_test(test_pid_from_syslog_procid),
+        cmocka_unit_test(test_args_from_cmdline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
