@@ -170,15 +170,15 @@ struct tg_event {
     /* pipeline bookkeeping (not serialized) */
     const struct tg_parse_ctx *parser; /* how to parse it (the intake sets it); NULL: default */
     uint64_t spool_seq;                /* position in the spool, 0 when not spooled */
-    bool truncated;        /* the source cut the record (size limit): parse marks it partial */
-    struct tg_str id_salt; /* the record's position in its source (file identity and offset),
-                              part of event.id, so equal lines at different places stay
-                              distinct; arena */
-    bool duplicate;        /* dropped by dedup: not written to sinks */
-    bool filtered;         /* dropped by a [filter] rule: not written to sinks, still
-                              confirmed (core/sieve.h) */
-    uint8_t sinks_done;    /* replayed: bit i set = sink i confirmed it in an earlier run */
-    struct tg_buf json;    /* the serialized event, without the trailing newline */
+    bool truncated;             /* the source cut the record (size limit): parse marks it partial */
+    struct tg_str id_salt;      /* the record's position in its source (file identity and offset),
+                                   part of event.id, so equal lines at different places stay
+                                   distinct; arena */
+    bool duplicate;             /* dropped by dedup: not written to sinks */
+    bool filtered;              /* dropped by a [filter] rule: not written to sinks, still
+                                   confirmed (core/sieve.h) */
+    uint8_t sinks_done;         /* replayed: bit i set = sink i confirmed it in an earlier run */
+    struct tg_buf json;         /* the serialized event, without the trailing newline */
     struct tg_event_pool *pool; /* the memory it lives in, or NULL: its own (the heap) */
 };
 

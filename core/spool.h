@@ -155,7 +155,7 @@ struct tg_spool_stats {
     uint64_t bytes, segments;      /* current */
     uint64_t mapped; /* bytes of its files mapped now (the active segment's unreleased part,
                         the ack bitmaps): they count in the process's resident size */
-    bool full;                     /* an append is waiting for room now (spool_max_bytes) */
+    bool full;       /* an append is waiting for room now (spool_max_bytes) */
 };
 
 struct tg_spool;

@@ -51,10 +51,9 @@ struct tg_intake_src {
     enum tg_format format;
     struct tg_source *batch;
     uint64_t last_seq; /* its last spooled record */
-    /* records and bytes: its row of /metrics, or `own` when it has none;
-     * base: the row's counts when this source began */
+    /* records and bytes: its own (its stats), and its row of /metrics,
+     * which several sources may share (the engines of a RELP listener) */
     struct tg_input_counters own, *count;
-    uint64_t base_records, base_bytes;
     atomic_uint_fast64_t truncated, skipped, spool_retries;
     struct tg_intake_src *next;
 };
@@ -217,7 +216,8 @@ static int tg_intake_store(struct tg_intake_src *s, struct tg_str peer, struct t
     }
     if (done_sink < TG_SPOOL_MAX_SINKS)
         done = 1u << done_sink;
-    tg_metrics_input_add(s->count, n);
+    tg_metrics_input_add(&s->own, n);
+    tg_metrics_input_add(s->count, n); /* NULL: no row */
     if (cut)
         atomic_fetch_add(&s->truncated, 1);
     if (!(flags & TG_INTAKE_LATER))
@@ -251,10 +251,6 @@ struct tg_intake_src *tg_intake_src_new(struct tg_intake *in, const struct tg_in
                                                                           : TG_RECORD_MAX;
     s->format = c->format;
     s->count = c->metrics_label ? tg_metrics_input(c->metrics_label, c->metrics_port) : NULL;
-    if (!s->count)
-        s->count = &s->own;
-    s->base_records = atomic_load(&s->count->records);
-    s->base_bytes = atomic_load(&s->count->bytes);
     s->batch = tg_pipeline_source(in->pipe);
     pthread_mutex_lock(&in->mu);
     s->next = in->srcs;
@@ -308,8 +304,8 @@ int tg_intake_sync(struct tg_intake_src *s)
 
 void tg_intake_src_stats(const struct tg_intake_src *s, struct tg_intake_stats *st)
 {
-    st->records = atomic_load(&s->count->records) - s->base_records;
-    st->bytes = atomic_load(&s->count->bytes) - s->base_bytes;
+    st->records = atomic_load(&s->own.records);
+    st->bytes = atomic_load(&s->own.bytes);
     st->truncated = atomic_load(&s->truncated);
     st->skipped = atomic_load(&s->skipped);
     st->spool_retries = atomic_load(&s->spool_retries);

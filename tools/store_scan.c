@@ -47,9 +47,9 @@ struct tg_segref {
     char *dpath;
     enum tg_seg_kind kind; /* of the data file */
     int jobs;              /* in the ring */
-    bool dispatching; /* the main thread may add more */
-    bool damaged;     /* a job failed: the rest of it is dropped */
-    uint64_t records; /* read from it so far (for the report) */
+    bool dispatching;      /* the main thread may add more */
+    bool damaged;          /* a job failed: the rest of it is dropped */
+    uint64_t records;      /* read from it so far (for the report) */
 };
 
 enum tg_job_state { TG_JOB_FREE = 0, TG_JOB_QUEUED, TG_JOB_TAKEN, TG_JOB_DONE };

@@ -214,7 +214,8 @@ static void test_unknown_key_lists_valid_keys(void **state)
 {
     expect_error("[collector]\nbogus = 1\n",
                  "valid keys here: spool_dir, workers, fsync, fsync_interval_ms, dedup_window, "
-                 "metrics_listen, spool_max_bytes, queue_max_bytes, silence_seconds, sink_failing_seconds\n");
+                 "metrics_listen, spool_max_bytes, queue_max_bytes, silence_seconds, "
+                 "sink_failing_seconds\n");
     expect_error("[input.t]\nbogus = 1\n", "valid keys here: listen, tls, lib.*\n");
 }
 
