@@ -33,31 +33,47 @@
 
 #include "core/event.h"
 
-/* The built-in rules: name, pattern, what it masks; NULL-terminated. */
+/* The built-in rules: name, pattern, its literals (need, below), what it
+ * masks; NULL-terminated. */
 struct tg_mask_builtin {
-    const char *name, *pattern, *doc;
+    const char *name, *pattern, *need, *doc;
 };
 extern const struct tg_mask_builtin tg_mask_builtins[];
 
 #define TG_MASK_TOKEN "****"
 
-struct tg_mask_rule;
+#define TG_MASK_MAX_RULES 256 /* rules of one tg_mask_event call; more are not applied */
 
-/* Compile `pattern` as rule `name` (copied).  0, or TG_EINVAL with *err
- * (caller frees) giving PCRE2's message and the offset.  Main thread. */
-int tg_mask_rule_new(const char *name, const char *pattern, struct tg_mask_rule **out, char **err);
+struct tg_mask_rule;
+struct tg_mask_gate;
+
+/* Compile `pattern` as rule `name` (copied).  need: NULL, or literals
+ * "lit|lit|..." one of which (caselessly) is in every match of the pattern,
+ * which lets the gate skip the rule on texts without any.  0, or TG_EINVAL
+ * with *err (caller frees) giving PCRE2's message and the offset.  Main
+ * thread. */
+int tg_mask_rule_new(const char *name, const char *pattern, const char *need,
+                     struct tg_mask_rule **out, char **err);
 void tg_mask_rule_free(struct tg_mask_rule *r);
 const char *tg_mask_rule_name(const struct tg_mask_rule *r);
+
+/* The gate of rules[0..n): one scan of a text tells which of them may
+ * match there.  Built once (main thread), then read-only. */
+struct tg_mask_gate *tg_mask_gate_new(struct tg_mask_rule *const *rules, size_t n);
+void tg_mask_gate_free(struct tg_mask_gate *g);
 
 /*
  * Apply rules[i] for which on[i] is true to ev's texts (above); hit[i] is
  * set for each rule that masked something.  When something was masked,
  * sets ev->hash (over the record as received: key NULL SHA-256, else
  * HMAC-SHA-256 with key[0..keylen)) and ev->mask_data, and returns true.
- * Replaced texts live in the event's arena.  Worker thread.
+ * Replaced texts live in the event's arena.  gate: tg_mask_gate_new of the
+ * same rules, or NULL (every rule that is on scans every text: the same
+ * result, slower).  Worker thread.
  */
-bool tg_mask_event(struct tg_mask_rule *const *rules, const bool *on, size_t n, const uint8_t *key,
-                   size_t keylen, struct tg_event *ev, bool *hit);
+bool tg_mask_event(struct tg_mask_rule *const *rules, const bool *on, size_t n,
+                   const struct tg_mask_gate *gate, const uint8_t *key, size_t keylen,
+                   struct tg_event *ev, bool *hit);
 
 /* Mask one text with one rule: *out is the masked copy in ev's arena and
  * true is returned, or false (nothing matched, *out untouched).  For

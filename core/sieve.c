@@ -149,6 +149,7 @@ struct tg_sieve {
     struct tg_sieve_rule *rules; /* the [filter.NAME] rules, in file order */
     size_t nrules;
     struct tg_mask_rule **masks; /* built-ins, then the mask rules */
+    struct tg_mask_gate *gate;   /* of masks */
     size_t nmasks, nbuiltin;
     atomic_uint_fast64_t *builtin_masked; /* per built-in mask */
     size_t *mask_owner;                   /* per mask: its rule index, or SIZE_MAX (built-in) */
@@ -298,7 +299,8 @@ int tg_sieve_new(const struct tg_config *cfg, struct tg_sieve **out, char **err)
             struct tg_mask_rule *m;
             char name[64];
             snprintf(name, sizeof(name), "secrets.%s", tg_mask_builtins[i].name);
-            rc = tg_mask_rule_new(name, tg_mask_builtins[i].pattern, &m, err);
+            rc = tg_mask_rule_new(name, tg_mask_builtins[i].pattern, tg_mask_builtins[i].need, &m,
+                                  err);
             if (rc == 0)
                 tg_sieve_add_mask(f, m, SIZE_MAX);
         }
@@ -331,13 +333,15 @@ int tg_sieve_new(const struct tg_config *cfg, struct tg_sieve **out, char **err)
         }
         if (r->action == TG_SIEVE_MASK) {
             struct tg_mask_rule *m;
-            rc = tg_mask_rule_new(c->name, c->pattern, &m, err);
+            rc = tg_mask_rule_new(c->name, c->pattern, NULL, &m, err);
             if (rc == 0) {
                 r->mask = f->nmasks;
                 tg_sieve_add_mask(f, m, f->nrules - 1);
             }
         }
     }
+    if (rc == 0 && f->nmasks)
+        f->gate = tg_mask_gate_new(f->masks, f->nmasks);
     if (rc == 0 && stage->hash_key_file)
         rc = tg_sieve_key(f, stage->hash_key_file, err);
     if (rc != 0) {
@@ -355,6 +359,7 @@ void tg_sieve_free(struct tg_sieve *f)
     for (size_t i = 0; i < f->nrules; i++)
         tg_sieve_rule_free(&f->rules[i]);
     free(f->rules);
+    tg_mask_gate_free(f->gate);
     for (size_t i = 0; i < f->nmasks; i++)
         tg_mask_rule_free(f->masks[i]);
     free(f->masks);
@@ -382,8 +387,6 @@ static bool tg_sieve_sampled_in(const struct tg_sieve_rule *r, const struct tg_e
     return h % (uint64_t)r->rate == 0;
 }
 
-#define TG_SIEVE_MAX_MASKS 256
-
 void tg_sieve_event(struct tg_sieve *f, struct tg_event *ev)
 {
     if (!f || ev->dataset == TG_DS_INTERNAL) {
@@ -391,8 +394,8 @@ void tg_sieve_event(struct tg_sieve *f, struct tg_event *ev)
         return;
     }
     struct tg_sieve_rule *decider = NULL;
-    bool on[TG_SIEVE_MAX_MASKS], hit[TG_SIEVE_MAX_MASKS];
-    size_t nm = f->nmasks < TG_SIEVE_MAX_MASKS ? f->nmasks : TG_SIEVE_MAX_MASKS;
+    bool on[TG_MASK_MAX_RULES], hit[TG_MASK_MAX_RULES];
+    size_t nm = f->nmasks < TG_MASK_MAX_RULES ? f->nmasks : TG_MASK_MAX_RULES;
     for (size_t i = 0; i < nm; i++)
         on[i] = f->mask_owner[i] == SIZE_MAX;
     for (size_t i = 0; i < f->nrules; i++) {
@@ -417,7 +420,7 @@ void tg_sieve_event(struct tg_sieve *f, struct tg_event *ev)
             return;
         }
     }
-    if (nm && tg_mask_event(f->masks, on, nm, f->key, f->keylen, ev, hit))
+    if (nm && tg_mask_event(f->masks, on, nm, f->gate, f->key, f->keylen, ev, hit))
         for (size_t i = 0; i < nm; i++)
             if (hit[i])
                 tg_sieve_inc(f->mask_owner[i] == SIZE_MAX ? &f->builtin_masked[i]
