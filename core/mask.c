@@ -181,7 +181,8 @@ struct tg_mask_gate {
     struct tg_mask_lit *lits; /* every gated rule's literals, by their first byte */
     size_t nlit;
     uint32_t from[257];      /* lits[from[c] .. from[c+1]) start with byte c */
-    uint8_t pair[65536 / 8]; /* bit (a << 8 | b): a literal starts with a, b */
+    uint8_t pair[65536 / 8]; /* bit (a << 8 | b): a literal starts with a, b (any case),
+                                or a or b is not ASCII */
 };
 
 static inline unsigned char tg_lower(unsigned char c)
@@ -231,9 +232,14 @@ struct tg_mask_gate *tg_mask_gate_new(struct tg_mask_rule *const *rules, size_t 
             k++;
         g->from[c] = (uint32_t)k;
     }
-    for (size_t k = 0; k < g->nlit; k++) {
-        unsigned v = (unsigned char)g->lits[k].s[0] << 8 | (unsigned char)g->lits[k].s[1];
-        g->pair[v >> 3] |= (uint8_t)(1u << (v & 7));
+    for (unsigned v = 0; v < 65536; v++) { /* a non-ASCII byte stops the scan too */
+        unsigned a = v >> 8, b = v & 255;
+        bool on = a >= 0x80 || b >= 0x80;
+        for (size_t k = g->from[tg_lower((unsigned char)a)];
+             !on && k < g->from[tg_lower((unsigned char)a) + 1]; k++)
+            on = (unsigned char)g->lits[k].s[1] == tg_lower((unsigned char)b);
+        if (on)
+            g->pair[v >> 3] |= (uint8_t)(1u << (v & 7));
     }
     return g;
 }
@@ -258,15 +264,13 @@ static bool tg_mask_gate_open(const struct tg_mask_gate *g, const unsigned char 
         return false;
     if (p[len - 1] >= 0x80)
         return true;
-    unsigned b = tg_lower(p[0]);
     for (size_t i = 0; i + 1 < len; i++) {
-        unsigned a = b;
-        b = tg_lower(p[i + 1]);
-        if ((a | b) >= 0x80)
-            return true;
-        unsigned v = a << 8 | b;
+        unsigned v = (unsigned)p[i] << 8 | p[i + 1];
         if (!(g->pair[v >> 3] & (1u << (v & 7))))
             continue;
+        if ((p[i] | p[i + 1]) >= 0x80)
+            return true;
+        unsigned char a = tg_lower(p[i]);
         for (uint32_t k = g->from[a]; k < g->from[a + 1]; k++) {
             const struct tg_mask_lit *l = &g->lits[k];
             size_t j = 0;
