@@ -9,9 +9,9 @@
 #               JSON (the header, the record and the parsed fields) with
 #               zipLevel 6: rsyslog's closest job to trailguard's
 #   trailguard  `trailguard serve`: spool (fsync = interval), parsing, policy
-#               (the deploy/policy-example snapshot), the file sink (its
-#               default compression, zstd)
-#   trailguard-gzip  the same with [sink.file] compression = gzip (level -z)
+#               (the deploy/policy-example snapshot), masking, the file
+#               sink with [sink.file] compression = zstd (level 1)
+#   trailguard-gzip  the same with compression = gzip (level -z; the default)
 # Each rate is N messages / the time from the first send to the last
 # message being out (all acknowledged for noop; N lines in the output file
 # for rsyslog, N lines decompressed from it for rsyslog-parse; N events
@@ -216,8 +216,8 @@ print(n)
 EOP
 }
 
-# run_trailguard [SINK.FILE LINES...]
-run_trailguard() {
+# tg_row [SINK.FILE LINES...]: one trailguard row
+tg_row() {
     rm -rf "$T/tg"
     cat >"$T/tg.conf" <<EOF
 [collector]
@@ -244,8 +244,11 @@ EOF
     LOST=$((LOST + N - unique))
     SUMMARY=$(grep 'stopped:' "$T/tg.log" | sed 's/^.*stopped: /  trailguard: /')
 }
+run_trailguard() {
+    tg_row "compression = zstd"
+}
 run_trailguard_gzip() {
-    run_trailguard "compression = gzip" "compression_level = $LEVEL"
+    tg_row "compression = gzip" "compression_level = $LEVEL"
 }
 
 RX="noop rsyslog rsyslog_parse trailguard trailguard_gzip"

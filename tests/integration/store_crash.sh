@@ -55,7 +55,7 @@ chained=$(sed -n 's/.*, \([0-9]*\) records, .*/\1/p' "$TG_TMP/v.out")
 check "the chain covers at least every flushed event ($chained >= $flushed)" test "${chained:-0}" -ge "$flushed"
 got=$("$TG_BIN" query "$S" --format ndjson | jq -c .event.id | wc -l)
 check "every flushed event is readable ($got >= $flushed)" test "$got" -ge "$flushed"
-check "what zstdcat reads is valid JSON up to the tail" bash -c \
+check "what zcat/zstdcat read is valid JSON up to the tail" bash -c \
     "$(declare -f store_cat); store_cat '$S' | sed '\$d' | jq -e -c . >/dev/null"
 check_eq "the chained events are the first ones of the input, in order" \
     "$(head -n "$chained" "$TG_TMP/big.log" | awk '{print $NF}' | md5sum)" \

@@ -1,7 +1,7 @@
 #!/bin/bash
 # store_serve.sh - the file store written by `trailguard serve` ([input.file]
-# -> parse -> policy -> [sink.file], zstd by default): readable with
-# zstdcat and jq, verified,
+# -> parse -> policy -> [sink.file], gzip by default, as SPEC section 7
+# says): readable with zcat and jq, verified,
 # queried and exported; the sink confirms to the spool, so a restart
 # replays nothing, and after a SIGKILL of serve mid-stream the spool
 # replays what the store had not confirmed: every event arrives.
@@ -34,11 +34,11 @@ check "serve starts with [sink.file]" serve_start "$D/tg.conf" "$D/out" "$D/serv
 check "the store fills up" wait_for 300 have 5000
 check "serve stops (SIGTERM) with exit 0" serve_stop
 check_eq "every event is stored once" "5000 5000" "$(stored) $(unique)"
-check "the default compression is zstd: only .ndjson.zst segments" \
-    test "$(ls "$S"/seg-*.ndjson.zst | wc -l) $(ls "$S"/seg-*.ndjson.gz 2>/dev/null | wc -l)" = "$(ls "$S"/seg-*.chain | wc -l) 0"
-check "zstdcat and jq read the store" sh -c "zstdcat '$S'/seg-*.ndjson.zst | jq -e -c . >/dev/null"
+check "the default compression is gzip: only .ndjson.gz segments" \
+    test "$(ls "$S"/seg-*.ndjson.gz | wc -l) $(ls "$S"/seg-*.ndjson.zst 2>/dev/null | wc -l)" = "$(ls "$S"/seg-*.chain | wc -l) 0"
+check "zcat and jq read the store" sh -c "zcat '$S'/seg-*.ndjson.gz | jq -e -c . >/dev/null"
 check "verify: intact" "$TG_BIN" verify "$S"
-zstdcat "$S"/seg-*.ndjson.zst >"$D/all.ndjson"
+zcat "$S"/seg-*.ndjson.gz >"$D/all.ndjson"
 store_compare "query --decision deny on the served store" "$S" "$D/all.ndjson" \
     '.trailguard.policy.decision == "deny"' --decision deny
 store_compare "query --user --host on the served store" "$S" "$D/all.ndjson" \

@@ -1,5 +1,5 @@
 #!/bin/bash
-# store_zstd.sh - [sink.file] compression = zstd (the default) and gzip
+# store_zstd.sh - [sink.file] compression = zstd and gzip (the default)
 # (issue 14): a zstd store reads with zstdcat and jq, query, export and
 # verify; a store written across changes of the compression holds segments
 # of both kinds and reads and verifies as one, in order; a zstd member torn
@@ -10,10 +10,10 @@
 T="python3 $TG_SRCDIR/tests/integration/tamper.py"
 cd "$TG_TMP" || exit 1
 
-# --- a zstd store (the default: no compression key)
-store_conf z.ini z "rotate_bytes = 16k"
+# --- a zstd store
+store_conf z.ini z "compression = zstd" "rotate_bytes = 16k"
 gen_records 1500 >z.in
-check "ingest into a store with the default compression" "$TG_BIN" ingest -q -c z.ini z.in
+check "ingest into a store with compression = zstd" "$TG_BIN" ingest -q -c z.ini z.in
 check "its segments are .ndjson.zst, and there are several" \
     test "$(ls z/seg-*.ndjson.zst | wc -l)" -ge 3 -a "$(ls z/seg-*.ndjson.gz 2>/dev/null | wc -l)" = 0
 check "every segment is zstd frames (zstd -t)" zstd -q -t z/seg-*.ndjson.zst
@@ -66,7 +66,7 @@ check_eq "a segment with two data files is tampering" 1 "$?"
 check "... named" grep -q "segment 2 has two data files" v.out
 
 # --- a zstd member torn by a crash (the writer stopped in the middle of it)
-store_conf c.ini c
+store_conf c.ini c "compression = zstd"
 for i in 1 2 3; do
     gen_records 300 $((i * 10)) >c.in$i
     "$TG_BIN" ingest -q -c c.ini c.in$i 2>/dev/null
