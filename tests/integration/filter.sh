@@ -90,7 +90,7 @@ check_eq "a [filter.NAME] mask rule" "SELECT AES_ENCRYPT(col, '****') FROM t" \
 head -c 32 /dev/urandom >"$TG_TMP/key"
 printf '[filter]\nhash_key_file = %s\n' "$TG_TMP/key" >"$TG_TMP/k.conf"
 got=$(grep 'mysql -uroot' "$TG_TMP/in.log" | "$TG_BIN" ingest -q -c "$TG_TMP/k.conf" - | jq -r '.event.hash + " " + .trailguard.mask.hash')
-want=$(printf '%s' "$orig" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$(xxd -p -c 64 "$TG_TMP/key")" | sed 's/.*= //')
+want=$(printf '%s' "$orig" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$(od -An -tx1 -v "$TG_TMP/key" | tr -d " \n")" | sed 's/.*= //')
 check_eq "with hash_key_file event.hash is HMAC-SHA-256" "$want hmac-sha256" "$got"
 printf '[filter]\nmask_secrets = false\n' >"$TG_TMP/off.conf"
 check_eq "mask_secrets = false keeps the command line" "mysql -uroot -pS3cretPw -e select" \
