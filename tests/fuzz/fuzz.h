@@ -20,10 +20,26 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+
+#include <json-c/json.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* A fixed receive time, so runs are reproducible. */
 #define TG_FUZZ_NOW ((struct tg_time){1764000000, 0, 6})
+
+/* Abort unless [p, p+n) is exactly one strict, valid-UTF-8 JSON object
+ * (json-c's strict mode): the invariant of every serialized event. */
+static inline void tg_fuzz_json_object(const char *p, size_t n)
+{
+    struct json_tokener *tok = json_tokener_new();
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    json_object *o = json_tokener_parse_ex(tok, p, (int)n);
+    if (!o || !json_object_is_type(o, json_type_object) || json_tokener_get_parse_end(tok) != n)
+        abort();
+    json_object_put(o);
+    json_tokener_free(tok);
+}
 
 #endif

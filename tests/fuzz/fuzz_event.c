@@ -7,8 +7,6 @@
  */
 #include <stdlib.h>
 
-#include <json-c/json.h>
-
 #include "core/event.h"
 #include "parsers/parse.h"
 #include "tests/fuzz/fuzz.h"
@@ -27,14 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct tg_event *ev = tg_event_new((const char *)data, size, &in, TG_FUZZ_NOW);
     tg_parse_event(tg_fz_ctx, ev);
     tg_event_finish(ev);
-    struct json_tokener *tok = json_tokener_new();
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    json_object *o = json_tokener_parse_ex(tok, ev->json.data, (int)ev->json.len);
-    if (!o || !json_object_is_type(o, json_type_object) ||
-        json_tokener_get_parse_end(tok) != ev->json.len)
-        abort();
-    json_object_put(o);
-    json_tokener_free(tok);
+    tg_fuzz_json_object(ev->json.data, ev->json.len);
     tg_event_free(ev);
     return 0;
 }

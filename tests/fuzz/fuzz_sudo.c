@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
 #include "core/event.h"
 #include "parsers/parse.h"
 #include "parsers/sudo.h"
@@ -40,14 +38,7 @@ static void tg_fz_check(struct tg_event *ev, size_t size)
             abort();
     }
     tg_event_finish(ev);
-    struct json_tokener *tok = json_tokener_new();
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    json_object *o = json_tokener_parse_ex(tok, ev->json.data, (int)ev->json.len);
-    if (!o || !json_object_is_type(o, json_type_object) ||
-        json_tokener_get_parse_end(tok) != ev->json.len)
-        abort();
-    json_object_put(o);
-    json_tokener_free(tok);
+    tg_fuzz_json_object(ev->json.data, ev->json.len);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
