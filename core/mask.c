@@ -203,27 +203,28 @@ struct tg_mask_gate *tg_mask_gate_new(struct tg_mask_rule *const *rules, size_t 
     g->gated = tg_xcalloc(n + 1, sizeof(*g->gated));
     size_t cap = 0;
     for (size_t i = 0; i < n; i++) {
-        const char *p = rules[i]->need;
-        bool usable = p && *p;
-        for (const char *c = p; usable && *c; c++) /* ASCII, no space, two bytes or more */
-            usable = (unsigned char)*c < 0x80 && *c != ' ';
-        for (const char *c = p; usable && *c;) {
+        /* its literals, lower case; each ASCII, without a space, two bytes or more, or
+         * the rule runs on every text */
+        const char *c = rules[i]->need;
+        size_t before = g->nlit;
+        bool usable = c && *c;
+        while (usable && *c) {
             size_t len = strcspn(c, "|");
             usable = len >= 2;
+            for (size_t k = 0; usable && k < len; k++)
+                usable = (unsigned char)c[k] < 0x80 && c[k] != ' ';
+            if (usable) {
+                char *l = tg_xstrndup(c, len);
+                for (size_t k = 0; k < len; k++)
+                    l[k] = (char)tg_lower((unsigned char)l[k]);
+                g->lits = tg_xgrow(g->lits, g->nlit, &cap, sizeof(*g->lits), 16);
+                g->lits[g->nlit++] = (struct tg_mask_lit){l, len};
+            }
             c += len + (c[len] == '|');
         }
-        if (!usable)
-            continue; /* the rule runs on every text */
-        g->gated[i] = true;
-        for (const char *c = p; *c;) {
-            size_t len = strcspn(c, "|");
-            g->lits = tg_xgrow(g->lits, g->nlit, &cap, sizeof(*g->lits), 16);
-            char *l = tg_xstrndup(c, len);
-            for (size_t k = 0; k < len; k++)
-                l[k] = (char)tg_lower((unsigned char)l[k]);
-            g->lits[g->nlit++] = (struct tg_mask_lit){l, len};
-            c += len + (c[len] == '|');
-        }
+        g->gated[i] = usable;
+        while (!usable && g->nlit > before)
+            free(g->lits[--g->nlit].s);
     }
     if (g->nlit)
         qsort(g->lits, g->nlit, sizeof(*g->lits), tg_lit_cmp);
