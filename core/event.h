@@ -81,6 +81,25 @@ struct tg_event_pool {
     struct tg_buf scratch;
 };
 
+/* The string values of ev->json that the store's skip index reads, in the
+ * order of its paths (sinks/skipidx.c checks it); each one's text between
+ * its quotes, still escaped, at json.data + off (off 0: absent). */
+enum tg_json_val {
+    TG_JV_USER,         /* user.name */
+    TG_JV_EUSER,        /* user.effective.name */
+    TG_JV_HOST,         /* host.name */
+    TG_JV_EXE,          /* process.executable */
+    TG_JV_DATASET,      /* event.dataset */
+    TG_JV_ACTION,       /* event.action */
+    TG_JV_DECISION,     /* trailguard.policy.decision */
+    TG_JV_COMMAND_LINE, /* process.command_line */
+    TG_JV_DB_STATEMENT, /* trailguard.db.statement */
+    TG_JV_N
+};
+struct tg_jspan {
+    uint32_t off, len;
+};
+
 struct tg_event {
     struct tg_arena arena;
     struct tg_str original; /* the record as received (always present) */
@@ -170,15 +189,21 @@ struct tg_event {
     /* pipeline bookkeeping (not serialized) */
     const struct tg_parse_ctx *parser; /* how to parse it (the intake sets it); NULL: default */
     uint64_t spool_seq;                /* position in the spool, 0 when not spooled */
-    bool truncated;             /* the source cut the record (size limit): parse marks it partial */
-    struct tg_str id_salt;      /* the record's position in its source (file identity and offset),
-                                   part of event.id, so equal lines at different places stay
-                                   distinct; arena */
-    bool duplicate;             /* dropped by dedup: not written to sinks */
-    bool filtered;              /* dropped by a [filter] rule: not written to sinks, still
-                                   confirmed (core/sieve.h) */
-    uint8_t sinks_done;         /* replayed: bit i set = sink i confirmed it in an earlier run */
-    struct tg_buf json;         /* the serialized event, without the trailing newline */
+    bool truncated;        /* the source cut the record (size limit): parse marks it partial */
+    struct tg_str id_salt; /* the record's position in its source (file identity and offset),
+                              part of event.id, so equal lines at different places stay
+                              distinct; arena */
+    bool duplicate;        /* dropped by dedup: not written to sinks */
+    bool filtered;         /* dropped by a [filter] rule: not written to sinks, still
+                              confirmed (core/sieve.h) */
+    uint8_t sinks_done;    /* replayed: bit i set = sink i confirmed it in an earlier run */
+    struct tg_buf json;    /* the serialized event, without the trailing newline */
+    /* where the serializer put the values the store's skip index reads, so
+     * the file sink need not walk the line again (sinks/skipidx.h); false
+     * when raw JSON of the record's own (an internal record's data) could
+     * shadow one of their paths */
+    struct tg_jspan json_vals[TG_JV_N];
+    bool json_vals_ok;
     struct tg_event_pool *pool; /* the memory it lives in, or NULL: its own (the heap) */
 };
 

@@ -68,6 +68,9 @@ void tg_event_serialize(struct tg_event *ev)
     struct tg_buf *out = ev->pool ? &ev->pool->scratch : &ev->json;
     tg_buf_reset(out);
     tg_buf_reserve(out, 512 + ev->original.len * 2);
+    struct tg_jspan *at = ev->json_vals;
+    memset(at, 0, sizeof(ev->json_vals));
+    ev->json_vals_ok = !ev->internal_data.p;
     tg_jw_begin(&w, out);
     tg_jw_time(&w, "@timestamp", ts);
     tg_jw_open(&w, "ecs");
@@ -82,10 +85,10 @@ void tg_event_serialize(struct tg_event *ev)
                                 : tg_str_c(tg_dataset_name[ev->dataset]);
     const char *dot = memchr(dataset.p, '.', dataset.len);
     tg_jw_str(&w, "module", dot ? tg_str_make(dataset.p, (size_t)(dot - dataset.p)) : dataset, &fl);
-    tg_jw_str(&w, "dataset", dataset, &fl);
+    tg_jw_str_at(&w, "dataset", dataset, &fl, &at[TG_JV_DATASET]);
     tg_jw_str_array(&w, "category", ev->category);
     tg_jw_str_array(&w, "type", ev->type);
-    tg_jw_str(&w, "action", ev->action, &fl);
+    tg_jw_str_at(&w, "action", ev->action, &fl, &at[TG_JV_ACTION]);
     tg_jw_cstr(&w, "outcome", tg_outcome_name[ev->outcome]);
     tg_jw_time(&w, "ingested", ev->ingested);
     tg_jw_str(&w, "original", ev->original, &orig_fl);
@@ -93,15 +96,15 @@ void tg_event_serialize(struct tg_event *ev)
     tg_jw_close(&w);
 
     tg_jw_open(&w, "host");
-    tg_jw_str(&w, "name", ev->host_name, &fl);
+    tg_jw_str_at(&w, "name", ev->host_name, &fl, &at[TG_JV_HOST]);
     tg_jw_close(&w);
     tg_jw_str(&w, "message", ev->message, &fl);
 
     tg_jw_open(&w, "user");
-    tg_jw_str(&w, "name", ev->user_name, &fl);
+    tg_jw_str_at(&w, "name", ev->user_name, &fl, &at[TG_JV_USER]);
     tg_jw_str(&w, "id", ev->user_id, &fl);
     tg_jw_open(&w, "effective");
-    tg_jw_str(&w, "name", ev->user_eff_name, &fl);
+    tg_jw_str_at(&w, "name", ev->user_eff_name, &fl, &at[TG_JV_EUSER]);
     tg_jw_str(&w, "id", ev->user_eff_id, &fl);
     tg_jw_open(&w, "group");
     tg_jw_str(&w, "name", ev->user_eff_group, &fl);
@@ -121,8 +124,8 @@ void tg_event_serialize(struct tg_event *ev)
     tg_jw_open(&w, "parent");
     tg_jw_int(&w, "pid", ev->ppid);
     tg_jw_close(&w);
-    tg_jw_str(&w, "executable", ev->executable, &fl);
-    tg_jw_str(&w, "command_line", ev->command_line, &fl);
+    tg_jw_str_at(&w, "executable", ev->executable, &fl, &at[TG_JV_EXE]);
+    tg_jw_str_at(&w, "command_line", ev->command_line, &fl, &at[TG_JV_COMMAND_LINE]);
     tg_jw_str_list(&w, "args", ev->args, ev->nargs, &fl);
     tg_jw_int(&w, "args_count", ev->nargs ? (int64_t)ev->nargs : TG_NUM_NONE);
     tg_jw_int(&w, "exit_code", ev->exit_code);
@@ -162,7 +165,8 @@ void tg_event_serialize(struct tg_event *ev)
     tg_jw_raw_at(&w, ev->internal_key, ev->internal_data);
     if (ev->policy.decision != TG_DECISION_NONE) {
         tg_jw_open(&w, "policy");
-        tg_jw_cstr(&w, "decision", tg_decision_name[ev->policy.decision]);
+        tg_jw_str_at(&w, "decision", tg_str_c(tg_decision_name[ev->policy.decision]), NULL,
+                     &at[TG_JV_DECISION]);
         tg_jw_cstr(&w, "check", tg_check_name[ev->policy.check]);
         if (ev->policy.rule.p)
             tg_jw_str(&w, "rule", ev->policy.rule, NULL);
@@ -185,7 +189,7 @@ void tg_event_serialize(struct tg_event *ev)
     tg_jw_close(&w);
     tg_jw_open(&w, "db");
     tg_jw_str(&w, "name", ev->db_name, &fl);
-    tg_jw_str(&w, "statement", ev->db_statement, &fl);
+    tg_jw_str_at(&w, "statement", ev->db_statement, &fl, &at[TG_JV_DB_STATEMENT]);
     tg_jw_str(&w, "operation", ev->db_operation, &fl);
     tg_jw_str(&w, "connection_id", ev->db_connection_id, &fl);
     tg_jw_int(&w, "status", ev->db_status);

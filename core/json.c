@@ -291,6 +291,18 @@ void tg_jw_str(struct tg_jw *w, const char *key, struct tg_str v, unsigned *flag
     tg_json_str(w->b, v.p, v.len, flags);
 }
 
+void tg_jw_str_at(struct tg_jw *w, const char *key, struct tg_str v, unsigned *flags,
+                  struct tg_jspan *at)
+{
+    if (!v.p)
+        return;
+    tg_jw_key(w, key);
+    size_t q = w->b->len; /* the opening quote */
+    tg_json_str(w->b, v.p, v.len, flags);
+    at->off = (uint32_t)(q + 1);
+    at->len = (uint32_t)(w->b->len - q - 2);
+}
+
 void tg_jw_cstr(struct tg_jw *w, const char *key, const char *v)
 {
     if (v)

@@ -54,6 +54,10 @@ void tg_jw_open(struct tg_jw *w, const char *key);
 void tg_jw_close(struct tg_jw *w);
 /* Members; each writes nothing when the value is absent. */
 void tg_jw_str(struct tg_jw *w, const char *key, struct tg_str v, unsigned *flags);
+/* tg_jw_str, and where the value's text went: *at = its offset in the
+ * buffer after the opening quote and its length (untouched when absent). */
+void tg_jw_str_at(struct tg_jw *w, const char *key, struct tg_str v, unsigned *flags,
+                  struct tg_jspan *at);
 void tg_jw_cstr(struct tg_jw *w, const char *key, const char *v);
 void tg_jw_int(struct tg_jw *w, const char *key, int64_t v);         /* skips TG_NUM_NONE */
 void tg_jw_time(struct tg_jw *w, const char *key, struct tg_time t); /* skips frac < 0 */

@@ -533,8 +533,10 @@ static void tg_file_segment_close(struct tg_sink *s, struct tg_file_sink *fs, co
     fs->retain_ms = 0; /* one more closed segment: retention looks at the next tick */
 }
 
-/* Add one record (an event's JSON) to the pending member (and to the chain). */
-static void tg_file_add(struct tg_file_sink *fs, const char *json, size_t len)
+/* Add one record to the pending member (and to the chain): ev's JSON, or
+ * (ev NULL) a line of the sink's own. */
+static void tg_file_add(struct tg_file_sink *fs, const char *json, size_t len,
+                        const struct tg_event *ev)
 {
     tg_buf_append(&fs->raw, json, len);
     tg_buf_putc(&fs->raw, '\n');
@@ -542,7 +544,10 @@ static void tg_file_add(struct tg_file_sink *fs, const char *json, size_t len)
     fs->fp[fs->nfp++] = tg_seg_fingerprint(json, len);
     tg_chain_add(&fs->chain, json, len);
     tg_seg_time_span(json, len, &fs->pmin, &fs->pmax);
-    tg_skipidx_add(&fs->sx, json, len);
+    if (ev)
+        tg_skipidx_add_event(&fs->sx, ev);
+    else
+        tg_skipidx_add(&fs->sx, json, len);
     fs->pend_raw += len + 1;
 }
 
@@ -785,7 +790,7 @@ int tg_out_file_prune(struct tg_sink *s, int64_t before_ns, int64_t max_bytes, c
     struct tg_buf cpjson = TG_BUF_INIT, line = TG_BUF_INIT;
     tg_checkpoint_format(&cp, &cpjson);
     tg_file_cp_event(&line, fs, &cp, tg_str_make(cpjson.data, cpjson.len), false);
-    tg_file_add(fs, line.data, line.len);
+    tg_file_add(fs, line.data, line.len, NULL);
     if (fs->npend == 0)
         fs->first_pend_ms = tg_now_ms();
     if (tg_file_retry(s, fs, false) != 0 || tg_file_sync_all(s, fs) != 0) {
@@ -1280,7 +1285,7 @@ static int tg_file_write(struct tg_sink *s, struct tg_batch *b)
             fs->broken = true; /* shutdown began on a failing disk: the batch stays unconfirmed */
             break;
         }
-        tg_file_add(fs, ev->json.data, ev->json.len);
+        tg_file_add(fs, ev->json.data, ev->json.len, ev);
         fs->pend_events++;
     }
     fs->pend = tg_xgrow(fs->pend, fs->npend, &fs->cappend, sizeof(*fs->pend), 64);

@@ -3,16 +3,17 @@
  * for the format.
  *
  * The builder scans each record once (core/json_scan.h: the nine paths in
- * one walk, no allocation) and adds the 64-bit hash of every key to an open
- * addressing set, so a member's distinct keys are counted as they come and
- * the filter can be sized exactly at the end (10 bits per distinct key).
- * The word keys are counted apart: past TG_SKIP_MAX_WORDS distinct words (a
- * bulk SQL load) no more are added and the flag says the member's words are
- * not indexed, so its filter stays small and word queries read it.
+ * one walk, no allocation; for an event the file sink writes, the walk is
+ * skipped: the serializer noted where those values went, tg_skipidx_add_event) and adds the 64-bit
+ * hash of every key to an open addressing set, so a member's distinct keys are counted as they come
+ * and the filter can be sized exactly at the end (10 bits per distinct key). The word keys are
+ * counted apart: past TG_SKIP_MAX_WORDS distinct words (a bulk SQL load) no more are added and the
+ * flag says the member's words are not indexed, so its filter stays small and word queries read it.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/event.h"
 #include "core/mem.h"
 #include "sinks/skipidx.h"
 
@@ -124,11 +125,9 @@ static bool tg_set_add(struct tg_skipidx *b, uint64_t h)
     return true;
 }
 
-void tg_skipidx_add(struct tg_skipidx *b, const char *rec, size_t len)
+/* Add the keys of a record's values v (tg_skipidx_init's path order). */
+static void tg_skipidx_vals(struct tg_skipidx *b, const struct tg_jval *v)
 {
-    struct tg_jval v[TG_SKIP_NFIELDS + 1];
-    if (tg_jscan_run(&b->js, rec, len, v) != 0)
-        return; /* not an object: no field of it can match a filter */
     size_t i = 0;
     for (int f = TG_SKIP_USER; f < TG_SKIP_WORD; f++, i++) {
         b->scratch.len = 0;
@@ -148,6 +147,39 @@ void tg_skipidx_add(struct tg_skipidx *b, const char *rec, size_t len)
                 ++b->nwords > TG_SKIP_MAX_WORDS)
                 b->words_over = true; /* no more words: the flag says they are not indexed */
     }
+}
+
+void tg_skipidx_add(struct tg_skipidx *b, const char *rec, size_t len)
+{
+    struct tg_jval v[TG_SKIP_NFIELDS + 1];
+    if (tg_jscan_run(&b->js, rec, len, v) != 0)
+        return; /* not an object: no field of it can match a filter */
+    tg_skipidx_vals(b, v);
+}
+
+/* The serializer's order of the values is the paths' (skipidx_init). */
+_Static_assert((int)TG_JV_USER == TG_SKIP_USER - 1 && (int)TG_JV_EUSER == TG_SKIP_EUSER - 1 &&
+                   (int)TG_JV_HOST == TG_SKIP_HOST - 1 && (int)TG_JV_EXE == TG_SKIP_EXE - 1 &&
+                   (int)TG_JV_DATASET == TG_SKIP_DATASET - 1 &&
+                   (int)TG_JV_ACTION == TG_SKIP_ACTION - 1 &&
+                   (int)TG_JV_DECISION == TG_SKIP_DECISION - 1 &&
+                   (int)TG_JV_COMMAND_LINE == TG_SKIP_WORD - 1 && (int)TG_JV_N == TG_SKIP_NFIELDS,
+               "enum tg_json_val follows the skip index's paths");
+
+void tg_skipidx_add_event(struct tg_skipidx *b, const struct tg_event *ev)
+{
+    if (!ev->json_vals_ok) {
+        tg_skipidx_add(b, ev->json.data, ev->json.len);
+        return;
+    }
+    struct tg_jval v[TG_JV_N];
+    for (size_t i = 0; i < TG_JV_N; i++) {
+        const struct tg_jspan *s = &ev->json_vals[i];
+        const char *p = ev->json.data + s->off;
+        v[i] = s->off ? (struct tg_jval){TG_JSTRING, p, s->len, memchr(p, '\\', s->len) != NULL}
+                      : (struct tg_jval){TG_JABSENT, NULL, 0, false};
+    }
+    tg_skipidx_vals(b, v);
 }
 
 static void tg_put32(uint8_t *p, uint32_t v)

@@ -80,6 +80,10 @@ struct tg_skipidx {
 void tg_skipidx_init(struct tg_skipidx *b);
 /* Add one record line (without its LF). */
 void tg_skipidx_add(struct tg_skipidx *b, const char *rec, size_t len);
+struct tg_event;
+/* The same for a serialized event, ev->json, from where the serializer put
+ * the values (ev->json_vals): the same keys, without walking the line. */
+void tg_skipidx_add_event(struct tg_skipidx *b, const struct tg_event *ev);
 /* Append the index of the records added since the last finish to `ext`, and
  * start over. */
 void tg_skipidx_finish(struct tg_skipidx *b, struct tg_buf *ext);

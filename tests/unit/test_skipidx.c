@@ -5,7 +5,8 @@
  * and the SQL text), so the index never hides a record; values no record
  * holds are ruled out but for about 1%; a member with too many words says
  * its words are not indexed; an unknown version, a cut or absent index is
- * never used to skip.
+ * never used to skip; an event's index read from where the serializer put
+ * its values equals the one walked from its line (verify walks it).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <cmocka.h>
 
 #include "core/buf.h"
+#include "core/event.h"
 #include "sinks/skipidx.h"
 
 static bool holds(const struct tg_buf *ext, enum tg_skip_field f, const char *v)
@@ -163,6 +165,65 @@ static void test_words(void **state)
     assert_int_equal(count, 5);
 }
 
+/* ev's index from its line (as verify and query derive it) and from the
+ * serializer's spans (as the file sink builds it) are the same bytes. */
+static void assert_same_index(const struct tg_event *ev)
+{
+    struct tg_skipidx walk, spans;
+    struct tg_buf a = TG_BUF_INIT, b = TG_BUF_INIT;
+    tg_skipidx_init(&walk);
+    tg_skipidx_init(&spans);
+    tg_skipidx_add(&walk, ev->json.data, ev->json.len);
+    tg_skipidx_add_event(&spans, ev);
+    tg_skipidx_finish(&walk, &a);
+    tg_skipidx_finish(&spans, &b);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    tg_skipidx_free(&walk);
+    tg_skipidx_free(&spans);
+    tg_buf_free(&a);
+    tg_buf_free(&b);
+}
+
+static void test_event_spans_match_the_line(void **state)
+{
+    (void)state;
+    static const struct tg_input_meta in = {.type = "relp"};
+    /* escapes, control bytes, invalid UTF-8, empty and absent values */
+    static const char *const texts[] = {"Alice",          "o\"brien", "tab\there\nnew",
+                                        "bad\xff\xfeutf", "",         "caf\xc3\xa9 \xe2\x82\xac",
+                                        "a\\b\x01c"};
+    const size_t nt = sizeof(texts) / sizeof(texts[0]);
+    for (size_t i = 0; i < nt * nt; i++) {
+        struct tg_event *ev = tg_event_new("x", 1, &in, (struct tg_time){1, 0, 0});
+        struct tg_str t1 = tg_str_c(texts[i % nt]), t2 = tg_str_c(texts[i / nt]);
+        ev->dataset = i % 2 ? TG_DS_SNOOPY : TG_DS_PERCONA;
+        ev->action = i % 3 ? t2 : TG_STR_NULL;
+        ev->user_name = t1;
+        ev->user_eff_name = i % 4 ? t2 : TG_STR_NULL;
+        ev->host_name = t2;
+        ev->executable = i % 5 ? t1 : TG_STR_NULL;
+        ev->command_line = t2;
+        ev->db_statement = i % 2 ? TG_STR_NULL : t1;
+        ev->policy.decision = (enum tg_decision)(i % 4);
+        ev->policy.reason = tg_str_c("r");
+        tg_event_finish(ev);
+        assert_true(ev->json_vals_ok);
+        assert_same_index(ev);
+        tg_event_free(ev);
+    }
+    /* an internal record's raw data could shadow a path: the line is walked */
+    struct tg_event *ev = tg_event_new("x", 1, &in, (struct tg_time){1, 0, 0});
+    ev->dataset = TG_DS_INTERNAL;
+    ev->dataset_name = tg_str_c("trailguard.policy");
+    ev->internal_key = tg_str_c("policy");
+    ev->internal_data = tg_str_c("{\"decision\":\"deny\"}");
+    tg_event_finish(ev);
+    assert_false(ev->json_vals_ok);
+    assert_same_index(ev);
+    tg_event_free(ev);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -171,6 +232,7 @@ int main(void)
         cmocka_unit_test(test_too_many_words),
         cmocka_unit_test(test_unusable_index_never_skips),
         cmocka_unit_test(test_words),
+        cmocka_unit_test(test_event_spans_match_the_line),
     };
     return cmocka_run_group_tests_name("skipidx", tests, NULL, NULL);
 }
