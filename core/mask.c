@@ -11,12 +11,15 @@
  * the word that holds the secret.  Most texts hold no secret, and ten
  * rules are ten scans: a rule that names literals of which one is in each
  * of its matches (the built-ins do) is gated: one scan of the text for all
- * the gated rules' literals (a table of their first two bytes, caseless,
- * then a compare) lets them all run on a text where one of them is, and
- * none elsewhere.  The rules were a fifth of the collector's CPU per event
- * on the bench feed; a PCRE2 alternation of the literals was slower still
- * (it tries every alternative at almost every byte).  Match data is per thread (a pthread key,
- * freed at thread exit), sized for the most groups any rule has.
+ * the gated rules' literals (a table of every byte pair that starts one,
+ * either case, then a compare of the literals that start with it) lets a
+ * rule run only on a text where one of its own literals is.  A text the
+ * record's scan found free of literals is not scanned again for a field cut
+ * from it (the command line, an argument).  The rules were a fifth of the
+ * collector's CPU per event on the bench feed; a PCRE2 alternation of the
+ * literals was slower still (it tries every alternative at almost every
+ * byte).  Match data is per thread (a pthread key, freed at thread exit),
+ * sized for the most groups any rule has.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -173,17 +176,32 @@ static pcre2_match_data *tg_mask_md(void)
 struct tg_mask_lit {
     char *s; /* lower case */
     size_t len;
+    size_t rule; /* whose it is */
 };
 
 struct tg_mask_gate {
     size_t n;                 /* rules */
     bool *gated;              /* [n]: the rule has literals, one of which is in every match */
-    struct tg_mask_lit *lits; /* every gated rule's literals, by their first byte */
+    struct tg_mask_lit *lits; /* every gated rule's literals, by their first two bytes */
     size_t nlit;
-    uint32_t from[257];      /* lits[from[c] .. from[c+1]) start with byte c */
-    uint8_t pair[65536 / 8]; /* bit (a << 8 | b): a literal starts with a, b (any case),
-                                or a or b is not ASCII */
+    uint32_t *group; /* [ngroup + 1]: lits[group[k] .. group[k+1]) share their first two */
+    size_t ngroup;
+    /* [tg_pair_at(ab)]: 0 no literal starts with a, b (any case);
+     * TG_GATE_HIGH: U+017F or U+212A starts there (tg_mask_gate_scan);
+     * else 1 + the group of the literals that start with a, b */
+    uint16_t pair[65536];
 };
+
+#define TG_GATE_HIGH 0xffff
+
+/* The index in pair[] of the two bytes at p: one 16-bit load, in the
+ * machine's byte order (the table is built with the same load). */
+static inline unsigned tg_pair_at(const unsigned char *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
 
 static inline unsigned char tg_lower(unsigned char c)
 {
@@ -193,7 +211,8 @@ static inline unsigned char tg_lower(unsigned char c)
 static int tg_lit_cmp(const void *x, const void *y)
 {
     const struct tg_mask_lit *a = x, *b = y;
-    return (unsigned char)a->s[0] - (unsigned char)b->s[0];
+    int d = (unsigned char)a->s[0] - (unsigned char)b->s[0];
+    return d ? d : (unsigned char)a->s[1] - (unsigned char)b->s[1];
 }
 
 struct tg_mask_gate *tg_mask_gate_new(struct tg_mask_rule *const *rules, size_t n)
@@ -218,7 +237,7 @@ struct tg_mask_gate *tg_mask_gate_new(struct tg_mask_rule *const *rules, size_t 
                 for (size_t k = 0; k < len; k++)
                     l[k] = (char)tg_lower((unsigned char)l[k]);
                 g->lits = tg_xgrow(g->lits, g->nlit, &cap, sizeof(*g->lits), 16);
-                g->lits[g->nlit++] = (struct tg_mask_lit){l, len};
+                g->lits[g->nlit++] = (struct tg_mask_lit){l, len, i};
             }
             c += len + (c[len] == '|');
         }
@@ -228,20 +247,27 @@ struct tg_mask_gate *tg_mask_gate_new(struct tg_mask_rule *const *rules, size_t 
     }
     if (g->nlit)
         qsort(g->lits, g->nlit, sizeof(*g->lits), tg_lit_cmp);
-    for (size_t k = 0, c = 0; c <= 256; c++) {
-        while (k < g->nlit && (unsigned char)g->lits[k].s[0] < c)
-            k++;
-        g->from[c] = (uint32_t)k;
-    }
-    for (unsigned v = 0; v < 65536; v++) { /* a non-ASCII byte stops the scan too */
-        unsigned a = v >> 8, b = v & 255;
-        bool on = a >= 0x80 || b >= 0x80;
-        for (size_t k = g->from[tg_lower((unsigned char)a)];
-             !on && k < g->from[tg_lower((unsigned char)a) + 1]; k++)
-            on = (unsigned char)g->lits[k].s[1] == tg_lower((unsigned char)b);
-        if (on)
-            g->pair[v >> 3] |= (uint8_t)(1u << (v & 7));
-    }
+    g->group = tg_xcalloc(g->nlit + 1, sizeof(*g->group));
+    for (size_t k = 0; k < g->nlit; k++)
+        if (!k || tg_lit_cmp(&g->lits[k - 1], &g->lits[k]) != 0) {
+            if (g->ngroup + 1 >= TG_GATE_HIGH) { /* more than 65,533 distinct starts */
+                tg_mask_gate_free(g);
+                return NULL; /* no gate: every rule runs on every text */
+            }
+            g->group[g->ngroup++] = (uint32_t)k;
+            unsigned char a = (unsigned char)g->lits[k].s[0], b = (unsigned char)g->lits[k].s[1];
+            for (int ua = 0; ua < 2; ua++) /* either case of each letter */
+                for (int ub = 0; ub < 2; ub++) {
+                    unsigned char x[2] = {ua && a >= 'a' && a <= 'z' ? a ^ 0x20u : a,
+                                          ub && b >= 'a' && b <= 'z' ? b ^ 0x20u : b};
+                    g->pair[tg_pair_at(x)] = (uint16_t)g->ngroup;
+                }
+        }
+    g->group[g->ngroup] = (uint32_t)g->nlit;
+    /* the two characters that are caselessly ASCII letters stop the scan:
+     * U+017F (an s) and U+212A (a k; E2 84 starts a few others too) */
+    static const unsigned char s17f[2] = {0xc5, 0xbf}, k212a[2] = {0xe2, 0x84};
+    g->pair[tg_pair_at(s17f)] = g->pair[tg_pair_at(k212a)] = TG_GATE_HIGH;
     return g;
 }
 
@@ -252,46 +278,41 @@ void tg_mask_gate_free(struct tg_mask_gate *g)
     for (size_t k = 0; k < g->nlit; k++)
         free(g->lits[k].s);
     free(g->lits);
+    free(g->group);
     free(g->gated);
     free(g);
 }
 
-/* Whether a literal (ASCII, caseless) is in [p, p+len), or a non-ASCII
- * byte (caseless UTF-8 matching lets U+017F be an s and U+212A a k, so
- * such a text is let through rather than reasoned about). */
-static bool tg_mask_gate_open(const struct tg_mask_gate *g, const unsigned char *p, size_t len)
+/* What the gate says of a text: no gated rule can match in it, only those
+ * with a literal there, or any.  Any: caseless UTF-8 matching lets U+017F
+ * be an s and U+212A a k (of all the non-ASCII characters only these two
+ * match an ASCII letter, digit or sign caselessly: checked with PCRE2 over
+ * every code point), and a text holding one is let through rather than
+ * reasoned about.  Other non-ASCII bytes are in no literal. */
+enum tg_gate_says { TG_GATE_NONE, TG_GATE_SOME, TG_GATE_ALL };
+
+/* Scan [p, p+len) for the literals (ASCII, caseless); for SOME, lets[r]
+ * (false on entry) is set for each rule r that has one there. */
+static enum tg_gate_says tg_mask_gate_scan(const struct tg_mask_gate *g, const unsigned char *p,
+                                           size_t len, bool *lets)
 {
-    if (!len)
-        return false;
-    if (p[len - 1] >= 0x80)
-        return true;
+    bool some = false;
     for (size_t i = 0; i + 1 < len; i++) {
-        unsigned v = (unsigned)p[i] << 8 | p[i + 1];
-        if (!(g->pair[v >> 3] & (1u << (v & 7))))
+        unsigned k = g->pair[tg_pair_at(p + i)];
+        if (!k)
             continue;
-        if ((p[i] | p[i + 1]) >= 0x80)
-            return true;
-        unsigned char a = tg_lower(p[i]);
-        for (uint32_t k = g->from[a]; k < g->from[a + 1]; k++) {
-            const struct tg_mask_lit *l = &g->lits[k];
-            size_t j = 0;
-            while (j < l->len && i + j < len && tg_lower(p[i + j]) == (unsigned char)l->s[j])
+        if (k == TG_GATE_HIGH)
+            return TG_GATE_ALL;
+        for (uint32_t e = g->group[k], l = g->group[k - 1]; l < e; l++) {
+            const struct tg_mask_lit *lit = &g->lits[l];
+            size_t j = 2; /* the pair matched */
+            while (j < lit->len && i + j < len && tg_lower(p[i + j]) == (unsigned char)lit->s[j])
                 j++;
-            if (j == l->len)
-                return true;
+            if (j == lit->len)
+                some = lets[lit->rule] = true;
         }
     }
-    return false;
-}
-
-/* run[i]: on[i], and rule i may match in [p, p+len): it has no literals,
- * or one of the gated rules' literals is there (one scan for all). */
-static void tg_mask_gate_run(const struct tg_mask_gate *g, const bool *on, size_t n, const char *p,
-                             size_t len, bool *run)
-{
-    bool open = !g || g->n != n || tg_mask_gate_open(g, (const unsigned char *)p, len);
-    for (size_t i = 0; i < n; i++)
-        run[i] = on[i] && (open || !g->gated[i]);
+    return some ? TG_GATE_SOME : TG_GATE_NONE;
 }
 
 struct tg_span {
@@ -397,16 +418,36 @@ struct tg_mask_with {
     const bool *on;
     size_t n;
     const struct tg_mask_gate *gate;
+    /* a text the gate found closed (the record, usually): a field cut
+     * from it holds no literal either, and is not scanned again */
+    struct tg_str closed;
 };
 
-/* Add the spans of the rules that are on (and pass the gate) in [p, p+len). */
+/* What the gate says of [p, p+len) (lets: as tg_mask_gate_scan). */
+static enum tg_gate_says tg_mask_gate_lets(const struct tg_mask_with *w, const char *p, size_t len,
+                                           bool *lets)
+{
+    const struct tg_mask_gate *g = w->gate;
+    if (!g || g->n != w->n)
+        return TG_GATE_ALL;
+    uintptr_t a = (uintptr_t)p, c = (uintptr_t)w->closed.p;
+    if (w->closed.p && a >= c && a + len <= c + w->closed.len)
+        return TG_GATE_NONE;
+    memset(lets, 0, w->n * sizeof(*lets));
+    return tg_mask_gate_scan(g, (const unsigned char *)p, len, lets);
+}
+
+/* Add the spans of the rules that are on in [p, p+len): those without
+ * literals, and the gated ones the gate lets through (one scan for all). */
 static void tg_mask_spans(const struct tg_mask_with *w, const char *p, size_t len,
                           struct tg_spans *s, bool *hit)
 {
-    bool run[TG_MASK_MAX_RULES];
-    tg_mask_gate_run(w->gate, w->on, w->n, p, len, run);
+    bool lets[TG_MASK_MAX_RULES];
+    enum tg_gate_says says = tg_mask_gate_lets(w, p, len, lets);
     for (size_t i = 0; i < w->n; i++)
-        if (run[i] && tg_mask_find(w->rules[i], p, len, s))
+        if (w->on[i] &&
+            (says == TG_GATE_ALL || !w->gate->gated[i] || (says == TG_GATE_SOME && lets[i])) &&
+            tg_mask_find(w->rules[i], p, len, s))
             hit[i] = true;
 }
 
@@ -438,8 +479,9 @@ static bool tg_mask_args_may(const struct tg_mask_with *w, const struct tg_event
     for (size_t i = 0; i < w->n; i++)
         if (w->on[i] && !g->gated[i])
             return true;
+    bool lets[TG_MASK_MAX_RULES];
     for (size_t k = 0; k < ev->nargs; k++)
-        if (tg_mask_gate_open(g, (const unsigned char *)ev->args[k].p, ev->args[k].len))
+        if (tg_mask_gate_lets(w, ev->args[k].p, ev->args[k].len, lets) != TG_GATE_NONE)
             return true;
     return false;
 }
@@ -499,8 +541,12 @@ bool tg_mask_event(struct tg_mask_rule *const *rules, const bool *on, size_t n,
                    struct tg_event *ev, bool *hit)
 {
     memset(hit, 0, n * sizeof(*hit));
-    const struct tg_mask_with w = {rules, on, n < TG_MASK_MAX_RULES ? n : TG_MASK_MAX_RULES, gate};
+    struct tg_mask_with w = {rules, on, n < TG_MASK_MAX_RULES ? n : TG_MASK_MAX_RULES, gate,
+                             TG_STR_NULL};
     struct tg_str orig = ev->original;
+    bool lets[TG_MASK_MAX_RULES];
+    if (orig.p && tg_mask_gate_lets(&w, orig.p, orig.len, lets) == TG_GATE_NONE)
+        w.closed = orig;
     bool any = tg_mask_one(&w, ev, &orig, hit);
     any |= tg_mask_one(&w, ev, &ev->command_line, hit);
     any |= tg_mask_args(&w, ev, hit);

@@ -230,8 +230,19 @@ static const char *const shapes[][9] = {
     {"curl", " ", "-u", " ", "u", ":", "v"},
     {"wget", " ", "--user=", "u", ":", "v"},
 };
-/* words in no rule's literal list */
-static const char *const fillers[] = {"", " ", " -v ", " x ", " /usr/bin/true ", " 42 ", "\n"};
+/* words in no rule's literal list (non-ASCII ones too: only U+017F and
+ * U+212A open the gate) */
+static const char *const fillers[] = {"",
+                                      " ",
+                                      " -v ",
+                                      " x ",
+                                      " /usr/bin/true ",
+                                      " 42 ",
+                                      "\n",
+                                      " caf\xc3\xa9 ",
+                                      " \xe2\x82\xac"
+                                      "5 ",
+                                      " \xe2\x84\xa2 "};
 
 static void test_gate_random(void **state)
 {
