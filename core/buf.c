@@ -8,15 +8,13 @@
 #include "core/buf.h"
 #include "core/mem.h"
 
-char *tg_buf_reserve(struct tg_buf *b, size_t extra)
+char *tg_buf_grow(struct tg_buf *b, size_t extra)
 {
-    if (b->len + extra > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + extra)
-            cap *= 2;
-        b->data = tg_xrealloc(b->data, cap);
-        b->cap = cap;
-    }
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + extra)
+        cap *= 2;
+    b->data = tg_xrealloc(b->data, cap);
+    b->cap = cap;
     return b->data + b->len;
 }
 

@@ -84,8 +84,14 @@ struct tg_buf {
 
 #define TG_BUF_INIT ((struct tg_buf){NULL, 0, 0})
 
-/* Make room for at least `extra` more bytes; returns the write position. */
-char *tg_buf_reserve(struct tg_buf *b, size_t extra);
+/* tg_buf_reserve's slow path: grow the buffer (doubling). */
+char *tg_buf_grow(struct tg_buf *b, size_t extra);
+/* Make room for at least `extra` more bytes; returns the write position.
+ * Inline: the JSON writer reserves before every member. */
+static inline char *tg_buf_reserve(struct tg_buf *b, size_t extra)
+{
+    return b->len + extra > b->cap ? tg_buf_grow(b, extra) : b->data + b->len;
+}
 void tg_buf_append(struct tg_buf *b, const void *p, size_t n);
 void tg_buf_puts(struct tg_buf *b, const char *s);
 void tg_buf_printf(struct tg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,13 +1,15 @@
 /*
  * json.c - the fast JSON writer.  See json.h.
  *
- * tg_json_str is the hot path: a 256-entry class table lets it copy runs of
- * plain ASCII with one memcpy; only escapes and non-ASCII bytes take the slow
+ * tg_json_str is the hot path: it copies plain ASCII eight bytes at a time
+ * (a word test finds the bytes that need care) and a 256-entry class table
+ * finishes the run; only escapes and non-ASCII bytes take the slow
  * branch, where UTF-8 is validated per RFC 3629 (no overlongs, no
  * surrogates, nothing above U+10FFFF).  An invalid sequence becomes one
  * U+FFFD per maximal invalid subpart, as Unicode recommends.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "core/json.h"
 
@@ -21,6 +23,19 @@ static const unsigned char tg_json_class[256] = {
 };
 
 static const char tg_hex[] = "0123456789abcdef";
+
+/* Whether one of the eight bytes of x is not JC_COPY: below 0x20, '"',
+ * '\\' or not ASCII (the has-less-than and has-zero-byte bit tricks, which
+ * are exact about whether there is one). */
+static inline bool tg_json_special8(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
+    uint64_t lt = (x - ones * 0x20) & ~x;
+    q = (q - ones) & ~q;
+    bs = (bs - ones) & ~bs;
+    return ((lt | q | bs | x) & high) != 0;
+}
 
 /* Length of the valid UTF-8 sequence at p (1..4), or -k where k >= 1 is the
  * number of bytes forming the maximal invalid subpart. */
@@ -84,16 +99,16 @@ void tg_json_str(struct tg_buf *b, const char *s, size_t n, unsigned *flags)
     char *w = b->data + b->len;
     *w++ = '"';
     while (i < n) {
-        size_t run = i;
-        while (run < n && tg_json_class[p[run]] == JC_COPY)
-            run++;
-        if (run > i) {
-            memcpy(w, p + i, run - i);
-            w += run - i;
-            i = run;
-            if (i == n)
-                break;
+        uint64_t x; /* eight plain bytes at a time, copied as they are read */
+        while (i + 8 <= n && (memcpy(&x, p + i, 8), !tg_json_special8(x))) {
+            memcpy(w, &x, 8);
+            w += 8;
+            i += 8;
         }
+        while (i < n && tg_json_class[p[i]] == JC_COPY) /* fewer than eight */
+            *w++ = (char)p[i++];
+        if (i == n)
+            break;
         unsigned c = p[i];
         if (tg_json_class[c] == JC_ESC) {
             *w++ = '\\';
@@ -260,12 +275,14 @@ static void tg_jw_sep(struct tg_jw *w)
 {
     while (w->emitted < w->depth) {
         int lvl = w->emitted; /* parent level of the object being opened */
-        if (w->has_member[lvl])
-            tg_buf_putc(w->b, ',');
+        size_t n = strlen(w->keys[lvl]), c = w->has_member[lvl];
+        char *d = tg_buf_reserve(w->b, n + 5);
+        d[0] = ','; /* overwritten when there is no member before it */
+        d[c] = '"';
+        memcpy(d + c + 1, w->keys[lvl], n);
+        memcpy(d + c + 1 + n, "\":{", 3);
+        w->b->len += c + n + 4;
         w->has_member[lvl] = true;
-        tg_buf_putc(w->b, '"');
-        tg_buf_puts(w->b, w->keys[lvl]);
-        tg_buf_append(w->b, "\":{", 3);
         w->emitted++;
         w->has_member[w->emitted] = false;
     }
@@ -278,9 +295,13 @@ static void tg_jw_sep(struct tg_jw *w)
 static void tg_jw_key(struct tg_jw *w, const char *key)
 {
     tg_jw_sep(w);
-    tg_buf_putc(w->b, '"');
-    tg_buf_puts(w->b, key);
-    tg_buf_append(w->b, "\":", 2);
+    size_t n = strlen(key);
+    char *d = tg_buf_reserve(w->b, n + 3);
+    d[0] = '"';
+    memcpy(d + 1, key, n);
+    d[n + 1] = '"';
+    d[n + 2] = ':';
+    w->b->len += n + 3;
 }
 
 void tg_jw_str(struct tg_jw *w, const char *key, struct tg_str v, unsigned *flags)
