@@ -643,9 +643,9 @@ static int tg_file_flush(struct tg_sink *s, struct tg_file_sink *fs)
         tg_file_head_write(s, fs);
     }
     fs->pend_raw = 0;
-    atomic_fetch_add(&s->delivered, fs->pend_events);
     for (size_t i = 0; i < fs->npend; i++)
         tg_batch_done(s, fs->pend[i]);
+    atomic_fetch_add(&s->delivered, fs->pend_events); /* after: seen delivered, seen released */
     fs->npend = 0;
     fs->pend_events = 0;
     if (fs->seg_fd >= 0 && fs->seg_off >= (uint64_t)fs->conf->rotate_bytes)

@@ -39,8 +39,8 @@ static int tg_stdout_write(struct tg_sink *s, struct tg_batch *b)
         clearerr(f);
         return TG_EIO;
     }
+    tg_batch_done(s, b); /* before the count: a reader that sees it delivered sees it released */
     atomic_fetch_add(&s->delivered, n);
-    tg_batch_done(s, b);
     return 0;
 }
 
