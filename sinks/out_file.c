@@ -16,7 +16,10 @@
  *
  * When to flush: [collector] fsync = always flushes after every batch;
  * interval (and never) flush once the oldest pending batch is
- * fsync_interval_ms old or 4 MiB of NDJSON are pending, giving larger
+ * fsync_interval_ms old, 4 MiB of NDJSON are pending or the pending
+ * batches hold a quarter of [collector] queue_max_bytes (they count against
+ * it: waiting for the interval there would stall the sources until the idle
+ * tick, 10 batches a second), giving larger
  * members (better compression) and one group fsync per interval
  * (never: no fsync), and also as soon as the input goes quiet (tick: no
  * batch for 100 ms), so the end of a burst is stored at once instead of
@@ -247,6 +250,7 @@ struct tg_file_sink {
     struct tg_batch **pend;
     size_t npend, cappend;
     uint64_t pend_events;
+    size_t pend_bytes, flush_bytes; /* the pending batches' memory; flush at flush_bytes */
     int64_t first_pend_ms;
 
     /* checkpoints */
@@ -648,6 +652,7 @@ static int tg_file_flush(struct tg_sink *s, struct tg_file_sink *fs)
     atomic_fetch_add(&s->delivered, fs->pend_events); /* after: seen delivered, seen released */
     fs->npend = 0;
     fs->pend_events = 0;
+    fs->pend_bytes = 0;
     if (fs->seg_fd >= 0 && fs->seg_off >= (uint64_t)fs->conf->rotate_bytes)
         tg_file_segment_close(s, fs, "rotation");
     return 0;
@@ -1171,10 +1176,12 @@ static int tg_file_open(struct tg_sink *s, const void *conf)
     fs->conf = c;
     fs->fsync_mode = TG_FSYNC_INTERVAL;
     fs->fsync_ms = 1000;
+    fs->flush_bytes = SIZE_MAX;
     const struct tg_collector_conf *cc = s->config ? tg_config_get(s->config, "collector") : NULL;
     if (cc) {
         fs->fsync_mode = cc->fsync;
         fs->fsync_ms = cc->fsync_interval_ms;
+        fs->flush_bytes = (size_t)cc->queue_max_bytes / 4;
     }
     fs->dir_fd = fs->lock_fd = fs->head_fd = fs->seg_fd = fs->chain_fd = -1;
     fs->pmin = INT64_MAX;
@@ -1265,7 +1272,7 @@ static bool tg_file_due(const struct tg_file_sink *fs)
 {
     return fs->npend > 0 &&
            (fs->fsync_mode == TG_FSYNC_ALWAYS || fs->pend_raw >= TG_FILE_FLUSH_RAW ||
-            tg_now_ms() - fs->first_pend_ms >= fs->fsync_ms);
+            fs->pend_bytes >= fs->flush_bytes || tg_now_ms() - fs->first_pend_ms >= fs->fsync_ms);
 }
 
 static int tg_file_write(struct tg_sink *s, struct tg_batch *b)
@@ -1290,6 +1297,7 @@ static int tg_file_write(struct tg_sink *s, struct tg_batch *b)
     }
     fs->pend = tg_xgrow(fs->pend, fs->npend, &fs->cappend, sizeof(*fs->pend), 64);
     fs->pend[fs->npend++] = b;
+    fs->pend_bytes += b->bytes;
     if (rc != 0)
         return rc;
     return tg_file_due(fs) ? tg_file_retry(s, fs, false) : 0;
