@@ -25,7 +25,7 @@ static const struct tg_opt tg_collector_opts[] = {
      "Prometheus /metrics endpoint, and /healthz and /readyz; empty disables"},
     {"spool_max_bytes", TG_OPT_SIZE, "10G", OFF(spool_max_bytes),
      "spool size at which the collector stops reading (backpressure)", NULL, 1 << 20, INT64_MAX},
-    {"queue_max_bytes", TG_OPT_SIZE, "8M", OFF(queue_max_bytes),
+    {"queue_max_bytes", TG_OPT_SIZE, "32M", OFF(queue_max_bytes),
      "memory the events between the inputs and the sinks may hold (records, fields, JSON; "
      "the spool keeps them on disk anyway): past it the inputs wait (backpressure)",
      NULL, 1 << 20, (int64_t)1 << 40},

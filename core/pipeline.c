@@ -42,7 +42,7 @@
 #define TG_INFLIGHT    (TG_WORK_QUEUE + TG_DONE_QUEUE)
 #define TG_BATCH_BLOCK (512u << 10)
 #define TG_BATCH_SPARE 8
-#define TG_MAX_BYTES   ((size_t)8 << 20)
+#define TG_MAX_BYTES   ((size_t)32 << 20)
 
 struct tg_source {
     struct tg_pipeline *pipe;

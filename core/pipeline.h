@@ -113,7 +113,7 @@ struct tg_pipeline_conf {
     /* the memory the events in the pipeline may hold, from a source's batch
      * to the last sink done with it (their records, fields and JSON): a
      * source waits while more is held (backpressure, as for the batch
-     * credits); 0: 8 MiB */
+     * credits); 0: 32 MiB */
     size_t max_bytes;
 };
 
